@@ -1,0 +1,23 @@
+/**
+ * Finite limits on everything a pattern can hold. Decoders check them before
+ * allocating, so a hostile peer cannot make us allocate without bound, and
+ * local writes are checked against the same numbers so we never create a state
+ * that another node would refuse.
+ */
+
+/** Pattern keys are short identifiers, not documents. */
+export const MAX_KEY_BYTES = 512
+/** Episode ids are opaque identifiers (uuids, hashes, paths). */
+export const MAX_EPISODE_ID_BYTES = 256
+/** A consolidated pattern refers to at most this many episodes. */
+export const MAX_EPISODES = 4096
+/** Summaries are short prose. */
+export const MAX_SUMMARY_BYTES = 16 * 1024
+/** Node ids are PeerId strings (52 chars for Ed25519); leave room for other key types. */
+export const MAX_NODE_ID_BYTES = 128
+/** One clock entry per node that ever wrote the pattern; bounds versions and dots too. */
+export const MAX_CLOCK_ENTRIES = 1024
+/** One full encoded pattern, all of the above included. */
+export const MAX_PATTERN_BYTES = 1024 * 1024
+/** Counters are plain JS numbers; stay exact. */
+export const MAX_COUNTER = Number.MAX_SAFE_INTEGER

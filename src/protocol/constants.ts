@@ -1,0 +1,35 @@
+/**
+ * Protocol names and limits of /engram/gossip. Every limit is finite so that a peer
+ * can never make us allocate, wait or work without bound.
+ */
+import { MAX_PATTERN_BYTES } from '../core/limits.js'
+
+/** Bumped on any incompatible change of messages or of the Merkle shape (see docs/protocol.md). */
+export const GOSSIP_PROTOCOL = '/engram/gossip/1.0.0'
+
+/** The cluster's own DHT, so we never join (or leak into) the public IPFS one. */
+export const DHT_PROTOCOL = '/engram/kad/1.0.0'
+
+/** Default cluster name; the rendezvous CID is derived from it. */
+export const DEFAULT_CLUSTER = 'engram'
+
+/** One frame holds at most one full pattern plus framing, or a batch of small items. */
+export const MAX_FRAME_BYTES = MAX_PATTERN_BYTES + 64 * 1024
+
+/** Prefixes asked for (or hashes answered) in one message: a full level of a depth-4 tree is 65,536. */
+export const MAX_ITEMS_PER_MESSAGE = 65_536
+
+/** Patterns in one message; a bigger diff is moved in several messages. */
+export const MAX_PATTERNS_PER_MESSAGE = 512
+
+/** Whole exchange, start to end; a slow or stuck peer cannot hold a session open longer. */
+export const SESSION_TIMEOUT_MS = 60_000
+
+/** Waiting for any single message from the peer. */
+export const MESSAGE_TIMEOUT_MS = 15_000
+
+/** Inbound sessions from one peer at once; more are refused (stream reset). */
+export const MAX_SESSIONS_PER_PEER = 2
+
+/** Inbound streams libp2p accepts for the protocol on one connection. */
+export const MAX_INBOUND_STREAMS = 4

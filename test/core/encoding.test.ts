@@ -1,0 +1,92 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { decodePattern, encodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
+import { applyWrite, applyDelete, viewOf } from '../../src/core/pattern.js'
+import { mergePatterns } from '../../src/core/merge.js'
+import { ByteWriter } from '../../src/core/bytes.js'
+import { arbCmd, run } from '../helpers/sim.js'
+
+const DECODE_ERRORS = ['InvalidEncodingError', 'LimitExceededError']
+
+describe('canonical pattern encoding', () => {
+  const a = applyWrite(undefined, 'topic/é', { addEpisodes: ['e2', 'e1'], confidence: 0.9, summary: 'héllo' }, 'nodeA', 3)
+  const b = applyWrite(undefined, 'topic/é', { addEpisodes: ['e3'], confidence: 0.7 }, 'nodeB', 1)
+  const m = mergePatterns(a, b)
+
+  it('round-trips every state and gives equal bytes and digests for equal states', () => {
+    for (const s of [a, b, m, applyDelete(m, 'nodeC', 1)]) {
+      const bytes = encodePattern(s)
+      const back = decodePattern(bytes)
+      assert.deepEqual(encodePattern(back), bytes)
+      assert.deepEqual(viewOf(back), viewOf(s))
+      assert.deepEqual(patternDigest(back), patternDigest(s))
+    }
+    assert.deepEqual(encodePattern(mergePatterns(b, a)), encodePattern(m))
+    assert.notDeepEqual(patternDigest(a), patternDigest(m))
+  })
+
+  it('round-trips random reachable states', () => {
+    fc.assert(fc.property(fc.array(arbCmd(3), { maxLength: 50 }), cmds => {
+      for (const r of run(3, cmds).replicas) {
+        for (const s of r.states.values()) assert.deepEqual(encodePattern(decodePattern(encodePattern(s))), encodePattern(s))
+      }
+    }), { numRuns: 200 })
+  })
+
+  it('key hash is the sha256 of the key, independent of content', () => {
+    assert.equal(Buffer.from(keyHash('abc')).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  })
+
+  it('rejects every truncation with a named error', () => {
+    const bytes = encodePattern(m)
+    for (let i = 0; i < bytes.length; i++) {
+      assert.throws(() => decodePattern(bytes.subarray(0, i)), (err: Error) => DECODE_ERRORS.includes(err.name))
+    }
+    assert.throws(() => decodePattern(new Uint8Array([...bytes, 0])), { name: 'InvalidEncodingError' })
+  })
+
+  it('rejects states that are not well formed', () => {
+    const base = (): ByteWriter => new ByteWriter().u8(1).string('k').varint(1).string('a').varint(2)
+    // dot not covered by the clock
+    assert.throws(() => decodePattern(base().varint(0).varint(1).varint(0).varint(5).u8(0).f64(0.5).finish()), { name: 'InvalidEncodingError' })
+    // confidence out of range, NaN, -0
+    for (const c of [1.5, Number.NaN, -0, -1]) {
+      assert.throws(() => decodePattern(base().varint(0).varint(1).varint(0).varint(2).u8(0).f64(c).finish()), { name: 'InvalidEncodingError' })
+    }
+    // no versions
+    assert.throws(() => decodePattern(base().varint(0).varint(0).finish()), { name: 'InvalidEncodingError' })
+    // unknown flags, unknown format
+    assert.throws(() => decodePattern(base().varint(0).varint(1).varint(0).varint(2).u8(8).finish()), { name: 'InvalidEncodingError' })
+    assert.throws(() => decodePattern(new Uint8Array([2])), { name: 'InvalidEncodingError' })
+    // episodes out of order
+    const unordered = base().varint(2).string('b').varint(1).varint(0).varint(1).string('a').varint(1).varint(0).varint(1)
+      .varint(1).varint(0).varint(2).u8(0).f64(0.5).finish()
+    assert.throws(() => decodePattern(unordered), { name: 'InvalidEncodingError' })
+  })
+
+  it('refuses oversized input and huge counts before allocating', () => {
+    assert.throws(() => decodePattern(new Uint8Array(2 * 1024 * 1024)), { name: 'LimitExceededError' })
+    // a clock claiming 2^50 entries, an episode list claiming 10^6
+    assert.throws(() => decodePattern(new ByteWriter().u8(1).string('k').varint(2 ** 50).finish()), { name: 'LimitExceededError' })
+    assert.throws(() => decodePattern(new ByteWriter().u8(1).string('k').varint(1).string('a').varint(1).varint(1_000_000).finish()), { name: 'LimitExceededError' })
+    assert.throws(() => decodePattern(new ByteWriter().u8(1).varint(1_000_000).finish()), { name: 'LimitExceededError' })
+  })
+
+  it('fuzz: random and mutated bytes only ever raise named decode errors', () => {
+    const good = encodePattern(m)
+    fc.assert(fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, v]) => { const x = good.slice(); x[i] = v; return x })
+      ),
+      bytes => {
+        try {
+          const s = decodePattern(bytes)
+          assert.deepEqual(encodePattern(s), bytes) // anything accepted is canonical
+        } catch (err: any) {
+          assert.ok(DECODE_ERRORS.includes(err.name), `${err.name}: ${err.message}`)
+        }
+      }), { numRuns: 5000 })
+  })
+})

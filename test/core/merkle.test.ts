@@ -1,0 +1,90 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { EMPTY_HASH, MERKLE_DEPTH, MerkleIndex, diffIndexes, toHex, type Prefix } from '../../src/core/merkle.js'
+import { keyHash, sha256 } from '../../src/core/encoding.js'
+
+function allNodeHashes (idx: MerkleIndex): Map<Prefix, string> {
+  const out = new Map<Prefix, string>()
+  const walk = (p: Prefix): void => {
+    const n = idx.node(p)
+    if (n.count === 0) return
+    out.set(p, toHex(n.hash))
+    if (p.length < MERKLE_DEPTH) for (const c of '0123456789abcdef') walk(p + c)
+  }
+  walk('')
+  return out
+}
+
+const digestOf = (s: string): Uint8Array => sha256(Buffer.from(s))
+
+describe('merkle index', () => {
+  it('is empty-hashed when empty and independent of insertion order', () => {
+    const a = new MerkleIndex()
+    assert.deepEqual(a.root(), EMPTY_HASH)
+    const b = new MerkleIndex()
+    const keys = Array.from({ length: 500 }, (_, i) => `key-${i}`)
+    for (const k of keys) a.set(keyHash(k), digestOf(k))
+    for (const k of [...keys].reverse()) b.set(keyHash(k), digestOf(k))
+    assert.deepEqual(a.root(), b.root())
+    assert.equal(a.size, 500)
+    assert.notDeepEqual(a.root(), EMPTY_HASH)
+    // removing everything returns to the empty hash
+    for (const k of keys) assert.ok(b.delete(keyHash(k)))
+    assert.deepEqual(b.root(), EMPTY_HASH)
+    assert.equal(b.size, 0)
+  })
+
+  it('one insert or update changes exactly its root-to-leaf path', () => {
+    const idx = new MerkleIndex()
+    for (let i = 0; i < 2000; i++) idx.set(keyHash(`k${i}`), digestOf(`v${i}`))
+    for (const [key, value] of [['new-key', 'x'], ['k7', 'changed']] as const) {
+      const before = allNodeHashes(idx)
+      idx.set(keyHash(key), digestOf(value))
+      const after = allNodeHashes(idx)
+      const path = Array.from({ length: MERKLE_DEPTH + 1 }, (_, d) => toHex(keyHash(key)).slice(0, d))
+      const changed = [...new Set([...before.keys(), ...after.keys()])].filter(p => before.get(p) !== after.get(p)).sort()
+      assert.deepEqual(changed, path.sort())
+    }
+  })
+
+  it('10,000 patterns with exactly 100 differing: the diff names exactly those keys', () => {
+    const a = new MerkleIndex()
+    const b = new MerkleIndex()
+    const expected = new Set<string>()
+    for (let i = 0; i < 10_000; i++) {
+      const kh = keyHash(`pattern-${i}`)
+      const d = digestOf(`state-${i}`)
+      if (i % 100 === 0) { // 100 differing keys: 34 only on a, 33 only on b, 33 with different states
+        expected.add(toHex(kh))
+        const which = (i / 100) % 3
+        if (which === 0) a.set(kh, d)
+        else if (which === 1) b.set(kh, d)
+        else { a.set(kh, d); b.set(kh, randomBytes(32)) }
+      } else {
+        a.set(kh, d)
+        b.set(kh, d)
+      }
+    }
+    const diff = diffIndexes(a, b)
+    assert.equal(diff.length, 100)
+    assert.deepEqual(new Set(diff.map(toHex)), expected)
+    assert.deepEqual(diffIndexes(b, a).map(toHex), diff.map(toHex))
+    assert.deepEqual(diffIndexes(a, a), [])
+  })
+
+  it('children and entries expose the tree for the protocol', () => {
+    const idx = new MerkleIndex()
+    for (let i = 0; i < 300; i++) idx.set(keyHash(`k${i}`), digestOf(`v${i}`))
+    const kids = idx.children('')
+    assert.equal(kids.length, 16)
+    assert.equal(kids.reduce((n, c) => n + c.count, 0), 300)
+    const first = toHex(keyHash('k0'))
+    const leaf = idx.entries(first.slice(0, MERKLE_DEPTH))
+    assert.ok(leaf.some(e => toHex(e.keyHash) === first))
+    assert.equal(idx.entries('').length, 300)
+    assert.throws(() => idx.node('xyz'), { name: 'InvalidEncodingError' })
+    assert.throws(() => idx.children('0000'), { name: 'InvalidEncodingError' })
+    assert.throws(() => idx.set(new Uint8Array(3), new Uint8Array(32)), { name: 'InvalidEncodingError' })
+  })
+})

@@ -1,0 +1,170 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { applyDelete, applyWrite, confidenceOf, episodesOf, isDeleted, summaryOf, viewOf, type PatternState } from '../../src/core/pattern.js'
+import { mergeIncoming, mergePatterns } from '../../src/core/merge.js'
+import { encodePattern } from '../../src/core/encoding.js'
+import { arbCmd, run } from '../helpers/sim.js'
+
+const hex = (s: PatternState): string => Buffer.from(encodePattern(s)).toString('hex')
+const PERMUTATIONS3 = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+
+describe('pattern merge', () => {
+  it('seed counterexample: 0.9, 0.5, 0.1 concurrent give 0.5 in all 6 orders, one state', () => {
+    const versions = [0.9, 0.5, 0.1].map((c, i) => applyWrite(undefined, 'k', { addEpisodes: [`e${i}`], confidence: c }, `n${i}`, 1))
+    const results = new Set<string>()
+    for (const [a, b, c] of PERMUTATIONS3) {
+      // left fold and right fold both
+      const left = mergePatterns(mergePatterns(versions[a!]!, versions[b!]!), versions[c!]!)
+      const right = mergePatterns(versions[a!]!, mergePatterns(versions[b!]!, versions[c!]!))
+      assert.equal(confidenceOf(left), 0.5)
+      assert.equal(confidenceOf(right), 0.5)
+      results.add(hex(left)).add(hex(right))
+    }
+    assert.equal(results.size, 1)
+    // naive pairwise averaging would have given 0.4 or 0.6 for some orders
+  })
+
+  it('two concurrent versions 0.9 and 0.7 give 0.8, episodes united, clocks joined', () => {
+    const base = applyWrite(undefined, 'k', { addEpisodes: ['e0'], confidence: 0.5 }, 'a', 1)
+    const x = applyWrite(base, 'k', { addEpisodes: ['e1'], confidence: 0.9 }, 'a', 2)
+    const y = applyWrite(base, 'k', { addEpisodes: ['e2'], confidence: 0.7 }, 'b', 1)
+    const m = mergePatterns(x, y)
+    assert.ok(Math.abs(confidenceOf(m) - 0.8) < 1e-12)
+    assert.deepEqual(episodesOf(m), ['e0', 'e1', 'e2'])
+    assert.deepEqual(Object.fromEntries(m.clock), { a: 2, b: 1 })
+    assert.equal(mergeIncoming(x, y).kind, 'concurrent')
+  })
+
+  it('a newer version replaces an older one whole; equal changes nothing', () => {
+    const v1 = applyWrite(undefined, 'k', { addEpisodes: ['e1'], confidence: 0.2, summary: 'old' }, 'a', 1)
+    const v2 = applyWrite(v1, 'k', { removeEpisodes: ['e1'], addEpisodes: ['e2'], confidence: 0.6 }, 'b', 7)
+    const out = mergeIncoming(v1, v2)
+    assert.equal(out.kind, 'newer')
+    assert.equal(hex(out.state), hex(v2))
+    assert.equal(mergeIncoming(v2, v1).kind, 'older')
+    assert.equal(hex(mergeIncoming(v2, v1).state), hex(v2))
+    assert.equal(mergeIncoming(v2, v2).kind, 'equal')
+    assert.equal(summaryOf(v2), 'old') // summary kept when the write did not set it
+    assert.equal(mergeIncoming(undefined, v2).kind, 'new')
+  })
+
+  it('a later write by anyone collapses concurrent versions', () => {
+    const a = applyWrite(undefined, 'k', { confidence: 0.9 }, 'a', 1)
+    const b = applyWrite(undefined, 'k', { confidence: 0.1 }, 'b', 1)
+    const m = mergePatterns(a, b)
+    assert.equal(m.versions.length, 2)
+    const w = applyWrite(m, 'k', { addEpisodes: ['e'] }, 'c', 1)
+    assert.equal(w.versions.length, 1)
+    assert.equal(confidenceOf(w), 0.5)
+  })
+
+  describe('removals (observed-remove)', () => {
+    const base = applyWrite(undefined, 'k', { addEpisodes: ['e1', 'e2'], confidence: 0.5 }, 'a', 1)
+
+    it('an episode removal that saw the add wins over it', () => {
+      const removed = applyWrite(base, 'k', { removeEpisodes: ['e1'] }, 'b', 1)
+      const other = applyWrite(base, 'k', { addEpisodes: ['e3'] }, 'c', 1) // concurrent, still carries e1
+      for (const m of [mergePatterns(removed, other), mergePatterns(other, removed)]) {
+        assert.deepEqual(episodesOf(m), ['e2', 'e3'])
+      }
+    })
+
+    it('a concurrent add of the removed episode survives', () => {
+      const removed = applyWrite(base, 'k', { removeEpisodes: ['e1'] }, 'b', 1)
+      const readded = applyWrite(base, 'k', { addEpisodes: ['e1'] }, 'c', 1)
+      for (const m of [mergePatterns(removed, readded), mergePatterns(readded, removed)]) {
+        assert.deepEqual(episodesOf(m), ['e1', 'e2'])
+      }
+    })
+
+    it('a delete that saw the writes wins and leaves a tombstone a stale copy cannot undo', () => {
+      const later = applyWrite(base, 'k', { addEpisodes: ['e3'], confidence: 0.8 }, 'b', 1)
+      const deleted = applyDelete(later, 'c', 1)
+      assert.ok(isDeleted(deleted))
+      for (const stale of [base, later]) {
+        const m = mergeIncoming(deleted, stale)
+        assert.equal(m.kind, 'older')
+        assert.ok(isDeleted(m.state))
+        assert.equal(hex(m.state), hex(deleted))
+        assert.ok(isDeleted(mergePatterns(stale, deleted)))
+      }
+      assert.deepEqual(viewOf(deleted), { key: 'k', episodes: [], confidence: 0, summary: null, deleted: true, versions: 1 })
+    })
+
+    it('delete vs concurrent update: the update survives, with only the episodes the delete did not see', () => {
+      const deleted = applyDelete(base, 'b', 1)
+      const update = applyWrite(base, 'k', { addEpisodes: ['e3'], confidence: 0.9 }, 'c', 1)
+      for (const m of [mergePatterns(deleted, update), mergePatterns(update, deleted)]) {
+        assert.equal(isDeleted(m), false)
+        assert.deepEqual(episodesOf(m), ['e3'])
+        assert.equal(confidenceOf(m), 0.9) // the tombstone carries no confidence
+        assert.equal(m.versions.length, 2)
+      }
+    })
+
+    it('re-creating a deleted pattern needs a confidence and starts from the tombstone clock', () => {
+      const deleted = applyDelete(base, 'b', 1)
+      assert.throws(() => applyWrite(deleted, 'k', { addEpisodes: ['x'] }, 'a', 2), { name: 'InvalidPatternError' })
+      const again = applyWrite(deleted, 'k', { addEpisodes: ['x'], confidence: 0.4 }, 'a', 2)
+      assert.equal(mergeIncoming(deleted, again).kind, 'newer')
+      assert.ok(!isDeleted(mergePatterns(deleted, again)))
+    })
+  })
+
+  it('rejects bad local input with named errors', () => {
+    assert.throws(() => applyWrite(undefined, '', { confidence: 0.5 }, 'a', 1), { name: 'InvalidPatternError' })
+    assert.throws(() => applyWrite(undefined, 'k', { confidence: 1.5 }, 'a', 1), { name: 'InvalidPatternError' })
+    assert.throws(() => applyWrite(undefined, 'k', { confidence: Number.NaN }, 'a', 1), { name: 'InvalidPatternError' })
+    assert.throws(() => applyWrite(undefined, 'x'.repeat(600), { confidence: 0.5 }, 'a', 1), { name: 'LimitExceededError' })
+    assert.throws(() => applyWrite(undefined, 'k', { confidence: 0.5, addEpisodes: [''] }, 'a', 1), { name: 'InvalidPatternError' })
+    assert.throws(() => mergePatterns(applyWrite(undefined, 'k', { confidence: 0.5 }, 'a', 1), applyWrite(undefined, 'j', { confidence: 0.5 }, 'a', 1)), { name: 'KeyMismatchError' })
+  })
+})
+
+describe('merge is a join (property tests over random histories)', () => {
+  it('replicas exchanging states in random orders with duplicates end byte-identical with equal roots', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 3, max: 5 }).chain(n => fc.tuple(fc.constant(n), fc.array(arbCmd(n), { maxLength: 80 }), fc.infiniteStream(fc.nat()))),
+      ([n, cmds, rand]) => {
+        const { replicas } = run(n, cmds)
+        // final anti-entropy: every replica receives every replica's final states in its own
+        // random order, each possibly twice
+        const all = replicas.flatMap(r => [...r.states.values()])
+        const finals = replicas.map(r => {
+          const order = [...all, ...all.filter(() => rand.next().value % 3 === 0)]
+          for (let i = order.length - 1; i > 0; i--) {
+            const j = rand.next().value % (i + 1)
+            ;[order[i], order[j]] = [order[j]!, order[i]!]
+          }
+          for (const s of order) r.receive(s)
+          return r
+        })
+        const first = finals[0]!
+        for (const r of finals) {
+          assert.equal(r.bytes(), first.bytes())
+          assert.deepEqual(r.index().root(), first.index().root())
+        }
+      }), { numRuns: 300 })
+  })
+
+  it('commutative, associative and idempotent on reachable states', () => {
+    fc.assert(fc.property(
+      fc.array(arbCmd(3), { minLength: 5, maxLength: 60 }),
+      fc.nat(), fc.nat(), fc.nat(),
+      (cmds, i, j, k) => {
+        const { replicas, sent } = run(3, cmds)
+        const pool = [...sent, ...replicas.flatMap(r => [...r.states.values()])].filter(s => s.key === 'k1')
+        if (pool.length === 0) return
+        const a = pool[i % pool.length]!
+        const b = pool[j % pool.length]!
+        const c = pool[k % pool.length]!
+        assert.equal(hex(mergePatterns(a, b)), hex(mergePatterns(b, a)))
+        assert.equal(hex(mergePatterns(a, mergePatterns(b, c))), hex(mergePatterns(mergePatterns(a, b), c)))
+        assert.equal(hex(mergePatterns(a, a)), hex(a))
+        // absorption: merging what was already merged in changes nothing
+        const ab = mergePatterns(a, b)
+        assert.equal(hex(mergePatterns(ab, b)), hex(ab))
+      }), { numRuns: 500 })
+  })
+})
