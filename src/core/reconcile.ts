@@ -1,0 +1,273 @@
+/**
+ * Sans-IO Merkle reconciliation: the two sides of a session as pure state machines
+ * fed with messages. They decide what to ask and what patterns to send; moving
+ * bytes, reading the store and merging are the caller's job.
+ *
+ * Initiator -> Hello(root, count). Responder -> Reply(inSync) if roots match (one round
+ * trip), else Reply(children of the root). Then, level by level, the initiator compares
+ * child hashes with its own and, for each differing child, either
+ *   - pushes everything under it (the responder holds nothing there),
+ *   - pulls everything under it (we hold nothing there),
+ *   - probes it (a leaf, or small enough): sends its listing, the responder sends back
+ *     what differs and names what it needs,
+ *   - or descends into it.
+ * All differing prefixes of a level go in one Request. Ends with Request(done).
+ */
+import { MERKLE_DEPTH, childPrefixes, isValidPrefix, toHex, type Prefix, type NodeSummary, type LeafEntry } from './merkle.js'
+import { compareBytes } from './bytes.js'
+import {
+  RECONCILE_VERSION, WIRE_HASH_BYTES, type ChildHashes, type HelloMsg, type Probe, type ReplyMsg, type RequestMsg, type WireEntry
+} from './reconcile-messages.js'
+
+/** What the reconciler reads of the local Merkle index. */
+export interface IndexView {
+  readonly size: number
+  root(): Uint8Array
+  node(prefix: Prefix): NodeSummary
+  children(prefix: Prefix): NodeSummary[]
+  entries(prefix: Prefix): LeafEntry[]
+}
+
+export interface ReconcileLimits {
+  /** subtrees holding at most this many patterns on both sides together are probed, not descended */
+  probeThreshold: number
+  /** parents per Request.descend */
+  maxDescend: number
+  /** listing entries per Request, all probes together */
+  maxProbeEntries: number
+  /** prefixes per Request.pullPrefixes */
+  maxPullPrefixes: number
+  /** requests in one session */
+  maxRequests: number
+}
+
+export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = {
+  probeThreshold: 8,
+  maxDescend: 2048,
+  maxProbeEntries: 16_384,
+  maxPullPrefixes: 4096,
+  maxRequests: 4096
+}
+
+/** A peer broke the protocol: wrong order, unsolicited data, or values outside the rules. */
+export class ProtocolViolationError extends Error {
+  override name = 'ProtocolViolationError'
+}
+
+/** Patterns to send to the peer: by key hash, and all patterns under prefixes. */
+export interface SendInstruction {
+  keyHashes: Uint8Array[]
+  prefixes: Prefix[]
+}
+
+export interface InitiatorStep {
+  /** patterns to push to the responder before `request` */
+  push: SendInstruction
+  /** next request; undefined when the session ended without one (roots were equal) */
+  request: RequestMsg | undefined
+  done: boolean
+}
+
+export function truncate (hash: Uint8Array): Uint8Array {
+  return hash.subarray(0, WIRE_HASH_BYTES)
+}
+
+function sameWire (a: Uint8Array, b: Uint8Array): boolean {
+  return compareBytes(truncate(a), truncate(b)) === 0
+}
+
+function wireEntries (entries: LeafEntry[]): WireEntry[] {
+  return entries.map(e => ({ keyHash: e.keyHash, digest: truncate(e.digest) }))
+}
+
+/** Splits two sorted listings into what only we (or we differently) hold and what only they hold. */
+export function diffProbe (local: WireEntry[], remote: WireEntry[]): { ours: Uint8Array[], theirs: Uint8Array[] } {
+  const ours: Uint8Array[] = []
+  const theirs: Uint8Array[] = []
+  let i = 0
+  let j = 0
+  while (i < local.length || j < remote.length) {
+    const a = local[i]
+    const b = remote[j]
+    const c = a === undefined ? 1 : b === undefined ? -1 : compareBytes(a.keyHash, b.keyHash)
+    if (c < 0) { ours.push((a as WireEntry).keyHash); i++ } else if (c > 0) { theirs.push((b as WireEntry).keyHash); j++ } else {
+      if (!sameWire((a as WireEntry).digest, (b as WireEntry).digest)) {
+        ours.push((a as WireEntry).keyHash)
+        theirs.push((b as WireEntry).keyHash)
+      }
+      i++; j++
+    }
+  }
+  return { ours, theirs }
+}
+
+export function keyHashHasPrefix (keyHash: Uint8Array, prefix: Prefix): boolean {
+  return toHex(keyHash.subarray(0, Math.ceil(prefix.length / 2))).startsWith(prefix)
+}
+
+export class Initiator {
+  private state: 'start' | 'await-hello-reply' | 'await-reply' | 'done' = 'start'
+  private readonly descendQueue: Prefix[] = []
+  private readonly probeQueue: Prefix[] = []
+  private readonly pullQueue: Prefix[] = []
+  private outstandingDescend = new Set<Prefix>()
+  private outstandingProbeKeys = new Set<string>()
+  /** prefixes under which the responder may send us patterns now */
+  private expectPrefixes: Prefix[] = []
+  private requests = 0
+  roundTrips = 0
+
+  constructor (private readonly index: IndexView, private readonly limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS) {}
+
+  get done (): boolean {
+    return this.state === 'done'
+  }
+
+  hello (): HelloMsg {
+    if (this.state !== 'start') throw new ProtocolViolationError('hello already sent')
+    this.state = 'await-hello-reply'
+    return { type: 'hello', version: RECONCILE_VERSION, root: this.index.root(), count: this.index.size }
+  }
+
+  /** Whether a pattern with this key hash may arrive now (it answers our probes or pulls). */
+  expectsPattern (keyHash: Uint8Array): boolean {
+    if (this.state !== 'await-reply') return false
+    return this.expectPrefixes.some(p => keyHashHasPrefix(keyHash, p))
+  }
+
+  onReply (reply: ReplyMsg): InitiatorStep {
+    const push: SendInstruction = { keyHashes: [], prefixes: [] }
+    if (this.state === 'await-hello-reply') {
+      this.roundTrips++
+      if (reply.inSync) {
+        if (reply.children.length > 0 || reply.need.length > 0) throw new ProtocolViolationError('inSync reply carries data')
+        this.state = 'done'
+        return { push, request: undefined, done: true }
+      }
+      this.outstandingDescend = new Set([''])
+    } else if (this.state === 'await-reply') {
+      this.roundTrips++
+      if (reply.inSync) throw new ProtocolViolationError('inSync is only an answer to hello')
+    } else {
+      throw new ProtocolViolationError(`unexpected reply in state ${this.state}`)
+    }
+
+    for (const ch of reply.children) this.compareChildren(ch, push)
+    if (this.outstandingDescend.size > 0) throw new ProtocolViolationError('reply lacks children we asked for')
+    for (const kh of reply.need) {
+      if (!this.outstandingProbeKeys.delete(toHex(kh))) throw new ProtocolViolationError('peer needs a key we did not list')
+      push.keyHashes.push(kh)
+    }
+    const request = this.nextRequest()
+    return { push, request, done: request.done }
+  }
+
+  private compareChildren (ch: ChildHashes, push: SendInstruction): void {
+    if (!this.outstandingDescend.delete(ch.parent)) throw new ProtocolViolationError(`children of ${JSON.stringify(ch.parent)} were not asked for`)
+    const local = this.index.children(ch.parent)
+    childPrefixes(ch.parent).forEach((c, i) => {
+      const mine = local[i] as NodeSummary
+      const theirCount = ch.counts[i] as number
+      if (mine.count === theirCount && sameWire(mine.hash, ch.hashes[i] as Uint8Array)) return
+      if (theirCount === 0) push.prefixes.push(c)
+      else if (mine.count === 0) this.pullQueue.push(c)
+      else if (c.length === MERKLE_DEPTH || mine.count + theirCount <= this.limits.probeThreshold) this.probeQueue.push(c)
+      else this.descendQueue.push(c)
+    })
+  }
+
+  private nextRequest (): RequestMsg {
+    if (++this.requests > this.limits.maxRequests) throw new ProtocolViolationError('too many requests in one session')
+    const descend = this.descendQueue.splice(0, this.limits.maxDescend)
+    const probes: Probe[] = []
+    let entries = 0
+    while (this.probeQueue.length > 0) {
+      const prefix = this.probeQueue[0] as Prefix
+      const listing = wireEntries(this.index.entries(prefix))
+      if (probes.length > 0 && entries + listing.length > this.limits.maxProbeEntries) break
+      this.probeQueue.shift()
+      entries += listing.length
+      probes.push({ prefix, entries: listing })
+    }
+    const pullPrefixes = this.pullQueue.splice(0, this.limits.maxPullPrefixes)
+    this.outstandingDescend = new Set(descend)
+    this.outstandingProbeKeys = new Set(probes.flatMap(p => p.entries.map(e => toHex(e.keyHash))))
+    this.expectPrefixes = [...probes.map(p => p.prefix), ...pullPrefixes]
+    const done = descend.length === 0 && probes.length === 0 && pullPrefixes.length === 0
+    this.state = done ? 'done' : 'await-reply'
+    return { type: 'request', descend, probes, pullPrefixes, done }
+  }
+}
+
+export interface ResponderStep {
+  /** patterns to send (before `reply`) */
+  send: SendInstruction
+  /** undefined once the initiator said done */
+  reply: ReplyMsg | undefined
+  done: boolean
+}
+
+export class Responder {
+  private state: 'await-hello' | 'await-request' | 'done' = 'await-hello'
+  private requests = 0
+
+  constructor (private readonly index: IndexView, private readonly limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS) {}
+
+  get done (): boolean {
+    return this.state === 'done'
+  }
+
+  /** Pushes from the initiator are welcome between its hello and its done. */
+  acceptsPatterns (): boolean {
+    return this.state === 'await-request'
+  }
+
+  onHello (hello: HelloMsg): ResponderStep {
+    if (this.state !== 'await-hello') throw new ProtocolViolationError('hello out of order')
+    if (hello.version !== RECONCILE_VERSION) throw new ProtocolViolationError(`unsupported reconcile version ${hello.version}`)
+    const send = { keyHashes: [], prefixes: [] }
+    if (compareBytes(hello.root, this.index.root()) === 0) {
+      this.state = 'done'
+      return { send, reply: { type: 'reply', inSync: true, children: [], need: [] }, done: true }
+    }
+    this.state = 'await-request'
+    return { send, reply: { type: 'reply', inSync: false, children: [this.childrenOf('')], need: [] }, done: false }
+  }
+
+  onRequest (req: RequestMsg): ResponderStep {
+    if (this.state !== 'await-request') throw new ProtocolViolationError('request out of order')
+    if (++this.requests > this.limits.maxRequests) throw new ProtocolViolationError('too many requests in one session')
+    if (req.done) {
+      if (req.descend.length + req.probes.length + req.pullPrefixes.length > 0) throw new ProtocolViolationError('done request carries data')
+      this.state = 'done'
+      return { send: { keyHashes: [], prefixes: [] }, reply: undefined, done: true }
+    }
+    if (req.descend.length > this.limits.maxDescend || req.pullPrefixes.length > this.limits.maxPullPrefixes ||
+      req.probes.reduce((n, p) => n + p.entries.length, 0) > Math.max(this.limits.maxProbeEntries, req.probes[0]?.entries.length ?? 0)) {
+      throw new ProtocolViolationError('request exceeds limits')
+    }
+    for (const p of [...req.descend, ...req.pullPrefixes, ...req.probes.map(x => x.prefix)]) {
+      if (!isValidPrefix(p)) throw new ProtocolViolationError(`invalid prefix ${JSON.stringify(p)}`)
+    }
+    const children = req.descend.map(p => {
+      if (p.length >= MERKLE_DEPTH) throw new ProtocolViolationError(`cannot descend below leaf ${p}`)
+      return this.childrenOf(p)
+    })
+    const send: SendInstruction = { keyHashes: [], prefixes: [...req.pullPrefixes] }
+    const need: Uint8Array[] = []
+    for (const probe of req.probes) {
+      for (const e of probe.entries) {
+        if (!keyHashHasPrefix(e.keyHash, probe.prefix)) throw new ProtocolViolationError('probe entry outside its prefix')
+      }
+      const { ours, theirs } = diffProbe(wireEntries(this.index.entries(probe.prefix)), probe.entries)
+      send.keyHashes.push(...ours)
+      need.push(...theirs)
+    }
+    return { send, reply: { type: 'reply', inSync: false, children, need }, done: false }
+  }
+
+  private childrenOf (prefix: Prefix): ChildHashes {
+    const kids = this.index.children(prefix)
+    return { parent: prefix, hashes: kids.map(k => truncate(k.hash)), counts: kids.map(k => k.count) }
+  }
+}
