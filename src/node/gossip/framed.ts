@@ -1,0 +1,52 @@
+/**
+ * A gossip stream as a sequence of decoded messages, with byte counting and a
+ * per-message timeout on top of the session's own signal.
+ */
+import type { Stream } from '@libp2p/interface'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { decodeMessage, encodeMessage } from '../../protocol/codec.js'
+import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from '../../protocol/constants.js'
+import type { GossipMessage } from '../../core/reconcile-messages.js'
+import { SessionTimeoutError } from '../../protocol/errors.js'
+
+export class FramedStream {
+  private readonly lp: LengthPrefixedStream<Stream>
+  bytesIn = 0
+  bytesOut = 0
+
+  constructor (readonly stream: Stream, private readonly signal: AbortSignal, private readonly messageTimeoutMs = MESSAGE_TIMEOUT_MS) {
+    this.lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  }
+
+  async read (): Promise<GossipMessage> {
+    const signal = AbortSignal.any([this.signal, AbortSignal.timeout(this.messageTimeoutMs)])
+    let buf
+    try {
+      buf = await this.lp.read({ signal })
+    } catch (err: any) {
+      if (signal.aborted) throw new SessionTimeoutError(this.signal.aborted ? 'session timed out' : 'no message from peer in time')
+      throw err
+    }
+    this.bytesIn += buf.byteLength
+    return decodeMessage(buf.subarray())
+  }
+
+  /** Like read, but undefined when the peer closed its side cleanly between frames. */
+  async readOrEnd (): Promise<GossipMessage | undefined> {
+    try {
+      return await this.read()
+    } catch (err: any) {
+      if (err?.name === 'UnexpectedEOFError') return undefined
+      throw err
+    }
+  }
+
+  async write (m: GossipMessage): Promise<void> {
+    await this.writeRaw(encodeMessage(m))
+  }
+
+  async writeRaw (frame: Uint8Array): Promise<void> {
+    this.bytesOut += frame.byteLength
+    await this.lp.write(frame, { signal: this.signal })
+  }
+}

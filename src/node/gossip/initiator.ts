@@ -1,0 +1,42 @@
+/**
+ * Runs the initiator side of a reconciliation session over an open stream:
+ * carries the sans-IO Initiator's messages, sends and merges patterns.
+ */
+import type { Logger } from '@libp2p/interface'
+import { Initiator } from '../../core/reconcile.js'
+import { keyHash } from '../../core/encoding.js'
+import { ProtocolViolationError } from '../../protocol/errors.js'
+import type { FramedStream } from './framed.js'
+import { sendPatterns } from './select.js'
+import type { GossipStore, RoundReport } from './types.js'
+import type { PatternState } from '../../core/pattern.js'
+
+export async function runInitiator (io: FramedStream, store: GossipStore, report: RoundReport, log: Logger,
+  onMerged: (changed: PatternState[]) => void): Promise<void> {
+  const ini = new Initiator(store.index)
+  await io.write(ini.hello())
+  while (!ini.done) {
+    const msg = await io.read()
+    if (msg.type === 'patterns') {
+      if (msg.push) throw new ProtocolViolationError('push frame inside a session')
+      for (const s of msg.patterns) {
+        if (!ini.expectsPattern(keyHash(s.key))) throw new ProtocolViolationError(`unsolicited pattern ${JSON.stringify(s.key)}`)
+      }
+      const { changed } = await store.mergeRemote(msg.patterns)
+      report.patternsIn += msg.patterns.length
+      report.patternsChanged += changed.length
+      if (changed.length > 0) onMerged(changed)
+      continue
+    }
+    if (msg.type !== 'reply') throw new ProtocolViolationError(`unexpected ${msg.type} from responder`)
+    const step = ini.onReply(msg)
+    if (report.roundTrips === 0) report.rootsEqual = msg.inSync
+    report.roundTrips = ini.roundTrips
+    report.patternsOut += await sendPatterns(io, store, step.push)
+    if (step.request !== undefined) await io.write(step.request)
+    log.trace('round trip %d: push %d, request %s', ini.roundTrips, report.patternsOut, step.done ? 'done' : 'more')
+  }
+  // the responder closes once it has merged all we pushed: the round is over for both
+  const extra = await io.readOrEnd()
+  if (extra !== undefined) throw new ProtocolViolationError(`unexpected ${extra.type} after the session ended`)
+}

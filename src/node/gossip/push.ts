@@ -1,0 +1,124 @@
+/**
+ * Eager push: local writes (and news learned from a push) go at once to `fanout`
+ * random gossip peers, in a session of their own (one Patterns frame with push=true,
+ * no Hello). Writes made in the same tick are coalesced into one frame per peer.
+ * Bounded: at most MAX_PENDING keys wait and MAX_IN_FLIGHT pushes run; beyond that a
+ * push is dropped and left to anti-entropy, which is the backstop anyway.
+ */
+import type { Logger, PeerId } from '@libp2p/interface'
+import type { PatternState } from '../../core/pattern.js'
+import { encodePattern } from '../../core/encoding.js'
+import { batchEncodedPatterns, encodePatternsFrame } from '../../protocol/codec.js'
+import type { FramedStream } from './framed.js'
+import { emptyReport, type GossipStore, type RoundReport } from './types.js'
+
+const MAX_PENDING = 10_000
+const MAX_IN_FLIGHT = 16
+/** frames one inbound push session may carry (MAX_PENDING patterns fit in far fewer) */
+export const MAX_PUSH_FRAMES = 64
+
+export interface PusherInit {
+  store: GossipStore
+  fanout: number
+  random: () => number
+  log: Logger
+  peers: () => Promise<PeerId[]>
+  open: (peer: PeerId, signal: AbortSignal) => Promise<FramedStream>
+  report: (r: RoundReport) => void
+  signal: () => AbortSignal
+}
+
+export class EagerPusher {
+  /** excluded peer ('' for none) -> key -> newest state to push */
+  private readonly pending = new Map<string, Map<string, PatternState>>()
+  private pendingCount = 0
+  private inFlight = 0
+  private flushing: ReturnType<typeof setTimeout> | undefined
+  private stopped = false
+
+  constructor (private readonly init: PusherInit) {}
+
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.flushing)
+    this.pending.clear()
+  }
+
+  enqueue (states: PatternState[], from: PeerId | undefined): void {
+    if (this.init.fanout <= 0 || this.stopped || states.length === 0) return
+    const group = from?.toString() ?? ''
+    let m = this.pending.get(group)
+    if (m === undefined) this.pending.set(group, m = new Map())
+    for (const s of states) {
+      if (!m.has(s.key)) {
+        if (this.pendingCount >= MAX_PENDING) {
+          this.init.log('push queue full, leaving %s to anti-entropy', s.key)
+          continue
+        }
+        this.pendingCount++
+      }
+      m.set(s.key, s)
+    }
+    if (this.flushing === undefined) {
+      this.flushing = setTimeout(() => { this.flushing = undefined; void this.flush() }, 0)
+    }
+  }
+
+  private async flush (): Promise<void> {
+    const groups = [...this.pending]
+    this.pending.clear()
+    this.pendingCount = 0
+    const peers = await this.init.peers()
+    for (const [exclude, states] of groups) {
+      const candidates = peers.filter(p => p.toString() !== exclude)
+      const frames = batchEncodedPatterns([...states.values()].map(encodePattern)).map(b => encodePatternsFrame(b, true))
+      for (const peer of this.pick(candidates)) {
+        if (this.inFlight >= MAX_IN_FLIGHT) {
+          this.init.log('too many pushes in flight, leaving the rest to anti-entropy')
+          return
+        }
+        this.inFlight++
+        void this.pushTo(peer, frames, states.size).finally(() => { this.inFlight-- })
+      }
+    }
+  }
+
+  private pick (peers: PeerId[]): PeerId[] {
+    const pool = [...peers]
+    const out: PeerId[] = []
+    while (out.length < this.init.fanout && pool.length > 0) {
+      out.push(pool.splice(Math.floor(this.init.random() * pool.length), 1)[0] as PeerId)
+    }
+    return out
+  }
+
+  private async pushTo (peer: PeerId, frames: Uint8Array[], count: number): Promise<void> {
+    const report = emptyReport(peer.toString(), 'push-out')
+    const signal = this.init.signal()
+    let io: FramedStream | undefined
+    try {
+      io = await this.init.open(peer, signal)
+      for (const f of frames) await io.writeRaw(f)
+      await io.stream.close({ signal })
+      report.patternsOut = count
+      report.outcome = 'synced'
+    } catch (err: any) {
+      report.outcome = 'error'
+      report.error = `${String(err?.name)}: ${String(err?.message)}`
+      this.init.log('push to %p failed - %e', peer, err)
+      io?.stream.abort(err)
+    } finally {
+      report.ms = Date.now() - report.startedAt
+      report.bytesOut = io?.bytesOut ?? 0
+      this.init.report(report)
+    }
+  }
+
+  /** An inbound push: merge it; what changed our state is forwarded once by the caller. */
+  async receive (patterns: PatternState[], report: RoundReport, onMerged: (changed: PatternState[]) => void): Promise<void> {
+    const { changed } = await this.init.store.mergeRemote(patterns)
+    report.patternsIn += patterns.length
+    report.patternsChanged += changed.length
+    if (changed.length > 0) onMerged(changed)
+  }
+}

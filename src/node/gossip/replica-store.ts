@@ -1,0 +1,18 @@
+import { encodePattern } from '../../core/encoding.js'
+import type { PatternState } from '../../core/pattern.js'
+import type { Replica } from '../../store/replica.js'
+import type { GossipStore } from './types.js'
+
+/** The node's Replica as the gossip service sees it. */
+export function replicaGossipStore (replica: Replica): GossipStore {
+  return {
+    get index () { return replica.index },
+    async getEncoded (keyHash: Uint8Array): Promise<Uint8Array | undefined> {
+      const s = await replica.getByKeyHash(keyHash)
+      return s === undefined ? undefined : encodePattern(s)
+    },
+    async mergeRemote (states: readonly PatternState[]) {
+      return await replica.mergeRemote(states)
+    }
+  }
+}

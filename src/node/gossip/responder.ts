@@ -1,0 +1,38 @@
+/**
+ * Runs the responder side of a reconciliation session, after its Hello was read.
+ */
+import type { Logger } from '@libp2p/interface'
+import { Responder } from '../../core/reconcile.js'
+import type { HelloMsg } from '../../core/reconcile-messages.js'
+import { ProtocolViolationError } from '../../protocol/errors.js'
+import type { FramedStream } from './framed.js'
+import { sendPatterns } from './select.js'
+import type { GossipStore, RoundReport } from './types.js'
+import type { PatternState } from '../../core/pattern.js'
+
+export async function runResponder (hello: HelloMsg, io: FramedStream, store: GossipStore, report: RoundReport, log: Logger,
+  onMerged: (changed: PatternState[]) => void): Promise<void> {
+  const res = new Responder(store.index)
+  let step = res.onHello(hello)
+  report.rootsEqual = step.done
+  for (;;) {
+    report.patternsOut += await sendPatterns(io, store, step.send)
+    if (step.reply !== undefined) {
+      await io.write(step.reply)
+      report.roundTrips++
+    }
+    if (step.done) return
+    let msg = await io.read()
+    while (msg.type === 'patterns') {
+      if (msg.push || !res.acceptsPatterns()) throw new ProtocolViolationError('patterns out of order')
+      const { changed } = await store.mergeRemote(msg.patterns)
+      report.patternsIn += msg.patterns.length
+      report.patternsChanged += changed.length
+      if (changed.length > 0) onMerged(changed)
+      msg = await io.read()
+    }
+    if (msg.type !== 'request') throw new ProtocolViolationError(`unexpected ${msg.type} from initiator`)
+    step = res.onRequest(msg)
+    log.trace('request answered: %d children, %d needed', step.reply?.children.length ?? 0, step.reply?.need.length ?? 0)
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * /engram/gossip/1.0.0 as a libp2p service: periodic anti-entropy rounds with a
+ * random gossip peer on a jittered timer, an inbound handler for sessions and
+ * eager pushes, and eager push of local writes. Shaped like js-libp2p's ping
+ * service: `gossip(init)` returns a factory of components -> service.
+ */
+import {
+  serviceCapabilities, TypedEventEmitter,
+  type AbortOptions, type ComponentLogger, type Connection, type Logger, type PeerId, type PeerStore, type Startable, type Stream, type StreamHandler, type StreamHandlerOptions
+} from '@libp2p/interface'
+import type { PatternState } from '../../core/pattern.js'
+import { GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from '../../protocol/constants.js'
+import { ProtocolViolationError, TooManySessionsError } from '../../protocol/errors.js'
+import { FramedStream } from './framed.js'
+import { runInitiator } from './initiator.js'
+import { runResponder } from './responder.js'
+import { EagerPusher, MAX_PUSH_FRAMES } from './push.js'
+import type { GossipMessage } from '../../core/reconcile-messages.js'
+import { emptyReport, type GossipEvents, type GossipStore, type RoundReport, type SessionRole } from './types.js'
+
+export interface GossipInit {
+  store: GossipStore
+  /** mean time between anti-entropy rounds; 0 turns the timer off */
+  intervalMs?: number
+  /** each round waits intervalMs * (1 ± jitter) so nodes' rounds drift apart */
+  jitter?: number
+  /** peers a local write is pushed to at once; 0 turns eager push off */
+  fanout?: number
+  sessionTimeoutMs?: number
+  messageTimeoutMs?: number
+  maxSessionsPerPeer?: number
+  /** injected for tests and simulation */
+  random?: () => number
+  /** how many finished rounds to keep for status */
+  keepRounds?: number
+}
+
+export interface GossipComponents {
+  peerId: PeerId
+  logger: ComponentLogger
+  peerStore: PeerStore
+  registrar: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  }
+  connectionManager: {
+    getConnections(peerId?: PeerId): Connection[]
+    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
+  }
+}
+
+export class GossipService extends TypedEventEmitter<GossipEvents> implements Startable {
+  readonly [Symbol.toStringTag] = 'engram:gossip'
+  readonly [serviceCapabilities] = ['@engram/gossip']
+  readonly lastRounds: RoundReport[] = []
+  /** per peer: were the roots equal at the last exchange */
+  readonly peerInSync = new Map<string, boolean>()
+  private readonly log: Logger
+  private readonly init: Required<Omit<GossipInit, 'store'>> & { store: GossipStore }
+  private readonly inbound = new Map<string, number>()
+  private readonly outbound = new Set<string>()
+  private readonly controllers = new Set<AbortController>()
+  private readonly pusher: EagerPusher
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private started = false
+
+  constructor (private readonly components: GossipComponents, init: GossipInit) {
+    super()
+    this.log = components.logger.forComponent('engram:gossip')
+    this.init = {
+      intervalMs: 60_000,
+      jitter: 0.5,
+      fanout: 4,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      messageTimeoutMs: MESSAGE_TIMEOUT_MS,
+      maxSessionsPerPeer: MAX_SESSIONS_PER_PEER,
+      random: Math.random,
+      keepRounds: 50,
+      ...init
+    }
+    this.pusher = new EagerPusher({
+      store: this.init.store,
+      fanout: this.init.fanout,
+      random: this.init.random,
+      log: this.log,
+      peers: () => this.gossipPeers(),
+      open: async (peer, signal) => this.openSession(peer, signal),
+      report: r => this.record(r),
+      signal: () => this.newController().signal
+    })
+    this.handleStream = this.handleStream.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(GOSSIP_PROTOCOL, this.handleStream, {
+      maxInboundStreams: MAX_INBOUND_STREAMS,
+      maxOutboundStreams: MAX_INBOUND_STREAMS
+    })
+    this.started = true
+    this.schedule()
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    clearTimeout(this.timer)
+    this.pusher.stop()
+    for (const c of this.controllers) c.abort(new Error('gossip service stopping'))
+    await this.components.registrar.unhandle(GOSSIP_PROTOCOL)
+  }
+
+  /** Connected peers that speak the gossip protocol. */
+  async gossipPeers (): Promise<PeerId[]> {
+    const seen = new Map<string, PeerId>()
+    for (const conn of this.components.connectionManager.getConnections()) {
+      if (conn.status !== 'open' || seen.has(conn.remotePeer.toString())) continue
+      try {
+        const peer = await this.components.peerStore.get(conn.remotePeer)
+        if (peer.protocols.includes(GOSSIP_PROTOCOL)) seen.set(conn.remotePeer.toString(), conn.remotePeer)
+      } catch {
+        // not in the peer store yet: identify has not finished, so it is not a gossip peer yet
+      }
+    }
+    return [...seen.values()]
+  }
+
+  /** Eager push of local writes (no-op when fanout is 0). */
+  pushLocal (states: PatternState[]): void {
+    if (this.started) this.pusher.enqueue(states, undefined)
+  }
+
+  /** One anti-entropy round now, with `peer` or a random gossip peer. */
+  async syncNow (peer?: PeerId, options: AbortOptions = {}): Promise<RoundReport> {
+    if (peer === undefined) {
+      const peers = await this.gossipPeers()
+      if (peers.length === 0) throw new NoGossipPeersError('no gossip peers connected')
+      peer = peers[Math.floor(this.init.random() * peers.length)] as PeerId
+    }
+    return this.initiate(peer, options)
+  }
+
+  private schedule (): void {
+    if (!this.started || this.init.intervalMs <= 0) return
+    const { intervalMs, jitter, random } = this.init
+    const delay = intervalMs * (1 - jitter + 2 * jitter * random())
+    this.timer = setTimeout(() => {
+      this.syncNow().catch(err => {
+        if (err.name !== 'NoGossipPeersError') this.log.error('gossip round failed - %e', err)
+      }).finally(() => this.schedule())
+    }, delay)
+    this.timer.unref?.()
+  }
+
+  private newController (): AbortController {
+    const c = new AbortController()
+    this.controllers.add(c)
+    const timeout = setTimeout(() => c.abort(new Error('session timeout')), this.init.sessionTimeoutMs)
+    timeout.unref?.()
+    c.signal.addEventListener('abort', () => { clearTimeout(timeout); this.controllers.delete(c) }, { once: true })
+    return c
+  }
+
+  private async openSession (peer: PeerId, signal: AbortSignal): Promise<FramedStream> {
+    const stream = await this.components.connectionManager.openStream(peer, GOSSIP_PROTOCOL, { signal })
+    return new FramedStream(stream, signal, this.init.messageTimeoutMs)
+  }
+
+  private async initiate (peer: PeerId, options: AbortOptions): Promise<RoundReport> {
+    const key = peer.toString()
+    const report = emptyReport(key, 'initiator')
+    if (this.outbound.has(key)) {
+      report.outcome = 'refused'
+      report.error = 'a session with this peer is already running'
+      return report
+    }
+    this.outbound.add(key)
+    const ctl = this.newController()
+    const signal = options.signal !== undefined ? AbortSignal.any([ctl.signal, options.signal]) : ctl.signal
+    let io: FramedStream | undefined
+    try {
+      io = await this.openSession(peer, signal)
+      await runInitiator(io, this.init.store, report, this.log, changed => this.merged(changed, peer, false))
+      await io.stream.close({ signal })
+      report.outcome = report.rootsEqual ? 'in-sync' : 'synced'
+    } catch (err: any) {
+      this.fail(report, err, io?.stream)
+    } finally {
+      ctl.abort()
+      this.outbound.delete(key)
+      this.finish(report, io)
+    }
+    return report
+  }
+
+  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer
+    const key = peer.toString()
+    const active = this.inbound.get(key) ?? 0
+    if (active >= this.init.maxSessionsPerPeer) {
+      this.log('refusing session from %p: %d already running', peer, active)
+      stream.abort(new TooManySessionsError(`at most ${this.init.maxSessionsPerPeer} sessions per peer`))
+      return
+    }
+    this.inbound.set(key, active + 1)
+    const ctl = this.newController()
+    const io = new FramedStream(stream, ctl.signal, this.init.messageTimeoutMs)
+    let report = emptyReport(key, 'responder')
+    try {
+      const first = await io.read()
+      if (first.type === 'patterns' && first.push) {
+        report = { ...report, role: 'push-in' }
+        let msg: GossipMessage | undefined = first
+        for (let frames = 0; msg !== undefined; frames++) {
+          if (msg.type !== 'patterns' || !msg.push || frames >= MAX_PUSH_FRAMES) throw new ProtocolViolationError('push session carries only push frames')
+          await this.pusher.receive(msg.patterns, report, changed => this.merged(changed, peer, true))
+          msg = await io.readOrEnd()
+        }
+      } else if (first.type === 'hello') {
+        await runResponder(first, io, this.init.store, report, this.log, changed => this.merged(changed, peer, false))
+      } else {
+        throw new ProtocolViolationError(`session must start with hello or push, got ${first.type}`)
+      }
+      await stream.close({ signal: ctl.signal })
+      report.outcome = report.role === 'push-in' ? 'synced' : report.rootsEqual ? 'in-sync' : 'synced'
+    } catch (err: any) {
+      this.fail(report, err, stream)
+    } finally {
+      ctl.abort()
+      const n = (this.inbound.get(key) ?? 1) - 1
+      if (n <= 0) this.inbound.delete(key)
+      else this.inbound.set(key, n)
+      this.finish(report, io)
+    }
+  }
+
+  private fail (report: RoundReport, err: any, stream: Stream | undefined): void {
+    report.outcome = err?.name === 'SessionTimeoutError' || err?.name === 'TimeoutError' ? 'timeout' : 'error'
+    report.error = `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+    this.log.error('%s session with %s failed - %e', report.role, report.peer, err)
+    stream?.abort(err instanceof Error ? err : new Error(String(err)))
+  }
+
+  private finish (report: RoundReport, io: FramedStream | undefined): void {
+    report.ms = Date.now() - report.startedAt
+    report.bytesIn = io?.bytesIn ?? 0
+    report.bytesOut = io?.bytesOut ?? 0
+    this.record(report)
+  }
+
+  private record (report: RoundReport): void {
+    if ((report.role === 'initiator' || report.role === 'responder') && report.outcome !== 'error' && report.outcome !== 'timeout') {
+      this.peerInSync.set(report.peer, report.rootsEqual)
+    }
+    this.lastRounds.push(report)
+    if (this.lastRounds.length > this.init.keepRounds) this.lastRounds.shift()
+    this.safeDispatch('round', report)
+  }
+
+  private merged (changed: PatternState[], from: PeerId, fromPush: boolean): void {
+    this.safeDispatch('merged', { states: changed, from })
+    // forward once: only news that came by push and changed our state goes on, so each node
+    // forwards a write at most once; what anti-entropy brings is not re-flooded
+    if (fromPush) this.pusher.enqueue(changed, from)
+  }
+
+  private safeDispatch<K extends keyof GossipEvents> (type: K, detail: GossipEvents[K]['detail']): void {
+    try {
+      this.safeDispatchEvent(type, { detail })
+    } catch (err) {
+      this.log.error('event listener failed - %e', err)
+    }
+  }
+}
+
+export class NoGossipPeersError extends Error {
+  override name = 'NoGossipPeersError'
+}
+
+export function gossip (init: GossipInit): (components: GossipComponents) => GossipService {
+  return (components) => new GossipService(components, init)
+}
+
+export type { RoundReport, SessionRole }

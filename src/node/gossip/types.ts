@@ -1,0 +1,47 @@
+import type { PeerId } from '@libp2p/interface'
+import type { IndexView } from '../../core/reconcile.js'
+import type { PatternState } from '../../core/pattern.js'
+
+/** What the gossip service needs of the node's patterns. */
+export interface GossipStore {
+  readonly index: IndexView
+  /** canonical encoding of the pattern at this key hash */
+  getEncoded(keyHash: Uint8Array): Promise<Uint8Array | undefined>
+  /** merges and persists (atomically per call); returns the states that changed */
+  mergeRemote(states: readonly PatternState[]): Promise<{ changed: PatternState[] }>
+}
+
+export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'
+export type SessionOutcome = 'in-sync' | 'synced' | 'error' | 'timeout' | 'refused'
+
+/** One finished exchange with a peer, as the operator sees it. */
+export interface RoundReport {
+  peer: string
+  role: SessionRole
+  outcome: SessionOutcome
+  /** wall-clock ms since epoch when it started (reporting only: never in merged state) */
+  startedAt: number
+  ms: number
+  roundTrips: number
+  patternsIn: number
+  patternsOut: number
+  /** patterns received that changed local state */
+  patternsChanged: number
+  bytesIn: number
+  bytesOut: number
+  /** true when the two roots were equal at the start of the exchange */
+  rootsEqual: boolean
+  error?: string
+}
+
+export interface GossipEvents {
+  round: CustomEvent<RoundReport>
+  merged: CustomEvent<{ states: PatternState[], from: PeerId }>
+}
+
+export function emptyReport (peer: string, role: SessionRole): RoundReport {
+  return {
+    peer, role, outcome: 'error', startedAt: Date.now(), ms: 0, roundTrips: 0,
+    patternsIn: 0, patternsOut: 0, patternsChanged: 0, bytesIn: 0, bytesOut: 0, rootsEqual: false
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * On-disk layout of the pattern store: one LevelDB, binary keys, a one-byte prefix per
+ * record kind. Keeping every codec here means the store and its recovery code cannot
+ * disagree on a byte.
+ *
+ *   'p' + utf8 key        -> canonical pattern bytes (core/encoding.ts)
+ *   'h' + keyHash (32)    -> digest (32) + utf8 key   (keyHash -> key, and the Merkle leaves)
+ *   'm' + utf8 name       -> meta value ('format', 'counter', 'root', or another module's)
+ *   'q' + raw key bytes   -> a pattern record found undecodable, moved aside on open
+ */
+import { DIGEST_BYTES, keyHash } from '../core/encoding.js'
+import { HASH_BYTES } from '../core/merkle.js'
+
+export const P_PATTERN = 0x70
+export const P_HASH = 0x68
+export const P_META = 0x6d
+export const P_QUARANTINE = 0x71
+
+/** Meta names the store owns; other modules may not write them. */
+export const META_FORMAT = 'format'
+export const META_COUNTER = 'counter'
+export const META_ROOT = 'root'
+export const RESERVED_META = new Set([META_FORMAT, META_COUNTER, META_ROOT])
+
+export const STORE_FORMAT_VERSION = 1
+const FORMAT_TAG = 'engram-store/'
+
+const encoder = new TextEncoder()
+const strictDecoder = new TextDecoder('utf-8', { fatal: true })
+const lossyDecoder = new TextDecoder('utf-8')
+
+function prefixed (prefix: number, rest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(rest.length + 1)
+  out[0] = prefix
+  out.set(rest, 1)
+  return out
+}
+
+export function patternKey (key: string): Uint8Array {
+  return prefixed(P_PATTERN, encoder.encode(key))
+}
+
+export function hashKey (hash: Uint8Array): Uint8Array {
+  return prefixed(P_HASH, hash)
+}
+
+export function metaKey (name: string): Uint8Array {
+  return prefixed(P_META, encoder.encode(name))
+}
+
+/** Quarantine keeps the raw key bytes: the key itself may be what is broken. */
+export function quarantineKey (dbKey: Uint8Array): Uint8Array {
+  return prefixed(P_QUARANTINE, dbKey.subarray(1))
+}
+
+/** The text after the prefix byte; undefined when it is not valid UTF-8. */
+export function suffixText (dbKey: Uint8Array): string | undefined {
+  try {
+    return strictDecoder.decode(dbKey.subarray(1))
+  } catch {
+    return undefined
+  }
+}
+
+/** For reports only: never fails, replaces bad bytes. */
+export function suffixTextLossy (dbKey: Uint8Array): string {
+  return lossyDecoder.decode(dbKey.subarray(1))
+}
+
+/** Smallest byte string greater than every string starting with `b` (b never all 0xff here). */
+function successor (b: Uint8Array): Uint8Array {
+  let end = b.length
+  while (end > 0 && b[end - 1] === 0xff) end--
+  const out = b.slice(0, end)
+  if (end > 0) out[end - 1] = (out[end - 1] as number) + 1
+  return out
+}
+
+/** Iterator bounds covering every record whose key starts with prefix byte + `rest`. */
+export function range (prefix: number, rest: Uint8Array = new Uint8Array()): { gte: Uint8Array, lt: Uint8Array } {
+  const gte = prefixed(prefix, rest)
+  return { gte, lt: successor(gte) }
+}
+
+export function encodeHashEntry (digest: Uint8Array, key: string): Uint8Array {
+  const k = encoder.encode(key)
+  const out = new Uint8Array(DIGEST_BYTES + k.length)
+  out.set(digest, 0)
+  out.set(k, DIGEST_BYTES)
+  return out
+}
+
+export interface HashEntry {
+  keyHash: Uint8Array
+  digest: Uint8Array
+  key: string
+}
+
+/**
+ * Parses an 'h' record; undefined when malformed. The key must hash to the record's
+ * key hash, so a damaged key text cannot point the protocol at the wrong pattern.
+ */
+export function decodeHashEntry (dbKey: Uint8Array, value: Uint8Array): HashEntry | undefined {
+  if (dbKey.length !== 1 + HASH_BYTES || value.length <= DIGEST_BYTES) return undefined
+  let key: string
+  try {
+    key = strictDecoder.decode(value.subarray(DIGEST_BYTES))
+  } catch {
+    return undefined
+  }
+  // plain copies: LevelDB hands out Buffers whose slice() is a view into shared memory
+  const kh = new Uint8Array(dbKey.subarray(1))
+  if (Buffer.compare(keyHash(key), kh) !== 0) return undefined
+  return { keyHash: kh, digest: new Uint8Array(value.subarray(0, DIGEST_BYTES)), key }
+}
+
+export function encodeCounter (n: number): Uint8Array {
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(n), false)
+  return out
+}
+
+/** undefined when the bytes are not a valid counter. */
+export function decodeCounter (b: Uint8Array): number | undefined {
+  if (b.length !== 8) return undefined
+  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false))
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+export function encodeFormat (version: number = STORE_FORMAT_VERSION): Uint8Array {
+  return encoder.encode(FORMAT_TAG + String(version))
+}
+
+/** The version text a format marker names; undefined when it is not an Engram marker at all. */
+export function decodeFormat (b: Uint8Array): string | undefined {
+  const text = lossyDecoder.decode(b)
+  return text.startsWith(FORMAT_TAG) ? text.slice(FORMAT_TAG.length) : undefined
+}

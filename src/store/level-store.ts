@@ -1,0 +1,291 @@
+/**
+ * LevelPatternStore: a thin adapter from canonical pattern states to one LevelDB
+ * (layout in layout.ts). It holds the live Merkle index of what is stored and keeps the
+ * stored root equal to it: every write puts patterns, their key-hash records, the new
+ * root and optionally the node's counter in ONE LevelDB batch, so a crash leaves either
+ * all of a batch or none of it.
+ */
+import { mkdir } from 'node:fs/promises'
+import { Level } from 'level'
+import { encodePattern, keyHash, patternDigest } from '../core/encoding.js'
+import { LimitExceededError } from '../core/errors.js'
+import { MAX_PATTERN_BYTES } from '../core/limits.js'
+import { EMPTY_HASH, HASH_BYTES, type MerkleIndex, toHex } from '../core/merkle.js'
+import type { PatternState } from '../core/pattern.js'
+import { StoreClosedError, StoreCorruptionError, StoreFormatError } from './errors.js'
+import {
+  decodeCounter, decodeFormat, decodeHashEntry, encodeCounter, encodeFormat, encodeHashEntry,
+  hashKey, META_COUNTER, META_FORMAT, META_ROOT, metaKey, P_META, P_PATTERN, patternKey,
+  range, RESERVED_META, STORE_FORMAT_VERSION, suffixText
+} from './layout.js'
+import { Mutex } from './mutex.js'
+import { decodeStored } from './record.js'
+import { checkDirectory, loadIndex, type OpenReport, type RawDb, rebuildIndex } from './recovery.js'
+
+export type { OpenReport } from './recovery.js'
+
+export interface StoreOptions {
+  /** fsync every batch (default true): the counter must survive a power cut, not only a crash */
+  sync?: boolean
+}
+
+export interface ListOptions {
+  /** only keys starting with this */
+  prefix?: string
+  /** cursor: only keys after this one (the last key of the previous page) */
+  after?: string
+  /** page size, default DEFAULT_LIST_LIMIT */
+  limit?: number
+}
+
+export interface MetaEntry {
+  name: string
+  value: Uint8Array
+}
+
+export const DEFAULT_LIST_LIMIT = 1000
+
+const encoder = new TextEncoder()
+
+interface Prepared {
+  kh: Uint8Array
+  digest: Uint8Array
+  key: string
+  bytes: Uint8Array
+}
+
+export class LevelPatternStore {
+  private readonly writeLock = new Mutex()
+  private isClosed = false
+
+  private constructor (
+    private readonly db: RawDb,
+    private readonly live: MerkleIndex,
+    private storedCounter: number | undefined,
+    private readonly sync: boolean,
+    /** what open found and repaired */
+    readonly openReport: OpenReport,
+    readonly dir: string
+  ) {}
+
+  /** Opens (creating if needed) the store in `dir`; see OpenReport for what repair did. */
+  static async open (dir: string, options: StoreOptions = {}): Promise<LevelPatternStore> {
+    const sync = options.sync ?? true
+    await mkdir(dir, { recursive: true })
+    await checkDirectory(dir)
+    const db: RawDb = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+    await db.open()
+    try {
+      await ensureFormat(db, dir, sync)
+      const counterBytes = await db.get(metaKey(META_COUNTER))
+      const counter = counterBytes === undefined ? undefined : decodeCounter(counterBytes)
+      const loaded = await loadIndex(db)
+      const storedRoot = await db.get(metaKey(META_ROOT))
+      const reason = loaded.problem ??
+        (storedRoot === undefined
+          ? 'no stored root'
+          : Buffer.compare(storedRoot, loaded.index.root()) !== 0 ? 'stored root does not match the key-hash records' : undefined)
+      const report: OpenReport = { rebuilt: false, quarantined: [], counterLost: counter === undefined }
+      let index = loaded.index
+      if (reason !== undefined) {
+        const rebuilt = await rebuildIndex(db, sync)
+        index = rebuilt.index
+        Object.assign(report, { rebuilt: true, reason, quarantined: rebuilt.quarantined })
+      }
+      return new LevelPatternStore(db, index, counter, sync, report, dir)
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+  }
+
+  get closed (): boolean {
+    return this.isClosed
+  }
+
+  /** The live index of stored patterns; changes only after a batch commits. Treat as read-only. */
+  get index (): MerkleIndex {
+    return this.live
+  }
+
+  get count (): number {
+    return this.live.size
+  }
+
+  /** The node's highest used counter as stored; undefined when it was lost (see openReport). */
+  get counter (): number | undefined {
+    return this.storedCounter
+  }
+
+  root (): Uint8Array {
+    return this.live.root()
+  }
+
+  async get (key: string): Promise<PatternState | undefined> {
+    this.assertOpen()
+    const bytes = await this.db.get(patternKey(key))
+    return bytes === undefined ? undefined : decodeStored(key, bytes)
+  }
+
+  /** The key a key hash stands for, if a pattern with that key is stored. */
+  async keyOf (hash: Uint8Array): Promise<string | undefined> {
+    this.assertOpen()
+    if (hash.length !== HASH_BYTES || this.live.get(hash) === undefined) return undefined
+    const dbKey = hashKey(hash)
+    const value = await this.db.get(dbKey)
+    const entry = value === undefined ? undefined : decodeHashEntry(dbKey, value)
+    if (entry === undefined) throw new StoreCorruptionError(`key-hash record ${toHex(hash)} is missing or corrupt`)
+    return entry.key
+  }
+
+  async getByKeyHash (hash: Uint8Array): Promise<PatternState | undefined> {
+    const key = await this.keyOf(hash)
+    if (key === undefined) return undefined
+    const state = await this.get(key)
+    if (state === undefined) throw new StoreCorruptionError(`pattern ${JSON.stringify(key)} is indexed but not stored`, { key })
+    return state
+  }
+
+  /** One page of patterns in key (UTF-8 byte) order; pass the last key as `after` for the next. */
+  async list (options: ListOptions = {}): Promise<PatternState[]> {
+    this.assertOpen()
+    const limit = options.limit ?? DEFAULT_LIST_LIMIT
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`list limit must be a positive integer, got ${limit}`)
+    const bounds = range(P_PATTERN, encoder.encode(options.prefix ?? ''))
+    const after = options.after === undefined ? undefined : patternKey(options.after)
+    const lower = after !== undefined && Buffer.compare(after, bounds.gte) >= 0 ? { gt: after } : { gte: bounds.gte }
+    const out: PatternState[] = []
+    for await (const [k, v] of this.db.iterator({ ...lower, lt: bounds.lt, limit })) {
+      const key = suffixText(k)
+      if (key === undefined) throw new StoreCorruptionError('a stored pattern key is not valid UTF-8')
+      out.push(decodeStored(key, v))
+    }
+    return out
+  }
+
+  /**
+   * Stores whole states (replacing what is stored under their keys) and, when given,
+   * the node's counter, in one atomic batch.
+   */
+  async writeBatch (states: readonly PatternState[], counter?: number): Promise<void> {
+    await this.writeLock.run(async () => {
+      this.assertOpen()
+      if (counter !== undefined && (!Number.isSafeInteger(counter) || counter < (this.storedCounter ?? 0))) {
+        throw new RangeError(`counter ${counter} would move the stored counter ${this.storedCounter ?? 0} backwards`)
+      }
+      if (states.length === 0 && counter === undefined) return
+      const prepared = states.map(prepare)
+      const ops: Array<{ type: 'put', key: Uint8Array, value: Uint8Array }> = []
+      for (const p of prepared) {
+        ops.push({ type: 'put', key: patternKey(p.key), value: p.bytes })
+        ops.push({ type: 'put', key: hashKey(p.kh), value: encodeHashEntry(p.digest, p.key) })
+      }
+      if (prepared.length > 0) ops.push({ type: 'put', key: metaKey(META_ROOT), value: this.rootWith(prepared) })
+      if (counter !== undefined) ops.push({ type: 'put', key: metaKey(META_COUNTER), value: encodeCounter(counter) })
+      await this.db.batch(ops, { sync: this.sync })
+      for (const p of prepared) this.live.set(p.kh, p.digest)
+      if (counter !== undefined) this.storedCounter = counter
+    })
+  }
+
+  /**
+   * Root of the index with `changes` applied, without letting anyone observe them: the
+   * changes are applied and undone in one synchronous stretch, so the live index never
+   * shows an uncommitted batch across an await.
+   */
+  private rootWith (changes: readonly Prepared[]): Uint8Array {
+    const undo: Array<[Uint8Array, Uint8Array | undefined]> = []
+    for (const c of changes) {
+      undo.push([c.kh, this.live.get(c.kh)])
+      this.live.set(c.kh, c.digest)
+    }
+    try {
+      return this.live.root().slice()
+    } finally {
+      for (let i = undo.length - 1; i >= 0; i--) {
+        const [kh, old] = undo[i] as [Uint8Array, Uint8Array | undefined]
+        if (old === undefined) this.live.delete(kh)
+        else this.live.set(kh, old)
+      }
+    }
+  }
+
+  async getMeta (name: string): Promise<Uint8Array | undefined> {
+    this.assertOpen()
+    const value = await this.db.get(metaKey(checkMetaName(name)))
+    return value === undefined ? undefined : new Uint8Array(value)
+  }
+
+  /** Stores a small value for another module; the store's own names are refused. */
+  async putMeta (name: string, value: Uint8Array): Promise<void> {
+    this.assertOpen()
+    await this.db.put(metaKey(checkWritableMeta(name)), value, { sync: this.sync })
+  }
+
+  async deleteMeta (name: string): Promise<void> {
+    this.assertOpen()
+    await this.db.del(metaKey(checkWritableMeta(name)), { sync: this.sync })
+  }
+
+  /** Meta entries whose names start with `prefix`, in name order. */
+  async listMeta (prefix: string): Promise<MetaEntry[]> {
+    this.assertOpen()
+    const out: MetaEntry[] = []
+    for await (const [k, v] of this.db.iterator(range(P_META, encoder.encode(prefix)))) {
+      const name = suffixText(k)
+      if (name !== undefined) out.push({ name, value: new Uint8Array(v) })
+    }
+    return out
+  }
+
+  /** Waits for a batch in progress, then closes. Idempotent. */
+  async close (): Promise<void> {
+    await this.writeLock.run(async () => {
+      if (this.isClosed) return
+      this.isClosed = true
+      await this.db.close()
+    })
+  }
+
+  private assertOpen (): void {
+    if (this.isClosed) throw new StoreClosedError(`store ${this.dir} is closed`)
+  }
+}
+
+function prepare (state: PatternState): Prepared {
+  const bytes = encodePattern(state)
+  // a state too big to decode would be unreadable (and quarantined) on the next open
+  if (bytes.length > MAX_PATTERN_BYTES) throw new LimitExceededError(`pattern ${JSON.stringify(state.key)} encodes to ${bytes.length} bytes, limit ${MAX_PATTERN_BYTES}`)
+  return { kh: keyHash(state.key), digest: patternDigest(bytes), key: state.key, bytes }
+}
+
+function checkMetaName (name: string): string {
+  if (typeof name !== 'string' || name.length === 0) throw new RangeError('meta name must be a non-empty string')
+  return name
+}
+
+function checkWritableMeta (name: string): string {
+  if (RESERVED_META.has(checkMetaName(name))) throw new RangeError(`meta name ${JSON.stringify(name)} is reserved by the store`)
+  return name
+}
+
+/** Writes the format marker into an empty database, or refuses one that is not ours. */
+async function ensureFormat (db: RawDb, dir: string, sync: boolean): Promise<void> {
+  const marker = await db.get(metaKey(META_FORMAT))
+  if (marker === undefined) {
+    for await (const _ of db.keys({ limit: 1 })) {
+      throw new StoreFormatError(`${dir} is not an Engram data directory: it holds a LevelDB without an Engram format marker`)
+    }
+    await db.batch([
+      { type: 'put', key: metaKey(META_FORMAT), value: encodeFormat() },
+      { type: 'put', key: metaKey(META_COUNTER), value: encodeCounter(0) },
+      { type: 'put', key: metaKey(META_ROOT), value: EMPTY_HASH }
+    ], { sync })
+    return
+  }
+  const version = decodeFormat(marker)
+  if (version === undefined) throw new StoreFormatError(`${dir} is not an Engram data directory: its format marker is foreign`)
+  if (version !== String(STORE_FORMAT_VERSION)) {
+    throw new StoreFormatError(`${dir} holds an Engram store of format version ${JSON.stringify(version)}; this build reads version ${STORE_FORMAT_VERSION}`)
+  }
+}

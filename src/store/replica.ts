@@ -1,0 +1,225 @@
+/**
+ * Replica: this node's copy of the patterns = the store + the core CRDT + the node's
+ * own event counter. Every mutation is read-merge-write under one mutex, and persists
+ * its states together with the counter it used in one store batch, so a restart (or a
+ * crash) can never hand out a counter twice.
+ */
+import { keyHash, patternDigest } from '../core/encoding.js'
+import { InvalidPatternError } from '../core/errors.js'
+import { MAX_NODE_ID_BYTES } from '../core/limits.js'
+import { mergeIncoming, type MergeKind } from '../core/merge.js'
+import type { MerkleIndex } from '../core/merkle.js'
+import { applyDelete, applyWrite, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
+import type { NodeId } from '../core/vector-clock.js'
+import { PatternNotFoundError } from './errors.js'
+import { type ListOptions, LevelPatternStore, type MetaEntry, type OpenReport, type StoreOptions } from './level-store.js'
+import { Mutex } from './mutex.js'
+
+export type ChangeOrigin = 'local' | 'remote'
+
+export interface ChangeEvent {
+  origin: ChangeOrigin
+  /** the new states, as committed */
+  states: readonly PatternState[]
+}
+
+export type ChangeListener = (event: ChangeEvent) => void
+
+export interface MergeResult {
+  /** states that changed what is stored, as now stored */
+  changed: PatternState[]
+  /** how each incoming state related to the local one */
+  kinds: Record<MergeKind, number>
+}
+
+export interface ReplicaOptions extends StoreOptions {
+  dir: string
+  nodeId: NodeId
+  /** gets errors thrown by change listeners; by default they are rethrown asynchronously */
+  onListenerError?: (err: unknown) => void
+}
+
+const SCAN_PAGE = 1000
+
+function rethrowLater (err: unknown): void {
+  queueMicrotask(() => { throw err })
+}
+
+export class Replica {
+  private readonly lock = new Mutex()
+  private readonly listeners = new Set<ChangeListener>()
+
+  private constructor (
+    readonly nodeId: NodeId,
+    private readonly store: LevelPatternStore,
+    private counterValue: number,
+    private readonly onListenerError: (err: unknown) => void
+  ) {}
+
+  static async open (options: ReplicaOptions): Promise<Replica> {
+    const { dir, nodeId } = options
+    if (typeof nodeId !== 'string' || nodeId.length === 0 || Buffer.byteLength(nodeId) > MAX_NODE_ID_BYTES) {
+      throw new InvalidPatternError(`node id must be a non-empty string of at most ${MAX_NODE_ID_BYTES} bytes`)
+    }
+    const store = await LevelPatternStore.open(dir, options.sync === undefined ? {} : { sync: options.sync })
+    try {
+      let counter = store.counter
+      if (counter === undefined) {
+        // the stored counter is gone: our own dots in stored clocks are the best lower bound
+        counter = await highestOwnCounter(store, nodeId)
+        await store.writeBatch([], counter)
+      }
+      return new Replica(nodeId, store, counter, options.onListenerError ?? rethrowLater)
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+
+  /** The highest event counter this node has used (or seen named after it). */
+  get counter (): number {
+    return this.counterValue
+  }
+
+  get openReport (): OpenReport {
+    return this.store.openReport
+  }
+
+  get count (): number {
+    return this.store.count
+  }
+
+  /** Live Merkle index of the stored patterns; read-only for callers. */
+  get index (): MerkleIndex {
+    return this.store.index
+  }
+
+  root (): Uint8Array {
+    return this.store.root()
+  }
+
+  async get (key: string): Promise<PatternState | undefined> {
+    return await this.store.get(key)
+  }
+
+  async getByKeyHash (hash: Uint8Array): Promise<PatternState | undefined> {
+    return await this.store.getByKeyHash(hash)
+  }
+
+  async list (options?: ListOptions): Promise<PatternState[]> {
+    return await this.store.list(options)
+  }
+
+  /** A local create or update. */
+  async write (key: string, op: WriteOp): Promise<PatternState> {
+    return await this.lock.run(async () => {
+      const current = await this.store.get(key)
+      const counter = this.nextCounter(current)
+      const state = applyWrite(current, key, op, this.nodeId, counter)
+      await this.commit([state], counter, 'local')
+      return state
+    })
+  }
+
+  /** A local delete; the pattern must exist and not be deleted already. */
+  async delete (key: string): Promise<PatternState> {
+    return await this.lock.run(async () => {
+      const current = await this.store.get(key)
+      if (current === undefined || isDeleted(current)) throw new PatternNotFoundError(key)
+      const counter = this.nextCounter(current)
+      const state = applyDelete(current, this.nodeId, counter)
+      await this.commit([state], counter, 'local')
+      return state
+    })
+  }
+
+  /**
+   * Merges a set of remote states and persists every changed one in one batch. States
+   * that change nothing are not rewritten. If a state names an event of this node newer
+   * than our counter (we lost data and a peer remembers), the counter jumps past it.
+   */
+  async mergeRemote (states: readonly PatternState[]): Promise<MergeResult> {
+    return await this.lock.run(async () => {
+      const kinds: Record<MergeKind, number> = { new: 0, newer: 0, older: 0, equal: 0, concurrent: 0 }
+      const merged = new Map<string, PatternState>()
+      let counter = this.counterValue
+      for (const incoming of states) {
+        const local = merged.get(incoming.key) ?? await this.store.get(incoming.key)
+        const { state, kind } = mergeIncoming(local, incoming)
+        kinds[kind]++
+        merged.set(incoming.key, state)
+        counter = Math.max(counter, highestCounterOf(incoming, this.nodeId))
+      }
+      const changed: PatternState[] = []
+      for (const [key, state] of merged) {
+        const stored = this.store.index.get(keyHash(key))
+        if (stored === undefined || Buffer.compare(stored, patternDigest(state)) !== 0) changed.push(state)
+      }
+      if (changed.length > 0 || counter > this.counterValue) {
+        await this.commit(changed, counter > this.counterValue ? counter : undefined, 'remote')
+      }
+      return { changed, kinds }
+    })
+  }
+
+  /** Calls `listener` after each committed change, in commit order; returns an unsubscribe. */
+  onChange (listener: ChangeListener): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  async getMeta (name: string): Promise<Uint8Array | undefined> {
+    return await this.store.getMeta(name)
+  }
+
+  async putMeta (name: string, value: Uint8Array): Promise<void> {
+    await this.store.putMeta(name, value)
+  }
+
+  async deleteMeta (name: string): Promise<void> {
+    await this.store.deleteMeta(name)
+  }
+
+  async listMeta (prefix: string): Promise<MetaEntry[]> {
+    return await this.store.listMeta(prefix)
+  }
+
+  /** Waits for the mutation in progress, then closes the store. */
+  async close (): Promise<void> {
+    await this.lock.run(async () => {
+      this.listeners.clear()
+      await this.store.close()
+    })
+  }
+
+  /** Above our counter and above any dot of ours the current state holds. */
+  private nextCounter (current: PatternState | undefined): number {
+    return Math.max(this.counterValue, current === undefined ? 0 : highestCounterOf(current, this.nodeId)) + 1
+  }
+
+  private async commit (states: PatternState[], counter: number | undefined, origin: ChangeOrigin): Promise<void> {
+    await this.store.writeBatch(states, counter)
+    if (counter !== undefined) this.counterValue = counter
+    if (states.length === 0) return
+    const event: ChangeEvent = { origin, states }
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event)
+      } catch (err) {
+        this.onListenerError(err)
+      }
+    }
+  }
+}
+
+async function highestOwnCounter (store: LevelPatternStore, nodeId: NodeId): Promise<number> {
+  let highest = 0
+  let after: string | undefined
+  for (;;) {
+    const page = await store.list(after === undefined ? { limit: SCAN_PAGE } : { after, limit: SCAN_PAGE })
+    for (const s of page) highest = Math.max(highest, highestCounterOf(s, nodeId))
+    const last = page[page.length - 1]
+    if (last === undefined || page.length < SCAN_PAGE) return highest
+    after = last.key
+  }
+}

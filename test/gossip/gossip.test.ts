@@ -1,0 +1,85 @@
+import { describe, it, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { startGossipNode, type GossipNode } from '../helpers/gossip-nodes.js'
+import { waitFor } from '../helpers/wait.js'
+import { confidenceOf, viewOf } from '../../src/core/pattern.js'
+import { patternDigest } from '../../src/core/encoding.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+
+const nodes: GossipNode[] = []
+after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
+
+async function cluster (n: number, gossipOpts = {}): Promise<GossipNode[]> {
+  const out: GossipNode[] = []
+  for (let i = 0; i < n; i++) {
+    const node = await startGossipNode({ join: i === 0 ? [] : [out[i - 1]!.addr], gossip: gossipOpts })
+    nodes.push(node)
+    out.push(node)
+  }
+  // these tests are about gossip, not discovery: connect everyone directly
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  for (const x of out) for (const y of out) if (x !== y) await x.libp2p.dial(multiaddr(y.addr))
+  await waitFor(async () => {
+    for (const node of out) if ((await node.gossip.gossipPeers()).length < n - 1) return false
+    return true
+  }, { timeout: 20_000, message: 'all nodes to see each other as gossip peers' })
+  return out
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+describe('gossip over real libp2p', () => {
+  it('syncs both ways with one session, then a further round moves nothing', async () => {
+    const [a, b] = await cluster(2)
+    for (let i = 0; i < 50; i++) await a!.replica.write(`a/${i}`, { addEpisodes: [`ep${i}`], confidence: 0.5 })
+    for (let i = 0; i < 30; i++) await b!.replica.write(`b/${i}`, { addEpisodes: [`ep${i}`], confidence: 0.6 })
+    const first = await a!.gossip.syncNow(b!.libp2p.peerId)
+    assert.equal(first.outcome, 'synced', first.error)
+    assert.equal(first.patternsOut, 50)
+    assert.equal(first.patternsIn, 30)
+    assert.equal(a!.replica.count, 80)
+    assert.equal(b!.replica.count, 80)
+    assert.equal(hex(a!.replica.root()), hex(b!.replica.root()))
+    const second = await b!.gossip.syncNow(a!.libp2p.peerId)
+    assert.equal(second.outcome, 'in-sync')
+    assert.equal(second.roundTrips, 1)
+    assert.equal(second.patternsIn + second.patternsOut, 0)
+  })
+
+  it('concurrent writes on 3 nodes end in one state with the mean confidence', async () => {
+    const three = await cluster(3)
+    const values = [0.9, 0.5, 0.1]
+    await Promise.all(three.map(async (n, i) => await n.replica.write('shared', { addEpisodes: [`from-${i}`], confidence: values[i] })))
+    // anti-entropy by hand: a<->b, b<->c, a<->c
+    for (const [x, y] of [[0, 1], [1, 2], [0, 2]] as const) {
+      const r = await three[x]!.gossip.syncNow(three[y]!.libp2p.peerId)
+      assert.notEqual(r.outcome, 'error', r.error)
+    }
+    const states = await Promise.all(three.map(async n => await n.replica.get('shared')))
+    const digests = new Set(states.map(s => hex(patternDigest(s!))))
+    assert.equal(digests.size, 1)
+    assert.ok(Math.abs(confidenceOf(states[0]!) - 0.5) < 1e-12)
+    assert.deepEqual(viewOf(states[0]!).episodes, ['from-0', 'from-1', 'from-2'])
+  })
+
+  it('eager push spreads a local write without any anti-entropy round', async () => {
+    const four = await cluster(4, { fanout: 3 })
+    await four[0]!.replica.write('pushed', { addEpisodes: ['e'], confidence: 0.7 })
+    await waitFor(async () => {
+      for (const n of four) if ((await n.replica.get('pushed')) === undefined) return false
+      return true
+    }, { timeout: 10_000, message: 'the pushed pattern on every node' })
+    assert.ok(four.every(n => n.gossip.lastRounds.every(r => r.role !== 'initiator')))
+  })
+
+  it('anti-entropy timer alone spreads a write (eager push off)', async () => {
+    const three = await cluster(3, { intervalMs: 200, fanout: 0 })
+    await three[2]!.replica.write('periodic', { addEpisodes: ['e'], confidence: 0.3 })
+    await waitFor(async () => {
+      for (const n of three) if ((await n.replica.get('periodic')) === undefined) return false
+      return true
+    }, { timeout: 15_000, message: 'the pattern on every node by anti-entropy' })
+    assert.ok(three.some(n => n.gossip.lastRounds.some(r => r.role === 'initiator' && r.patternsOut + r.patternsIn > 0)))
+    void peerIdFromString
+  })
+})

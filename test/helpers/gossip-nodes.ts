@@ -1,0 +1,52 @@
+/** Real nodes with gossip + a real Replica in a temp dir, for gossip tests. */
+import '../../src/node/polyfill.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createEngramLibp2p, type EngramLibp2p } from '../../src/node/libp2p.js'
+import { gossip, type GossipService, type GossipInit } from '../../src/node/gossip/service.js'
+import { replicaGossipStore } from '../../src/node/gossip/replica-store.js'
+import { Replica } from '../../src/store/replica.js'
+import { FAST_DISCOVERY, LOOPBACK } from './nodes.js'
+
+export interface GossipNode {
+  libp2p: EngramLibp2p<{ gossip: GossipService }>
+  replica: Replica
+  gossip: GossipService
+  dir: string
+  id: string
+  addr: string
+  stop(): Promise<void>
+}
+
+export async function startGossipNode (opts: { join?: string[], gossip?: Partial<Omit<GossipInit, 'store'>> } = {}): Promise<GossipNode> {
+  const dir = await mkdtemp(join(tmpdir(), 'engram-gossip-'))
+  const privateKey = await generateKeyPair('Ed25519')
+  const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+  const id = peerIdFromPrivateKey(privateKey).toString()
+  const replica = await Replica.open({ dir: join(dir, 'store'), nodeId: id })
+  const libp2p = await createEngramLibp2p({
+    privateKey,
+    listen: [LOOPBACK],
+    mdns: false,
+    dht: { initialQuerySelfInterval: 100 },
+    discovery: { ...FAST_DISCOVERY, join: opts.join },
+    services: { gossip: gossip({ store: replicaGossipStore(replica), intervalMs: 0, fanout: 0, ...opts.gossip }) }
+  })
+  const node: GossipNode = {
+    libp2p,
+    replica,
+    gossip: libp2p.services.gossip,
+    dir,
+    id,
+    addr: libp2p.getMultiaddrs()[0]!.toString(),
+    async stop () {
+      await Promise.resolve(libp2p.stop()).catch(() => {})
+      await replica.close().catch(() => {})
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+  replica.onChange(ev => { if (ev.origin === 'local') node.gossip.pushLocal([...ev.states]) })
+  return node
+}
