@@ -1,0 +1,109 @@
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import { startGossipNode, type GossipNode } from '../helpers/gossip-nodes.js'
+import { GOSSIP_PROTOCOL, MAX_FRAME_BYTES } from '../../src/protocol/constants.js'
+import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js'
+import { Frame } from '../../src/protocol/gossip.js'
+import { encodePattern } from '../../src/core/encoding.js'
+import { applyWrite } from '../../src/core/pattern.js'
+import { ByteWriter } from '../../src/core/bytes.js'
+import { waitFor } from '../helpers/wait.js'
+
+function varint (n: number): Uint8Array {
+  return new ByteWriter().varint(n).finish()
+}
+
+const validPattern = (key: string): Uint8Array => encodePattern(applyWrite(undefined, key, { addEpisodes: ['e'], confidence: 0.5 }, 'raw', 1))
+
+/** A pattern whose clock claims 2^40 entries. */
+const hugeClock = new ByteWriter().u8(1).string('evil').varint(2 ** 40).finish()
+
+describe('gossip protocol robustness against a raw client', () => {
+  let target: GossipNode
+  let raw: GossipNode
+  let good: GossipNode
+  before(async () => {
+    target = await startGossipNode()
+    raw = await startGossipNode()
+    good = await startGossipNode()
+    await target.replica.write('keep', { addEpisodes: ['x'], confidence: 0.9 })
+  })
+  after(async () => { await Promise.allSettled([target, raw, good].map(async n => { await n?.stop() })) })
+
+  /** Opens the protocol on the target and sends these raw bytes, then waits for the outcome. */
+  async function send (chunks: Uint8Array[], closeWrite = true): Promise<string> {
+    const stream = await raw.libp2p.dialProtocol(multiaddr(target.addr), GOSSIP_PROTOCOL)
+    const before = target.gossip.lastRounds.length
+    for (const c of chunks) stream.send(c)
+    if (closeWrite) await stream.close().catch(() => {})
+    await waitFor(() => target.gossip.lastRounds.length > before, { timeout: 20_000, message: 'the target to end the session' })
+    const r = target.gossip.lastRounds[target.gossip.lastRounds.length - 1]!
+    return `${r.outcome}: ${r.error ?? ''}`
+  }
+
+  const frame = (bytes: Uint8Array): Uint8Array => new Uint8Array([...varint(bytes.length), ...bytes])
+
+  const cases: Array<[string, () => Uint8Array[], RegExp]> = [
+    ['garbage', () => [frame(new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02, 0x03]))], /InvalidMessageError/],
+    ['a truncated frame', () => [new Uint8Array([...varint(100), 1, 2, 3])], /error/],
+    ['an oversized length prefix', () => [varint(MAX_FRAME_BYTES * 64)], /error/],
+    ['a pattern with a huge clock', () => [frame(Frame.encode({ patterns: { patterns: [hugeClock as Uint8Array<ArrayBuffer>], push: true } }))], /InvalidMessageError/],
+    ['a request before hello', () => [frame(encodeMessage({ type: 'request', descend: [''], probes: [], pullPrefixes: [], done: false }))], /ProtocolViolationError/],
+    ['a reply as first message', () => [frame(encodeMessage({ type: 'reply', inSync: true, children: [], need: [] }))], /ProtocolViolationError/],
+    ['session patterns without hello', () => [frame(Frame.encode({ patterns: { patterns: [validPattern('sneaky') as Uint8Array<ArrayBuffer>], push: false } }))], /ProtocolViolationError/],
+    ['a push mixing valid and invalid patterns', () => [frame(Frame.encode({ patterns: { patterns: [validPattern('half') as Uint8Array<ArrayBuffer>, hugeClock as Uint8Array<ArrayBuffer>], push: true } }))], /InvalidMessageError/],
+    ['a frame with two messages', () => [frame(new Uint8Array([...Frame.encode({ hello: { version: 1, root: new Uint8Array(32), count: 0n } }), ...Frame.encode({ request: { descend: [], probes: [], pullPrefixes: [], done: true } })]))], /InvalidMessageError/],
+    ['hello, then a push inside the session', () => [
+      frame(encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32), count: 0 })),
+      frame(Frame.encode({ patterns: { patterns: [validPattern('inside') as Uint8Array<ArrayBuffer>], push: true } }))
+    ], /ProtocolViolationError/]
+  ]
+
+  for (const [name, chunks, expected] of cases) {
+    it(`aborts the session on ${name}, persists nothing, stays up`, async () => {
+      const rootBefore = Buffer.from(target.replica.root()).toString('hex')
+      const outcome = await send(chunks())
+      assert.match(outcome, expected)
+      assert.match(outcome, /^(error|timeout)/)
+      assert.equal(Buffer.from(target.replica.root()).toString('hex'), rootBefore)
+      assert.equal(target.replica.count, 1)
+    })
+  }
+
+  it('still syncs with a good peer afterwards', async () => {
+    await good.replica.write('good', { addEpisodes: ['g'], confidence: 0.4 })
+    await good.libp2p.dial(multiaddr(target.addr))
+    const r = await good.gossip.syncNow(target.libp2p.peerId)
+    assert.equal(r.outcome, 'synced', r.error)
+    assert.ok(await target.replica.get('good'))
+    assert.ok(await good.replica.get('keep'))
+    assert.equal(target.replica.count, 2)
+  })
+
+  it('fuzz: the frame decoder only ever throws InvalidMessageError', () => {
+    const samples = [
+      encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32).fill(7), count: 5 }),
+      encodeMessage({ type: 'request', descend: ['a', 'b1'], probes: [{ prefix: 'c', entries: [{ keyHash: new Uint8Array(32).fill(0xc0), digest: new Uint8Array(16) }] }], pullPrefixes: ['f'], done: false }),
+      encodeMessage({ type: 'reply', inSync: false, children: [{ parent: '', hashes: Array.from({ length: 16 }, () => new Uint8Array(16)), counts: Array(16).fill(1) }], need: [new Uint8Array(32)] }),
+      Frame.encode({ patterns: { patterns: [validPattern('k') as Uint8Array<ArrayBuffer>], push: true } })
+    ]
+    for (const s of samples) assert.ok(decodeMessage(s))
+    fc.assert(fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.tuple(fc.constantFrom(...samples), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }))
+          .map(([s, muts]) => { const x = s.slice(); for (const [i, v] of muts) x[i % x.length] = v; return x }),
+        fc.tuple(fc.constantFrom(...samples), fc.nat()).map(([s, n]) => s.subarray(0, n % s.length))
+      ),
+      bytes => {
+        try {
+          decodeMessage(bytes)
+        } catch (err: any) {
+          assert.equal(err.name, 'InvalidMessageError', `${err.name}: ${err.message}`)
+        }
+      }), { numRuns: 20_000 })
+  })
+})
