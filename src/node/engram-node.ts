@@ -19,6 +19,7 @@ import { clockToObject } from '../core/vector-clock.js'
 import { patternDigest } from '../core/encoding.js'
 import { toHex } from '../core/merkle.js'
 import type { DiscoveryInit } from './discovery.js'
+import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../protocol/constants.js'
 
 export interface EngramNodeOptions {
   /** the data directory: LevelDB store and node files live here */
@@ -64,6 +65,10 @@ export interface EngramNodeEvents {
   round: CustomEvent<RoundReport>
 }
 
+export function dhtProtocolFor (cluster: string | undefined): string {
+  return cluster === undefined || cluster === DEFAULT_CLUSTER ? DHT_PROTOCOL : `/engram/${encodeURIComponent(cluster)}/kad/1.0.0`
+}
+
 export function toRecord (s: PatternState): PatternRecord {
   return { ...viewOf(s), clock: clockToObject(s.clock), digest: toHex(patternDigest(s)) }
 }
@@ -95,6 +100,8 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
         swarmKey: opts.swarmKey,
         mdns: opts.mdns ?? false,
         cluster: opts.cluster,
+        // a cluster of its own name gets a DHT of its own, so clusters never mix routing tables
+        dhtProtocol: dhtProtocolFor(opts.cluster),
         dht: opts.dhtInitialQuerySelfInterval !== undefined ? { initialQuerySelfInterval: opts.dhtInitialQuerySelfInterval } : undefined,
         discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers: new MetaKnownPeerStore(replica) },
         services: {

@@ -1,0 +1,119 @@
+/**
+ * The Engram libp2p stack: TCP + Noise + Yamux, identify, ping, a server-mode Kad-DHT on the
+ * cluster's own protocol, cluster discovery, and optionally a private-network protector and
+ * mDNS. Deliberately absent: public bootstrap lists, UPnP, autoNAT, relay — the node sends
+ * nothing to anyone it was not told about.
+ */
+import './polyfill.js'
+import { createHash } from 'node:crypto'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, identifyPush } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../protocol/constants.js'
+import { discovery } from './discovery.js'
+import { parseSwarmKey } from './swarm-key.js'
+import type { DiscoveryInit, DiscoveryService } from './discovery.js'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
+import type { Libp2p, PeerDiscovery, PrivateKey, ServiceMap } from '@libp2p/interface'
+import type { KadDHT, KadDHTInit } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
+
+export { generateSwarmKey, parseSwarmKey, readSwarmKeyFile, writeSwarmKeyFile, SwarmKeyError } from './swarm-key.js'
+
+export interface EngramServices extends ServiceMap {
+  identify: Identify
+  identifyPush: IdentifyPush
+  ping: Ping
+  dht: KadDHT
+  discovery: DiscoveryService
+}
+
+/**
+ * libp2p's start/stop are async but its interface inherits `void | Promise<void>` from Startable;
+ * listed first so these signatures win overload resolution.
+ */
+export type EngramLibp2p<T extends ServiceMap = ServiceMap> = {
+  start(): Promise<void>
+  stop(): Promise<void>
+} & Libp2p<EngramServices & T>
+
+export interface EngramLibp2pOptions<T extends ServiceMap = ServiceMap> {
+  privateKey: PrivateKey
+  /** Listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/4001 (tests: /ip4/127.0.0.1/tcp/0). */
+  listen: string[]
+  /** Addresses to tell peers instead of the listen ones (NAT, containers). */
+  announce?: string[]
+  /** Contents of a swarm key file: only nodes with the same key can connect. */
+  swarmKey?: Uint8Array
+  /** Multicast DNS discovery on the LAN. Default false: it talks to the whole segment. */
+  mdns?: boolean
+  /** Default DHT_PROTOCOL: the cluster's own DHT, never the public IPFS one. */
+  dhtProtocol?: string
+  /** Cluster name (rendezvous CID, mDNS service tag). Default DEFAULT_CLUSTER. */
+  cluster?: string
+  /** Join addresses, known-peer store, intervals. */
+  discovery?: Omit<DiscoveryInit, 'cluster' | 'dhtProtocol' | 'dhtServiceName'>
+  /** DHT tuning; tests shorten the self-query intervals. */
+  dht?: Pick<KadDHTInit, 'initialQuerySelfInterval' | 'querySelfInterval' | 'kBucketSize' | 'alpha' | 'networkDialTimeout'>
+  /** Extra services (e.g. gossip), created after ours so they can use them. */
+  services?: ServiceFactoryMap<T>
+  /** Start listening and discovering right away. Default true. */
+  start?: boolean
+}
+
+/** mDNS finds every libp2p node on the segment; a per-cluster service tag finds only ours. */
+export function mdnsServiceTag (cluster: string): string {
+  return `_engram-${createHash('sha256').update(cluster).digest('hex').slice(0, 16)}._udp.local`
+}
+
+export async function createEngramLibp2p<T extends ServiceMap = ServiceMap> (opts: EngramLibp2pOptions<T>): Promise<EngramLibp2p<T>> {
+  const cluster = opts.cluster ?? DEFAULT_CLUSTER
+  const dhtProtocol = opts.dhtProtocol ?? DHT_PROTOCOL
+  // validate here: pnet's own error is a bare "invalid psk"
+  const psk = opts.swarmKey != null ? parseSwarmKey(opts.swarmKey) : undefined
+
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  if (opts.mdns === true) peerDiscovery.push(mdns({ serviceTag: mdnsServiceTag(cluster) }))
+
+  const services = {
+    identify: identify(),
+    // peers learn at once when a protocol (gossip) is registered after the connection opened
+    identifyPush: identifyPush(),
+    ping: ping(),
+    dht: kadDHT({
+      ...opts.dht,
+      protocol: dhtProtocol,
+      // server mode: LAN/loopback nodes never see a public address, so auto mode stays client
+      clientMode: false,
+      // the default mapper drops private addresses, and with them every peer of a LAN cluster
+      peerInfoMapper: passthroughMapper
+    }),
+    discovery: discovery({ ...opts.discovery, cluster, dhtProtocol, dhtServiceName: 'dht' }),
+    ...opts.services
+  }
+
+  const init: Libp2pOptions<EngramServices & T> = {
+    privateKey: opts.privateKey,
+    addresses: {
+      listen: opts.listen,
+      ...(opts.announce != null && opts.announce.length > 0 ? { announce: opts.announce } : {})
+    },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    // service factories are typed per key; the merged map is what createLibp2p expects
+    services: services as unknown as ServiceFactoryMap<EngramServices & T>,
+    start: opts.start ?? true
+  }
+  if (psk != null) init.connectionProtector = preSharedKey({ psk })
+
+  return await createLibp2p(init) as EngramLibp2p<T>
+}
