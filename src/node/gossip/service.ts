@@ -12,6 +12,7 @@ import type { PatternState } from '../../core/pattern.js'
 import { GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from '../../protocol/constants.js'
 import { ProtocolViolationError, TooManySessionsError } from '../../protocol/errors.js'
 import { FramedStream } from './framed.js'
+import { gossipPeers } from '../gossip-peers.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
 import { EagerPusher, MAX_PUSH_FRAMES } from './push.js'
@@ -114,17 +115,9 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
 
   /** Connected peers that speak the gossip protocol. */
   async gossipPeers (): Promise<PeerId[]> {
-    const seen = new Map<string, PeerId>()
-    for (const conn of this.components.connectionManager.getConnections()) {
-      if (conn.status !== 'open' || seen.has(conn.remotePeer.toString())) continue
-      try {
-        const peer = await this.components.peerStore.get(conn.remotePeer)
-        if (peer.protocols.includes(GOSSIP_PROTOCOL)) seen.set(conn.remotePeer.toString(), conn.remotePeer)
-      } catch {
-        // not in the peer store yet: identify has not finished, so it is not a gossip peer yet
-      }
-    }
-    return [...seen.values()]
+    const open = this.components.connectionManager.getConnections().filter(c => c.status === 'open')
+    const peers = new Map(open.map(c => [c.remotePeer.toString(), c.remotePeer]))
+    return await gossipPeers({ getPeers: () => [...peers.values()], peerStore: this.components.peerStore })
   }
 
   /** Eager push of local writes (no-op when fanout is 0). */
