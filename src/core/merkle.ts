@@ -36,8 +36,8 @@ export interface LeafEntry {
 }
 
 const LEAF_TAG = new Uint8Array([0])
-const INNER_TAG = new Uint8Array([1])
 const HEX = '0123456789abcdef'
+const HEX_DIGITS = [...HEX]
 
 export function toHex (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -127,6 +127,11 @@ export class MerkleIndex {
   /** Hash and pattern count of the subtree at `prefix`. */
   node (prefix: Prefix): NodeSummary {
     if (!isValidPrefix(prefix)) throw new InvalidEncodingError(`merkle: invalid prefix ${JSON.stringify(prefix)}`)
+    return this.summary(prefix)
+  }
+
+  /** node() without validation, for our own recursion (hot path) */
+  private summary (prefix: Prefix): NodeSummary {
     if (prefix.length === MERKLE_DEPTH) {
       const leaf = this.leaves.get(prefix)
       if (leaf === undefined) return { hash: EMPTY_HASH, count: 0 }
@@ -145,7 +150,10 @@ export class MerkleIndex {
     const inner = this.inners.get(prefix)
     if (inner === undefined || inner.count === 0) return { hash: EMPTY_HASH, count: 0 }
     if (inner.dirty) {
-      inner.hash = sha256(INNER_TAG, ...childPrefixes(prefix).map(c => this.node(c).hash))
+      const buf = new Uint8Array(1 + MERKLE_FANOUT * HASH_BYTES)
+      buf[0] = 1 // inner tag
+      for (let i = 0; i < MERKLE_FANOUT; i++) buf.set(this.summary(prefix + HEX_DIGITS[i]).hash, 1 + i * HASH_BYTES)
+      inner.hash = sha256(buf)
       inner.dirty = false
     }
     return { hash: inner.hash, count: inner.count }
@@ -158,7 +166,7 @@ export class MerkleIndex {
   /** Hashes and counts of the 16 children of an inner prefix, in nibble order. */
   children (prefix: Prefix): NodeSummary[] {
     if (prefix.length >= MERKLE_DEPTH) throw new InvalidEncodingError(`merkle: prefix ${JSON.stringify(prefix)} has no children`)
-    return childPrefixes(prefix).map(c => this.node(c))
+    return childPrefixes(prefix).map(c => this.summary(c))
   }
 
   /** All (keyHash, digest) entries under a prefix, sorted by key hash. */

@@ -47,11 +47,21 @@ export const DEFAULT_LIST_LIMIT = 1000
 
 const encoder = new TextEncoder()
 
-interface Prepared {
+/** A state encoded and hashed once, ready to store. */
+export interface PreparedState {
   kh: Uint8Array
   digest: Uint8Array
   key: string
   bytes: Uint8Array
+}
+type Prepared = PreparedState
+
+export interface WriteOptions {
+  /**
+   * fsync this batch (default: the store's `sync`). Remote merges may skip it: a power cut
+   * can lose the newest of them (never half of one), and peers still hold them.
+   */
+  durable?: boolean
 }
 
 export class LevelPatternStore {
@@ -127,14 +137,33 @@ export class LevelPatternStore {
     return bytes === undefined ? undefined : decodeStored(key, bytes)
   }
 
+  /** Several patterns in one read (undefined where absent). */
+  async getMany (keys: readonly string[]): Promise<Array<PatternState | undefined>> {
+    this.assertOpen()
+    if (keys.length === 0) return []
+    const values = await this.db.getMany(keys.map(patternKey))
+    return values.map((bytes, i) => bytes === undefined ? undefined : decodeStored(keys[i] as string, bytes))
+  }
+
+  /** The stored canonical bytes at a key hash, without decoding them (what gossip sends). */
+  async getEncodedByKeyHash (hash: Uint8Array): Promise<Uint8Array | undefined> {
+    const key = await this.keyOf(hash)
+    if (key === undefined) return undefined
+    const bytes = await this.db.get(patternKey(key))
+    if (bytes === undefined) throw new StoreCorruptionError(`pattern ${JSON.stringify(key)} is indexed but not stored`, { key })
+    return bytes
+  }
+
   /** The key a key hash stands for, if a pattern with that key is stored. */
   async keyOf (hash: Uint8Array): Promise<string | undefined> {
     this.assertOpen()
     if (hash.length !== HASH_BYTES || this.live.get(hash) === undefined) return undefined
     const dbKey = hashKey(hash)
     const value = await this.db.get(dbKey)
-    const entry = value === undefined ? undefined : decodeHashEntry(dbKey, value)
-    if (entry === undefined) throw new StoreCorruptionError(`key-hash record ${toHex(hash)} is missing or corrupt`)
+    // absent: a batch that indexes it is still being written (see writePrepared)
+    if (value === undefined) return undefined
+    const entry = decodeHashEntry(dbKey, value)
+    if (entry === undefined) throw new StoreCorruptionError(`key-hash record ${toHex(hash)} is corrupt`)
     return entry.key
   }
 
@@ -167,47 +196,42 @@ export class LevelPatternStore {
    * Stores whole states (replacing what is stored under their keys) and, when given,
    * the node's counter, in one atomic batch.
    */
-  async writeBatch (states: readonly PatternState[], counter?: number): Promise<void> {
+  async writeBatch (states: readonly PatternState[], counter?: number, options: WriteOptions = {}): Promise<void> {
+    await this.writePrepared(states.map(prepareState), counter, options)
+  }
+
+  /** Like writeBatch, for states already encoded and hashed (see prepareState). */
+  async writePrepared (prepared: readonly PreparedState[], counter?: number, options: WriteOptions = {}): Promise<void> {
     await this.writeLock.run(async () => {
       this.assertOpen()
       if (counter !== undefined && (!Number.isSafeInteger(counter) || counter < (this.storedCounter ?? 0))) {
         throw new RangeError(`counter ${counter} would move the stored counter ${this.storedCounter ?? 0} backwards`)
       }
-      if (states.length === 0 && counter === undefined) return
-      const prepared = states.map(prepare)
+      if (prepared.length === 0 && counter === undefined) return
       const ops: Array<{ type: 'put', key: Uint8Array, value: Uint8Array }> = []
       for (const p of prepared) {
         ops.push({ type: 'put', key: patternKey(p.key), value: p.bytes })
         ops.push({ type: 'put', key: hashKey(p.kh), value: encodeHashEntry(p.digest, p.key) })
       }
-      if (prepared.length > 0) ops.push({ type: 'put', key: metaKey(META_ROOT), value: this.rootWith(prepared) })
-      if (counter !== undefined) ops.push({ type: 'put', key: metaKey(META_COUNTER), value: encodeCounter(counter) })
-      await this.db.batch(ops, { sync: this.sync })
+      // the live index takes the batch first (one root computation, not two); if the
+      // batch fails it is rolled back. Until the batch lands, readers may see digests whose
+      // records are not written yet: keyOf() treats those as absent.
+      const undo = prepared.map(p => [p.kh, this.live.get(p.kh)] as const)
       for (const p of prepared) this.live.set(p.kh, p.digest)
+      if (prepared.length > 0) ops.push({ type: 'put', key: metaKey(META_ROOT), value: this.live.root().slice() })
+      if (counter !== undefined) ops.push({ type: 'put', key: metaKey(META_COUNTER), value: encodeCounter(counter) })
+      try {
+        await this.db.batch(ops, { sync: options.durable ?? this.sync })
+      } catch (err) {
+        for (let i = undo.length - 1; i >= 0; i--) {
+          const [kh, old] = undo[i] as readonly [Uint8Array, Uint8Array | undefined]
+          if (old === undefined) this.live.delete(kh)
+          else this.live.set(kh, old)
+        }
+        throw err
+      }
       if (counter !== undefined) this.storedCounter = counter
     })
-  }
-
-  /**
-   * Root of the index with `changes` applied, without letting anyone observe them: the
-   * changes are applied and undone in one synchronous stretch, so the live index never
-   * shows an uncommitted batch across an await.
-   */
-  private rootWith (changes: readonly Prepared[]): Uint8Array {
-    const undo: Array<[Uint8Array, Uint8Array | undefined]> = []
-    for (const c of changes) {
-      undo.push([c.kh, this.live.get(c.kh)])
-      this.live.set(c.kh, c.digest)
-    }
-    try {
-      return this.live.root().slice()
-    } finally {
-      for (let i = undo.length - 1; i >= 0; i--) {
-        const [kh, old] = undo[i] as [Uint8Array, Uint8Array | undefined]
-        if (old === undefined) this.live.delete(kh)
-        else this.live.set(kh, old)
-      }
-    }
   }
 
   async getMeta (name: string): Promise<Uint8Array | undefined> {
@@ -252,7 +276,7 @@ export class LevelPatternStore {
   }
 }
 
-function prepare (state: PatternState): Prepared {
+export function prepareState (state: PatternState): PreparedState {
   const bytes = encodePattern(state)
   // a state too big to decode would be unreadable (and quarantined) on the next open
   if (bytes.length > MAX_PATTERN_BYTES) throw new LimitExceededError(`pattern ${JSON.stringify(state.key)} encodes to ${bytes.length} bytes, limit ${MAX_PATTERN_BYTES}`)

@@ -12,7 +12,7 @@ import type { MerkleIndex } from '../core/merkle.js'
 import { applyDelete, applyWrite, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { PatternNotFoundError } from './errors.js'
-import { type ListOptions, LevelPatternStore, type MetaEntry, type OpenReport, type StoreOptions } from './level-store.js'
+import { type ListOptions, LevelPatternStore, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions } from './level-store.js'
 import { Mutex } from './mutex.js'
 
 export type ChangeOrigin = 'local' | 'remote'
@@ -143,23 +143,43 @@ export class Replica {
       const kinds: Record<MergeKind, number> = { new: 0, newer: 0, older: 0, equal: 0, concurrent: 0 }
       const merged = new Map<string, PatternState>()
       let counter = this.counterValue
+      // read only what the index says is stored, all in one go
+      const stored = states.filter(s => this.store.index.get(keyHash(s.key)) !== undefined).map(s => s.key)
+      const unique = [...new Set(stored)]
+      const locals = new Map(unique.map((k, i) => [k, i]))
+      const values = await this.store.getMany(unique)
       for (const incoming of states) {
-        const local = merged.get(incoming.key) ?? await this.store.get(incoming.key)
+        const i = locals.get(incoming.key)
+        const local = merged.get(incoming.key) ?? (i === undefined ? undefined : values[i])
         const { state, kind } = mergeIncoming(local, incoming)
         kinds[kind]++
         merged.set(incoming.key, state)
         counter = Math.max(counter, highestCounterOf(incoming, this.nodeId))
       }
-      const changed: PatternState[] = []
-      for (const [key, state] of merged) {
-        const stored = this.store.index.get(keyHash(key))
-        if (stored === undefined || Buffer.compare(stored, patternDigest(state)) !== 0) changed.push(state)
+      const changed: PreparedState[] = []
+      const changedStates: PatternState[] = []
+      for (const state of merged.values()) {
+        const prepared = prepareState(state)
+        const old = this.store.index.get(prepared.kh)
+        if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) {
+          changed.push(prepared)
+          changedStates.push(state)
+        }
       }
-      if (changed.length > 0 || counter > this.counterValue) {
-        await this.commit(changed, counter > this.counterValue ? counter : undefined, 'remote')
+      const counterMoved = counter > this.counterValue
+      if (changed.length > 0 || counterMoved) {
+        // durable only when our own counter moves: lost remote merges come back from peers
+        await this.store.writePrepared(changed, counterMoved ? counter : undefined, { durable: counterMoved })
+        if (counterMoved) this.counterValue = counter
+        this.emit(changedStates, 'remote')
       }
-      return { changed, kinds }
+      return { changed: changedStates, kinds }
     })
+  }
+
+  /** Stored canonical bytes at a key hash (for gossip: no decode/encode round trip). */
+  async getEncodedByKeyHash (hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return await this.store.getEncodedByKeyHash(hash)
   }
 
   /** Calls `listener` after each committed change, in commit order; returns an unsubscribe. */
@@ -200,6 +220,10 @@ export class Replica {
   private async commit (states: PatternState[], counter: number | undefined, origin: ChangeOrigin): Promise<void> {
     await this.store.writeBatch(states, counter)
     if (counter !== undefined) this.counterValue = counter
+    this.emit(states, origin)
+  }
+
+  private emit (states: PatternState[], origin: ChangeOrigin): void {
     if (states.length === 0) return
     const event: ChangeEvent = { origin, states }
     for (const listener of [...this.listeners]) {

@@ -13,8 +13,9 @@ const PEER = 'node-b'
 function countBatches (replica: Replica): { n: number } {
   const store = (replica as unknown as { store: LevelPatternStore }).store
   const counter = { n: 0 }
-  const original = store.writeBatch.bind(store)
-  store.writeBatch = async (states, c) => { counter.n++; await original(states, c) }
+  // every write, local or merged, goes through writePrepared
+  const original = store.writePrepared.bind(store)
+  store.writePrepared = async (states, c, o) => { counter.n++; await original(states, c, o) }
   return counter
 }
 

@@ -1,4 +1,3 @@
-import { encodePattern } from '../../core/encoding.js'
 import type { PatternState } from '../../core/pattern.js'
 import type { Replica } from '../../store/replica.js'
 import type { GossipStore } from './types.js'
@@ -8,8 +7,7 @@ export function replicaGossipStore (replica: Replica): GossipStore {
   return {
     get index () { return replica.index },
     async getEncoded (keyHash: Uint8Array): Promise<Uint8Array | undefined> {
-      const s = await replica.getByKeyHash(keyHash)
-      return s === undefined ? undefined : encodePattern(s)
+      return await replica.getEncodedByKeyHash(keyHash)
     },
     async mergeRemote (states: readonly PatternState[]) {
       return await replica.mergeRemote(states)

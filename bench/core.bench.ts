@@ -1,0 +1,89 @@
+/**
+ * Core benchmark: merges/s, Merkle updates/s, store ingest patterns/s (batches of 1k)
+ * for 100k patterns. Prints a table; `--json` prints JSON too. Figures, not assertions.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
+import { applyWrite, type PatternState } from '../src/core/pattern.js'
+import { mergePatterns } from '../src/core/merge.js'
+import { MerkleIndex } from '../src/core/merkle.js'
+import { encodePattern, keyHash, patternDigest, decodePattern } from '../src/core/encoding.js'
+import { Replica } from '../src/store/replica.js'
+
+const N = Number(process.env.BENCH_CORE_N ?? 100_000)
+
+function makePatterns (n: number, node: string, confidence: number): PatternState[] {
+  const out: PatternState[] = []
+  for (let i = 0; i < n; i++) {
+    out.push(applyWrite(undefined, `pattern/${i.toString(36)}`, {
+      addEpisodes: [`ep-${i}-a`, `ep-${i}-b`, `ep-${i}-c`],
+      confidence,
+      summary: `consolidated memory ${i}`
+    }, node, i + 1))
+  }
+  return out
+}
+
+function rate (n: number, ms: number): number {
+  return Math.round(n / (ms / 1000))
+}
+
+export async function runCoreBench (n = N): Promise<Record<string, number>> {
+  const a = makePatterns(n, 'node-a', 0.9)
+  const b = makePatterns(n, 'node-b', 0.7)
+
+  let t = performance.now()
+  let sink = 0
+  for (let i = 0; i < n; i++) sink += mergePatterns(a[i]!, b[i]!).versions.length
+  const mergeMs = performance.now() - t
+  if (sink !== 2 * n) throw new Error('merge benchmark computed something else')
+
+  t = performance.now()
+  const encoded = a.map(encodePattern)
+  const encodeMs = performance.now() - t
+  t = performance.now()
+  for (const e of encoded) decodePattern(e)
+  const decodeMs = performance.now() - t
+
+  const hashes = a.map(s => keyHash(s.key))
+  const digests = a.map(s => patternDigest(s))
+  const idx = new MerkleIndex()
+  t = performance.now()
+  for (let i = 0; i < n; i++) {
+    idx.set(hashes[i]!, digests[i]!)
+    idx.root() // every update recomputes its path, as a live node does
+  }
+  const merkleMs = performance.now() - t
+  t = performance.now()
+  const bulk = new MerkleIndex()
+  for (let i = 0; i < n; i++) bulk.set(hashes[i]!, digests[i]!)
+  bulk.root()
+  const merkleBulkMs = performance.now() - t
+
+  const dir = await mkdtemp(join(tmpdir(), 'engram-bench-'))
+  const replica = await Replica.open({ dir, nodeId: 'bench' })
+  t = performance.now()
+  for (let i = 0; i < n; i += 1000) await replica.mergeRemote(a.slice(i, i + 1000))
+  const ingestMs = performance.now() - t
+  await replica.close()
+  await rm(dir, { recursive: true, force: true })
+
+  return {
+    patterns: n,
+    mergesPerSec: rate(n, mergeMs),
+    encodesPerSec: rate(n, encodeMs),
+    decodesPerSec: rate(n, decodeMs),
+    merkleUpdatesPerSec: rate(n, merkleMs),
+    merkleBulkInsertsPerSec: rate(n, merkleBulkMs),
+    storeIngestPerSec: rate(n, ingestMs)
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runCoreBench()
+  const cpu = cpus()[0]?.model ?? 'unknown cpu'
+  process.stdout.write(`core benchmark, ${r.patterns} patterns, node ${process.version}, ${cpus().length} x ${cpu}\n`)
+  for (const [k, v] of Object.entries(r)) if (k !== 'patterns') process.stdout.write(`${k.padEnd(26)} ${v.toLocaleString('en-US')}\n`)
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(r) + '\n')
+}
