@@ -83,6 +83,21 @@ describe('gossip protocol robustness against a raw client', () => {
     assert.equal(target.replica.count, 2)
   })
 
+  it('a silent client is timed out, and a third concurrent session from one peer is refused', async () => {
+    const strict = await startGossipNode({ gossip: { messageTimeoutMs: 500, maxSessionsPerPeer: 2 } })
+    try {
+      const streams = []
+      for (let i = 0; i < 3; i++) streams.push(await raw.libp2p.dialProtocol(multiaddr(strict.addr), GOSSIP_PROTOCOL))
+      await waitFor(() => strict.gossip.lastRounds.length >= 3, { timeout: 10_000, message: 'three sessions to end' })
+      const outcomes = strict.gossip.lastRounds.map(r => `${r.outcome}:${r.error ?? ''}`).sort()
+      assert.equal(outcomes.filter(o => o.startsWith('timeout')).length, 2, outcomes.join(' | '))
+      assert.equal(outcomes.filter(o => o.startsWith('refused')).length, 1, outcomes.join(' | '))
+      for (const st of streams) st.abort(new Error('test done'))
+    } finally {
+      await strict.stop()
+    }
+  })
+
   it('fuzz: the frame decoder only ever throws InvalidMessageError', () => {
     const samples = [
       encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32).fill(7), count: 5 }),

@@ -194,7 +194,9 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     const active = this.inbound.get(key) ?? 0
     if (active >= this.init.maxSessionsPerPeer) {
       this.log('refusing session from %p: %d already running', peer, active)
-      stream.abort(new TooManySessionsError(`at most ${this.init.maxSessionsPerPeer} sessions per peer`))
+      const err = new TooManySessionsError(`at most ${this.init.maxSessionsPerPeer} sessions per peer`)
+      stream.abort(err)
+      this.record({ ...emptyReport(key, 'responder'), outcome: 'refused', error: `${err.name}: ${err.message}` })
       return
     }
     this.inbound.set(key, active + 1)
