@@ -18,6 +18,7 @@ import { viewOf, type PatternState, type PatternView, type WriteOp } from '../co
 import { clockToObject } from '../core/vector-clock.js'
 import { patternDigest } from '../core/encoding.js'
 import { toHex } from '../core/merkle.js'
+import type { MergeKind } from '../core/merge.js'
 import type { DiscoveryInit } from './discovery.js'
 import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../protocol/constants.js'
 
@@ -63,6 +64,10 @@ export interface EngramNodeEvents {
   /** patterns that changed by a merge from a peer */
   merged: CustomEvent<{ patterns: PatternRecord[], from: string }>
   round: CustomEvent<RoundReport>
+  /** a running session's counts so far */
+  progress: CustomEvent<RoundReport>
+  /** how incoming states related to ours, per merged batch (for metrics) */
+  merge: CustomEvent<Record<MergeKind, number>>
 }
 
 export function dhtProtocolFor (cluster: string | undefined): string {
@@ -83,6 +88,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
       if (ev.origin === 'local') this.gossip.pushLocal([...ev.states])
     })
     this.gossip.addEventListener('round', ev => this.safeDispatchEvent('round', { detail: ev.detail }))
+    this.gossip.addEventListener('progress', ev => this.safeDispatchEvent('progress', { detail: ev.detail }))
     this.gossip.addEventListener('merged', ev => this.safeDispatchEvent('merged', {
       detail: { patterns: ev.detail.states.map(toRecord), from: ev.detail.from.toString() }
     }))
@@ -92,6 +98,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
   static async create (opts: EngramNodeOptions): Promise<EngramNode> {
     const peerId = peerIdFromKey(opts.privateKey)
     const replica = await Replica.open({ dir: join(opts.dataDir, 'store'), nodeId: peerId.toString() })
+    let node: EngramNode | undefined
     try {
       const libp2p = await createEngramLibp2p({
         privateKey: opts.privateKey,
@@ -105,11 +112,12 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
         dht: opts.dhtInitialQuerySelfInterval !== undefined ? { initialQuerySelfInterval: opts.dhtInitialQuerySelfInterval } : undefined,
         discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers: new MetaKnownPeerStore(replica) },
         services: {
-          gossip: gossip({ store: replicaGossipStore(replica), intervalMs: opts.intervalMs ?? 60_000, fanout: opts.fanout ?? 4 })
+          gossip: gossip({ store: replicaGossipStore(replica, kinds => node?.safeDispatchEvent('merge', { detail: kinds })), intervalMs: opts.intervalMs ?? 60_000, fanout: opts.fanout ?? 4 })
         },
         start: false
       })
-      return new EngramNode(replica, libp2p)
+      node = new EngramNode(replica, libp2p)
+      return node
     } catch (err) {
       await replica.close()
       throw err

@@ -8,11 +8,10 @@ import { keyHash } from '../../core/encoding.js'
 import { ProtocolViolationError } from '../../protocol/errors.js'
 import type { FramedStream } from './framed.js'
 import { sendPatterns } from './select.js'
-import type { GossipStore, RoundReport } from './types.js'
-import type { PatternState } from '../../core/pattern.js'
+import type { GossipStore, RoundReport, SessionHooks } from './types.js'
 
 export async function runInitiator (io: FramedStream, store: GossipStore, report: RoundReport, log: Logger,
-  onMerged: (changed: PatternState[]) => void): Promise<void> {
+  hooks: SessionHooks): Promise<void> {
   const ini = new Initiator(store.index)
   await io.write(ini.hello())
   while (!ini.done) {
@@ -25,7 +24,8 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
       const { changed } = await store.mergeRemote(msg.patterns)
       report.patternsIn += msg.patterns.length
       report.patternsChanged += changed.length
-      if (changed.length > 0) onMerged(changed)
+      if (changed.length > 0) hooks.merged(changed)
+      hooks.progress()
       continue
     }
     if (msg.type !== 'reply') throw new ProtocolViolationError(`unexpected ${msg.type} from responder`)
@@ -33,6 +33,7 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
     if (report.roundTrips === 0) report.rootsEqual = msg.inSync
     report.roundTrips = ini.roundTrips
     report.patternsOut += await sendPatterns(io, store, step.push)
+    hooks.progress()
     if (step.request !== undefined) await io.write(step.request)
     log.trace('round trip %d: push %d, request %s', ini.roundTrips, report.patternsOut, step.done ? 'done' : 'more')
   }

@@ -1,16 +1,19 @@
 import type { PatternState } from '../../core/pattern.js'
 import type { Replica } from '../../store/replica.js'
+import type { MergeKind } from '../../core/merge.js'
 import type { GossipStore } from './types.js'
 
 /** The node's Replica as the gossip service sees it. */
-export function replicaGossipStore (replica: Replica): GossipStore {
+export function replicaGossipStore (replica: Replica, onMerge?: (kinds: Record<MergeKind, number>) => void): GossipStore {
   return {
     get index () { return replica.index },
     async getEncoded (keyHash: Uint8Array): Promise<Uint8Array | undefined> {
       return await replica.getEncodedByKeyHash(keyHash)
     },
     async mergeRemote (states: readonly PatternState[]) {
-      return await replica.mergeRemote(states)
+      const result = await replica.mergeRemote(states)
+      onMerge?.(result.kinds)
+      return result
     }
   }
 }

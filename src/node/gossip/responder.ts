@@ -7,16 +7,16 @@ import type { HelloMsg } from '../../core/reconcile-messages.js'
 import { ProtocolViolationError } from '../../protocol/errors.js'
 import type { FramedStream } from './framed.js'
 import { sendPatterns } from './select.js'
-import type { GossipStore, RoundReport } from './types.js'
-import type { PatternState } from '../../core/pattern.js'
+import type { GossipStore, RoundReport, SessionHooks } from './types.js'
 
 export async function runResponder (hello: HelloMsg, io: FramedStream, store: GossipStore, report: RoundReport, log: Logger,
-  onMerged: (changed: PatternState[]) => void): Promise<void> {
+  hooks: SessionHooks): Promise<void> {
   const res = new Responder(store.index)
   let step = res.onHello(hello)
   report.rootsEqual = step.done
   for (;;) {
     report.patternsOut += await sendPatterns(io, store, step.send)
+    hooks.progress()
     if (step.reply !== undefined) {
       await io.write(step.reply)
       report.roundTrips++
@@ -28,7 +28,8 @@ export async function runResponder (hello: HelloMsg, io: FramedStream, store: Go
       const { changed } = await store.mergeRemote(msg.patterns)
       report.patternsIn += msg.patterns.length
       report.patternsChanged += changed.length
-      if (changed.length > 0) onMerged(changed)
+      if (changed.length > 0) hooks.merged(changed)
+      hooks.progress()
       msg = await io.read()
     }
     if (msg.type !== 'request') throw new ProtocolViolationError(`unexpected ${msg.type} from initiator`)

@@ -17,7 +17,10 @@ import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
 import { EagerPusher, MAX_PUSH_FRAMES } from './push.js'
 import type { GossipMessage } from '../../core/reconcile-messages.js'
-import { emptyReport, type GossipEvents, type GossipStore, type RoundReport, type SessionRole } from './types.js'
+import { emptyReport, type GossipEvents, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
+
+/** a long transfer logs its progress this often */
+const PROGRESS_LOG_MS = 5000
 
 export interface GossipInit {
   store: GossipStore
@@ -175,7 +178,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     let io: FramedStream | undefined
     try {
       io = await this.openSession(peer, signal)
-      await runInitiator(io, this.init.store, report, this.log, changed => this.merged(changed, peer, false))
+      await runInitiator(io, this.init.store, report, this.log, this.hooks(report, io, peer))
       await io.stream.close({ signal })
       report.outcome = report.rootsEqual ? 'in-sync' : 'synced'
     } catch (err: any) {
@@ -214,7 +217,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
           msg = await io.readOrEnd()
         }
       } else if (first.type === 'hello') {
-        await runResponder(first, io, this.init.store, report, this.log, changed => this.merged(changed, peer, false))
+        await runResponder(first, io, this.init.store, report, this.log, this.hooks(report, io, peer))
       } else {
         throw new ProtocolViolationError(`session must start with hello or push, got ${first.type}`)
       }
@@ -252,6 +255,31 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     this.lastRounds.push(report)
     if (this.lastRounds.length > this.init.keepRounds) this.lastRounds.shift()
     this.safeDispatch('round', report)
+  }
+
+  /** Session callbacks: merged news, and throttled progress events and logs for long transfers. */
+  private hooks (report: RoundReport, io: FramedStream, peer: PeerId): SessionHooks {
+    let lastEvent = 0
+    let lastLog = Date.now()
+    return {
+      merged: changed => this.merged(changed, peer, false),
+      progress: () => {
+        const now = Date.now()
+        if (now - lastEvent < 200) return
+        lastEvent = now
+        report.bytesIn = io.bytesIn
+        report.bytesOut = io.bytesOut
+        report.ms = now - report.startedAt
+        this.safeDispatch('progress', { ...report })
+        if (now - lastLog >= PROGRESS_LOG_MS) {
+          lastLog = now
+          const secs = report.ms / 1000
+          this.log('%s session with %p: %d patterns in, %d out, %d KiB in, %d KiB out, %d patterns/s',
+            report.role, peer, report.patternsIn, report.patternsOut, Math.round(io.bytesIn / 1024), Math.round(io.bytesOut / 1024),
+            Math.round((report.patternsIn + report.patternsOut) / Math.max(secs, 0.001)))
+        }
+      }
+    }
   }
 
   private merged (changed: PatternState[], from: PeerId, fromPush: boolean): void {

@@ -34,8 +34,17 @@ export interface RoundReport {
   error?: string
 }
 
+/** Callbacks a running session makes into the service. */
+export interface SessionHooks {
+  merged(changed: PatternState[]): void
+  /** after each frame of patterns in or out; the service throttles */
+  progress(): void
+}
+
 export interface GossipEvents {
   round: CustomEvent<RoundReport>
+  /** a session still running: counts so far (throttled to a few per second) */
+  progress: CustomEvent<RoundReport>
   merged: CustomEvent<{ states: PatternState[], from: PeerId }>
 }
 
