@@ -2,7 +2,7 @@
 const KNOWN = new Set([
   'CliError', 'KeyFileMissingError', 'KeyFileCorruptError', 'KeyFilePermissionError', 'KeyFileExistsError',
   'SwarmKeyError', 'StoreFormatError', 'StoreCorruptionError', 'PatternNotFoundError', 'InvalidPatternError',
-  'LimitExceededError', 'NoGossipPeersError'
+  'LimitExceededError', 'NoGossipPeersError', 'DataDirLockedError', 'NodeNotRunningError'
 ])
 
 export function describeError (err: unknown): { message: string, exitCode: number } {

@@ -6,6 +6,7 @@ import '../node/polyfill.js'
 import { Command, CommanderError } from 'commander'
 import { keyCommand } from './commands/key.js'
 import { startCommand } from './commands/start.js'
+import { initCommand } from './commands/init.js'
 import { describeError } from './describe-error.js'
 
 export function buildProgram (): Command {
@@ -14,6 +15,7 @@ export function buildProgram (): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+  program.addCommand(initCommand())
   program.addCommand(startCommand())
   program.addCommand(keyCommand())
   for (const c of program.commands) {

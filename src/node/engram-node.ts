@@ -11,7 +11,8 @@ import { createEngramLibp2p, type EngramLibp2p } from './libp2p.js'
 import { gossip, type GossipService, type RoundReport } from './gossip/service.js'
 import { replicaGossipStore } from './gossip/replica-store.js'
 import { MetaKnownPeerStore } from './known-peers-meta.js'
-import { peerIdFromKey } from './keys.js'
+import { loadOrCreateKey, peerIdFromKey } from './keys.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Replica } from '../store/replica.js'
 import type { ListOptions } from '../store/level-store.js'
 import { viewOf, type PatternState, type PatternView, type WriteOp } from '../core/pattern.js'
@@ -182,6 +183,17 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
   }
 }
 
-export async function createEngramNode (opts: EngramNodeOptions): Promise<EngramNode> {
-  return await EngramNode.create(opts)
+export interface CreateEngramNodeOptions extends Omit<EngramNodeOptions, 'privateKey'> {
+  /** the node's identity; or give `keyFile` */
+  privateKey?: PrivateKey
+  /** a key file to load (created, 0600, if missing); neither given: a fresh key per run */
+  keyFile?: string
+}
+
+/** The library entry: builds a node (call `start()` to go on the network). */
+export async function createEngramNode (opts: CreateEngramNodeOptions): Promise<EngramNode> {
+  let privateKey = opts.privateKey
+  if (privateKey === undefined && opts.keyFile !== undefined) privateKey = (await loadOrCreateKey(opts.keyFile, { create: true })).privateKey
+  privateKey ??= await generateKeyPair('Ed25519')
+  return await EngramNode.create({ ...opts, privateKey })
 }

@@ -1,0 +1,33 @@
+import { Command } from 'commander'
+import { access } from 'node:fs/promises'
+import { DataDir } from '../../node/data-dir.js'
+import { loadOrCreateKey } from '../../node/keys.js'
+import { addNodeOptions, dataDirOf, flagsOf } from '../node-options.js'
+import { resolveConfig, writeConfigFile } from '../config.js'
+import { CliError } from '../errors.js'
+
+export function initCommand (): Command {
+  return addNodeOptions(new Command('init'))
+    .description('create the data dir, the node key and a config file (with the settings given), without starting')
+    .option('--force', 'replace an existing config.json', false)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const dir = new DataDir(dataDirOf(cmd))
+      const exists = await access(dir.configFile).then(() => true, () => false)
+      if (exists && cmd.opts().force !== true) {
+        throw new CliError(`${dir.configFile} already exists (use --force to replace it, or edit it)`)
+      }
+      const flags = flagsOf(cmd)
+      // validate the whole resulting configuration now, not at the first start
+      const { config } = resolveConfig(flags, {}, {})
+      await dir.ensure()
+      const key = await loadOrCreateKey(config.key, { create: true })
+      await writeConfigFile(dir.configFile, { ...flags, key: config.key })
+      await dir.token()
+      const out = process.stdout
+      out.write(`initialised ${dir.root}\n`)
+      out.write(`key:    ${config.key} (${key.created ? 'created' : 'existing'})\n`)
+      out.write(`peer id: ${key.peerId.toString()}\n`)
+      out.write(`config: ${dir.configFile}\n`)
+      out.write(`start it with: engram start --data ${dir.root}\n`)
+    })
+}

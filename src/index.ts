@@ -1,0 +1,22 @@
+/**
+ * Engram node as a library:
+ *
+ *   import { createEngramNode } from 'engram-node'
+ *   const node = await createEngramNode({ dataDir: './data', keyFile: 'keys/node.key', join: [addr] })
+ *   await node.start()
+ *   node.addEventListener('merged', ev => console.log(ev.detail.patterns))
+ *   await node.put('topic', { addEpisodes: ['e1'], confidence: 0.8 })
+ */
+import './node/polyfill.js'
+
+export {
+  createEngramNode, EngramNode, toRecord,
+  type CreateEngramNodeOptions, type EngramNodeOptions, type EngramNodeEvents, type NodeStatus, type PatternRecord
+} from './node/engram-node.js'
+export type { RoundReport, SessionOutcome, SessionRole } from './node/gossip/types.js'
+export type { WriteOp, PatternState, PatternView } from './core/pattern.js'
+export type { MergeKind } from './core/merge.js'
+export type { ListOptions } from './store/level-store.js'
+export { generateKeyFile, loadKeyFile, KeyFileMissingError, KeyFileCorruptError, KeyFilePermissionError } from './node/keys.js'
+export { generateSwarmKey, writeSwarmKeyFile, readSwarmKeyFile } from './node/swarm-key.js'
+export { GOSSIP_PROTOCOL, DHT_PROTOCOL } from './protocol/constants.js'
