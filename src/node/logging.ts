@@ -35,14 +35,21 @@ function levelOf (namespace: string): string {
   return 'info'
 }
 
+type Hooks = { formatArgs: (args: unknown[]) => void, log: (...args: unknown[]) => void }
+const d = debug as unknown as Hooks
+const plain: Hooks = { formatArgs: d.formatArgs, log: d.log }
+
 export function configureLogging (opts: LoggingOptions): void {
   const fromEnv = process.env.DEBUG
   const namespaces = fromEnv !== undefined && fromEnv !== '' ? fromEnv : NAMESPACES[opts.level]
   if (namespaces === '') debug.disable()
   else debug.enable(namespaces)
-  if (!opts.json) return
+  if (!opts.json) {
+    d.formatArgs = plain.formatArgs
+    d.log = plain.log
+    return
+  }
   const write = opts.write ?? ((line: string) => { process.stderr.write(line) })
-  const d = debug as unknown as { formatArgs: (args: unknown[]) => void, log: (...args: unknown[]) => void }
   // leave the arguments as they are: util.format below renders them into `msg`
   d.formatArgs = function () {}
   d.log = function (this: { namespace: string }, ...args: unknown[]) {
