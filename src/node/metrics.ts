@@ -1,0 +1,147 @@
+/**
+ * Prometheus metrics of one Engram node. Each call makes its own Registry: several nodes can
+ * live in one process (tests, embedders), and prom-client's global default registry would mix
+ * them or throw on the second registration. Default process metrics are left out on purpose:
+ * they install process-wide observers that a per-node close() could not remove cleanly.
+ *
+ * Counters follow the node's events (`round`, `merge`); gauges are read at scrape time, so
+ * they never go stale between events.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { EngramNode } from './engram-node.js'
+import type { RoundReport } from './gossip/types.js'
+import type { MergeKind } from '../core/merge.js'
+
+export interface NodeMetrics {
+  readonly registry: Registry
+  /** the Content-Type header for `render()`'s text */
+  readonly contentType: string
+  /** the Prometheus text exposition of every metric */
+  render(): Promise<string>
+  /** stops following the node's events (gauges still read it if rendered again) */
+  close(): void
+}
+
+const MERGE_KINDS: readonly MergeKind[] = ['new', 'newer', 'older', 'equal', 'concurrent']
+
+/** Sessions end within the session timeout (60 s); most are a few ms on a LAN. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+export function createNodeMetrics (node: EngramNode): NodeMetrics {
+  const registry = new Registry()
+  const registers = [registry]
+
+  const sessions = new Counter({
+    name: 'engram_gossip_sessions_total',
+    help: 'Finished gossip sessions (anti-entropy rounds and eager pushes) by role and outcome',
+    labelNames: ['role', 'outcome'] as const,
+    registers
+  })
+  const bytesSent = new Counter({
+    name: 'engram_gossip_bytes_sent_total',
+    help: 'Bytes sent in gossip sessions, by role',
+    labelNames: ['role'] as const,
+    registers
+  })
+  const bytesReceived = new Counter({
+    name: 'engram_gossip_bytes_received_total',
+    help: 'Bytes received in gossip sessions, by role',
+    labelNames: ['role'] as const,
+    registers
+  })
+  const patternsSent = new Counter({
+    name: 'engram_patterns_sent_total',
+    help: 'Patterns sent to peers, by session role',
+    labelNames: ['role'] as const,
+    registers
+  })
+  const patternsReceived = new Counter({
+    name: 'engram_patterns_received_total',
+    help: 'Patterns received from peers, by session role (changed or not)',
+    labelNames: ['role'] as const,
+    registers
+  })
+  const merges = new Counter({
+    name: 'engram_merges_total',
+    help: 'Incoming pattern states by how they related to the local one',
+    labelNames: ['kind'] as const,
+    registers
+  })
+  const pushes = new Counter({
+    name: 'engram_eager_pushes_total',
+    help: 'Eager pushes of local writes to peers (push-out sessions), any outcome',
+    registers
+  })
+  const duration = new Histogram({
+    name: 'engram_gossip_session_duration_seconds',
+    help: 'Duration of finished gossip sessions, by role',
+    labelNames: ['role'] as const,
+    buckets: DURATION_BUCKETS,
+    registers
+  })
+  new Gauge({
+    name: 'engram_patterns',
+    help: 'Patterns held by this node (tombstones included)',
+    registers,
+    collect () { this.set(node.replica.count) }
+  })
+  new Gauge({
+    name: 'engram_connected_peers',
+    help: 'Distinct peers with an open connection',
+    registers,
+    collect () {
+      this.set(new Set(node.libp2p.getConnections().map(c => c.remotePeer.toString())).size)
+    }
+  })
+  new Gauge({
+    name: 'engram_gossip_peers',
+    help: 'Connected peers that speak the gossip protocol',
+    registers,
+    async collect () { this.set((await node.gossip.gossipPeers()).length) }
+  })
+  new Gauge({
+    name: 'engram_peer_roots_equal',
+    help: 'Per peer: 1 if the Merkle roots were equal at the start of the last exchange, else 0',
+    labelNames: ['peer'] as const,
+    registers,
+    collect () {
+      // rebuilt on each scrape so the series follow the service's map exactly
+      this.reset()
+      for (const [peer, equal] of node.gossip.peerInSync) this.set({ peer }, equal ? 1 : 0)
+    }
+  })
+
+  // zero series up front: a rate() over a series that appears mid-way misses its first step
+  for (const kind of MERGE_KINDS) merges.inc({ kind }, 0)
+  pushes.inc(0)
+
+  const onRound = (ev: CustomEvent<RoundReport>): void => {
+    const r = ev.detail
+    const role = r.role
+    sessions.inc({ role, outcome: r.outcome })
+    bytesSent.inc({ role }, r.bytesOut)
+    bytesReceived.inc({ role }, r.bytesIn)
+    patternsSent.inc({ role }, r.patternsOut)
+    patternsReceived.inc({ role }, r.patternsIn)
+    duration.observe({ role }, r.ms / 1000)
+    if (role === 'push-out') pushes.inc()
+  }
+  const onMerge = (ev: CustomEvent<Record<MergeKind, number>>): void => {
+    for (const kind of MERGE_KINDS) {
+      const n = ev.detail[kind] ?? 0
+      if (n > 0) merges.inc({ kind }, n)
+    }
+  }
+  node.addEventListener('round', onRound)
+  node.addEventListener('merge', onMerge)
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: async () => await registry.metrics(),
+    close: () => {
+      node.removeEventListener('round', onRound)
+      node.removeEventListener('merge', onMerge)
+    }
+  }
+}
