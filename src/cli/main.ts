@@ -8,6 +8,10 @@ import { keyCommand } from './commands/key.js'
 import { startCommand } from './commands/start.js'
 import { initCommand } from './commands/init.js'
 import { describeError } from './describe-error.js'
+import { statusCommand } from './commands/status.js'
+import { peersCommand } from './commands/peers.js'
+import { patternCommand } from './commands/pattern.js'
+import { syncCommand } from './commands/sync.js'
 
 export function buildProgram (): Command {
   const program = new Command('engram')
@@ -18,6 +22,10 @@ export function buildProgram (): Command {
   program.addCommand(initCommand())
   program.addCommand(startCommand())
   program.addCommand(keyCommand())
+  program.addCommand(statusCommand())
+  program.addCommand(peersCommand())
+  program.addCommand(patternCommand())
+  program.addCommand(syncCommand())
   for (const c of program.commands) {
     c.exitOverride()
     for (const sub of c.commands) sub.exitOverride()

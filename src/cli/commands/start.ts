@@ -1,12 +1,6 @@
 import { Command } from 'commander'
-import { loadOrCreateKey } from '../../node/keys.js'
-import { readSwarmKeyFile } from '../../node/swarm-key.js'
-import { EngramNode } from '../../node/engram-node.js'
 import { DataDir } from '../../node/data-dir.js'
-import { configureLogging } from '../../node/logging.js'
-import { createNodeMetrics } from '../../node/metrics.js'
-import { startApiServer } from '../../api/server.js'
-import { statusPage } from '../../api/status-page.js'
+import type { EngramNode } from '../../node/engram-node.js'
 import { readConfigFile, resolveConfig } from '../config.js'
 import { addNodeOptions, dataDirOf, flagsOf } from '../node-options.js'
 import { joinHint } from '../addresses.js'
@@ -26,6 +20,11 @@ export function startCommand (): Command {
     .action(async (_opts: unknown, cmd: Command) => {
       const dir = new DataDir(dataDirOf(cmd))
       const { config, sources } = resolveConfig(flagsOf(cmd), process.env, await readConfigFile(dir.configFile))
+      // the node's modules (libp2p and all) load only here, so client commands start fast
+      const [{ loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }] = await Promise.all([
+        import('../../node/keys.js'), import('../../node/swarm-key.js'), import('../../node/engram-node.js'), import('../../node/logging.js'),
+        import('../../node/metrics.js'), import('../../api/server.js'), import('../../api/status-page.js')
+      ])
       configureLogging({ level: config.logLevel, json: config.logJson })
       const unlock = await dir.lock()
       try {
@@ -45,7 +44,7 @@ export function startCommand (): Command {
           cluster: config.cluster
         })
         const metrics = createNodeMetrics(node)
-        let api: Awaited<ReturnType<typeof startApiServer>> | undefined
+        let api: { url: string, close: () => Promise<void> } | undefined
         try {
           await node.start()
           const { host, port } = splitHostPort(config.api)

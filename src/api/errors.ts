@@ -1,0 +1,38 @@
+/**
+ * API errors: every failure leaves the server as `{ "error": { "code", "message" } }` with
+ * an HTTP status. Errors of the core, store and gossip are told apart by `err.name` (which
+ * survives module boundaries where `instanceof` may not) and mapped here, in one place.
+ */
+
+export class ApiError extends Error {
+  override name = 'ApiError'
+  constructor (readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+    super(message)
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string, message: string }
+}
+
+/** name of a thrown error -> [status, code]; anything else is a 500 */
+const BY_NAME: Record<string, [number, string]> = {
+  InvalidPatternError: [400, 'invalid_pattern'],
+  LimitExceededError: [400, 'limit_exceeded'],
+  PatternNotFoundError: [404, 'pattern_not_found'],
+  NoGossipPeersError: [409, 'no_gossip_peers'],
+  // the node is shutting down: the request may succeed on a restarted node
+  StoreClosedError: [503, 'unavailable']
+}
+
+export function toApiError (err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  const e = err as { name?: string, message?: string }
+  const known = e?.name !== undefined ? BY_NAME[e.name] : undefined
+  if (known !== undefined) return new ApiError(known[0], known[1], String(e.message))
+  return new ApiError(500, 'internal', `internal error: ${String(e?.name ?? 'Error')}: ${String(e?.message ?? err)}`)
+}
+
+export function errorBody (err: ApiError): ErrorBody {
+  return { error: { code: err.code, message: err.message } }
+}

@@ -1,0 +1,95 @@
+/** The /v1 read and write routes: status, peers and patterns. Sync lives in sync-route.ts. */
+import type { EngramNode } from '../node/engram-node.js'
+import { ApiError } from './errors.js'
+import { readJson, sendJson } from './http.js'
+import type { Route } from './router.js'
+import { checkQuery, encodeCursor, parseListQuery, parsePutBody } from './validate.js'
+
+export interface PeerInfo {
+  peerId: string
+  /** remote addresses of our open connections to it */
+  addresses: string[]
+  /** it speaks the gossip protocol (a candidate for anti-entropy rounds) */
+  gossip: boolean
+  /** roots equal at the last exchange with it; null when we never exchanged */
+  inSync: boolean | null
+}
+
+export async function peersOf (node: EngramNode): Promise<PeerInfo[]> {
+  const gossip = new Set((await node.gossip.gossipPeers()).map(String))
+  const byPeer = new Map<string, Set<string>>()
+  for (const c of node.libp2p.getConnections()) {
+    if (c.status !== 'open') continue
+    const id = c.remotePeer.toString()
+    const addrs = byPeer.get(id) ?? new Set<string>()
+    addrs.add(c.remoteAddr.toString())
+    byPeer.set(id, addrs)
+  }
+  return [...byPeer.entries()]
+    .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    .map(([peerId, addrs]) => ({
+      peerId,
+      addresses: [...addrs].sort(),
+      gossip: gossip.has(peerId),
+      inSync: node.gossip.peerInSync.get(peerId) ?? null
+    }))
+}
+
+export function nodeRoutes (node: EngramNode): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/status',
+      handler: async ({ res, query }) => {
+        checkQuery(query, [])
+        sendJson(res, 200, await node.status())
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/peers',
+      handler: async ({ res, query }) => {
+        checkQuery(query, [])
+        sendJson(res, 200, { peers: await peersOf(node) })
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/patterns',
+      handler: async ({ res, query }) => {
+        const opts = parseListQuery(query)
+        const patterns = await node.list(opts)
+        // a full page may have a next one; a short page is the last
+        const last = patterns.length === opts.limit ? patterns[patterns.length - 1] : undefined
+        sendJson(res, 200, { patterns, nextCursor: last !== undefined ? encodeCursor(last.key) : null })
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/patterns/:key',
+      handler: async ({ res, params, query }) => {
+        checkQuery(query, [])
+        const record = await node.get(params.key!)
+        if (record === undefined) throw new ApiError(404, 'pattern_not_found', `pattern ${JSON.stringify(params.key)} does not exist`)
+        sendJson(res, 200, record)
+      }
+    },
+    {
+      method: 'PUT',
+      path: '/v1/patterns/:key',
+      handler: async ({ req, res, params, query }) => {
+        checkQuery(query, [])
+        const op = parsePutBody(await readJson(req))
+        sendJson(res, 200, await node.put(params.key!, op))
+      }
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/patterns/:key',
+      handler: async ({ res, params, query }) => {
+        checkQuery(query, [])
+        sendJson(res, 200, await node.delete(params.key!))
+      }
+    }
+  ]
+}
