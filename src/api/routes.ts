@@ -3,7 +3,7 @@ import type { EngramNode } from '../node/engram-node.js'
 import { ApiError } from './errors.js'
 import { readJson, sendJson } from './http.js'
 import type { Route } from './router.js'
-import { checkQuery, encodeCursor, parseListQuery, parsePutBody } from './validate.js'
+import { checkQuery, encodeCursor, parseBulkBody, parseListQuery, parsePutBody } from './validate.js'
 
 export interface PeerInfo {
   peerId: string
@@ -62,6 +62,16 @@ export function nodeRoutes (node: EngramNode): Route[] {
         // a full page may have a next one; a short page is the last
         const last = patterns.length === opts.limit ? patterns[patterns.length - 1] : undefined
         sendJson(res, 200, { patterns, nextCursor: last !== undefined ? encodeCursor(last.key) : null })
+      }
+    },
+    {
+      method: 'POST',
+      path: '/v1/patterns',
+      handler: async ({ req, res, query }) => {
+        checkQuery(query, [])
+        const items = parseBulkBody(await readJson(req))
+        const records = await node.putMany(items)
+        sendJson(res, 200, { written: items.length, patterns: records.length, root: Buffer.from(node.replica.root()).toString('hex') })
       }
     },
     {

@@ -51,6 +51,27 @@ export function parsePutBody (body: unknown): WriteOp {
   return op
 }
 
+/** Most patterns one bulk write may carry (the 1 MiB body limit applies too). */
+export const MAX_BULK = 1000
+
+/** Body of POST /v1/patterns: { patterns: [{ key, episodes?, removeEpisodes?, confidence?, summary? }] }. */
+export function parseBulkBody (body: unknown): Array<{ key: string, op: WriteOp }> {
+  const b = objectBody(body, 'the body', ['patterns'])
+  if (!Array.isArray(b.patterns) || b.patterns.length === 0) throw bad('invalid_field', '"patterns" must be a non-empty array')
+  if (b.patterns.length > MAX_BULK) throw bad('too_many', `at most ${MAX_BULK} patterns per request, got ${b.patterns.length}`)
+  return b.patterns.map((item: unknown, i: number) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw bad('invalid_field', `patterns[${i}] must be an object`)
+    const { key, ...rest } = item as Record<string, unknown>
+    if (typeof key !== 'string' || key.length === 0) throw bad('invalid_field', `patterns[${i}].key must be a non-empty string`)
+    try {
+      return { key, op: parsePutBody(rest) }
+    } catch (err: any) {
+      err.message = `patterns[${i}] (${JSON.stringify(key)}): ${String(err.message)}`
+      throw err
+    }
+  })
+}
+
 /** Body of POST /v1/sync (optional). */
 export function parseSyncBody (body: unknown): { peer?: string } {
   if (body === undefined) return {}

@@ -151,6 +151,11 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
     return toRecord(await this.replica.write(key, op))
   }
 
+  /** Bulk write in one atomic batch (all or none). */
+  async putMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternRecord[]> {
+    return (await this.replica.writeMany(items)).map(toRecord)
+  }
+
   async delete (key: string): Promise<PatternRecord> {
     return toRecord(await this.replica.delete(key))
   }

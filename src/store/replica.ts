@@ -121,6 +121,24 @@ export class Replica {
     })
   }
 
+  /**
+   * Several local writes as one atomic batch (bulk import): either all of them are
+   * applied and stored, or, if any is invalid, none is. Each write is its own event.
+   */
+  async writeMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternState[]> {
+    return await this.lock.run(async () => {
+      const keys = [...new Set(items.map(i => i.key))]
+      const stored = await this.store.getMany(keys)
+      const current = new Map(keys.map((k, i) => [k, stored[i]]))
+      let counter = this.counterValue
+      for (const s of current.values()) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
+      for (const { key, op } of items) current.set(key, applyWrite(current.get(key), key, op, this.nodeId, ++counter))
+      const states = keys.map(k => current.get(k) as PatternState)
+      if (states.length > 0) await this.commit(states, counter, 'local')
+      return states
+    })
+  }
+
   /** A local delete; the pattern must exist and not be deleted already. */
   async delete (key: string): Promise<PatternState> {
     return await this.lock.run(async () => {

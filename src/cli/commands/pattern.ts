@@ -3,6 +3,7 @@ import type { PatternRecord } from '../../node/engram-node.js'
 import { ApiClient, addClientOptions } from '../api-client.js'
 import { patternDetails, patternLine } from '../format.js'
 import { collect, intInRange } from '../parse.js'
+import { patternImportCommand } from './pattern-import.js'
 
 /** Must be a number; whether it is in [0, 1] is the node's to say (one rule, one message). */
 function parseNumber (value: string): number {
@@ -39,6 +40,8 @@ export function patternCommand (): Command {
       const { text, value } = await api.request<PatternRecord>('PUT', path(key), body)
       print(cmd, text, () => `wrote ${JSON.stringify(key)}\n${patternDetails(value)}`)
     })
+
+  pattern.addCommand(patternImportCommand())
 
   addClientOptions(pattern.command('get'))
     .description('show one pattern: episodes, confidence, summary, vector clock, digest')

@@ -1,0 +1,64 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, startCli, type RunningCli } from '../helpers/cli.js'
+import { call } from '../helpers/api.js'
+import { readFile } from 'node:fs/promises'
+
+describe('bulk writes: POST /v1/patterns and engram pattern import', { timeout: 90_000 }, () => {
+  let dir: string
+  let data: string
+  let node: RunningCli
+  let base: string
+  let token: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'engram-import-'))
+    data = join(dir, 'data')
+    await runCli(['key', 'generate', join(dir, 'k.key')])
+    node = await startCli(['start', '--data', data, '--key', join(dir, 'k.key'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'])
+    base = JSON.parse(await readFile(join(data, 'api.json'), 'utf8')).url
+    token = (await readFile(join(data, 'api.token'), 'utf8')).trim()
+  })
+  after(async () => {
+    await node?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const status = async (): Promise<{ root: string, patterns: number }> => (await call(base, 'GET', '/v1/status', { token })).json
+
+  it('imports NDJSON in atomic chunks', async () => {
+    const lines = Array.from({ length: 1234 }, (_, i) => JSON.stringify({ key: `bulk/${i}`, episodes: [`e${i}`], confidence: (i % 10) / 10, ...(i % 2 === 0 ? { summary: `s${i}` } : {}) }))
+    await writeFile(join(dir, 'in.ndjson'), lines.join('\n') + '\n\n')
+    const r = await runCli(['pattern', 'import', join(dir, 'in.ndjson'), '--data', data, '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(JSON.parse(r.stdout).written, 1234)
+    assert.equal((await status()).patterns, 1234)
+    const got = JSON.parse((await runCli(['pattern', 'get', 'bulk/42', '--json', '--data', data])).stdout)
+    assert.deepEqual([got.episodes, got.confidence, got.summary], [['e42'], 0.2, 's42'])
+  })
+
+  it('a malformed line stops the import before anything is written', async () => {
+    const before = await status()
+    await writeFile(join(dir, 'bad.ndjson'), '{"key":"ok/1","confidence":0.5}\n{not json}\n')
+    const r = await runCli(['pattern', 'import', join(dir, 'bad.ndjson'), '--data', data])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /bad\.ndjson:2: not JSON/)
+    assert.deepEqual(await status(), before)
+  })
+
+  it('an invalid pattern rejects its whole batch and changes nothing', async () => {
+    const before = await status()
+    const res = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: [{ key: 'x/1', confidence: 0.5 }, { key: 'x/2', confidence: 7 }] } })
+    assert.equal(res.status, 400)
+    assert.match(res.text, /patterns\[1\].*confidence/)
+    const missing = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: [{ key: 'x/3', episodes: ['e'] }] } })
+    assert.equal(missing.status, 400)
+    const tooMany = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: Array.from({ length: 1001 }, (_, i) => ({ key: `y/${i}`, confidence: 0.1 })) } })
+    assert.equal(tooMany.status, 400)
+    const unknown = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: [{ key: 'z', confidence: 0.1, colour: 'red' }] } })
+    assert.equal(unknown.status, 400)
+    assert.deepEqual(await status(), before)
+  })
+})
