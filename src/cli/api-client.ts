@@ -55,6 +55,14 @@ export class ApiClient {
     return { text, value: JSON.parse(text) as T }
   }
 
+  /** A GET of a non-JSON body (Prometheus text). */
+  async text (path: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<string> {
+    const res = await this.send('GET', path, undefined, timeoutMs, 'text/plain')
+    const text = await res.text()
+    if (!res.ok) throw this.failure(res.status, text)
+    return text
+  }
+
   /** An NDJSON request: calls `onLine` with each parsed line as it arrives. */
   async stream (method: string, path: string, body: unknown, onLine: (value: any) => void, timeoutMs = SYNC_TIMEOUT_MS): Promise<void> {
     const res = await this.send(method, path, body, timeoutMs, 'application/x-ndjson')

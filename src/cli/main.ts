@@ -12,6 +12,7 @@ import { statusCommand } from './commands/status.js'
 import { peersCommand } from './commands/peers.js'
 import { patternCommand } from './commands/pattern.js'
 import { syncCommand } from './commands/sync.js'
+import { metricsCommand } from './commands/metrics.js'
 
 export function buildProgram (): Command {
   const program = new Command('engram')
@@ -26,6 +27,7 @@ export function buildProgram (): Command {
   program.addCommand(peersCommand())
   program.addCommand(patternCommand())
   program.addCommand(syncCommand())
+  program.addCommand(metricsCommand())
   for (const c of program.commands) {
     c.exitOverride()
     for (const sub of c.commands) sub.exitOverride()

@@ -213,7 +213,7 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
       assert.equal(r.status, 404, path)
       assert.equal(r.json.error.code, 'not_found')
     }
-    for (const [method, path, allow] of [['POST', '/v1/status', 'GET'], ['PATCH', '/v1/patterns/a', 'GET, PUT, DELETE'], ['GET', '/v1/sync', 'POST'], ['DELETE', '/v1/patterns', 'GET']]) {
+    for (const [method, path, allow] of [['POST', '/v1/status', 'GET'], ['PATCH', '/v1/patterns/a', 'GET, PUT, DELETE'], ['GET', '/v1/sync', 'POST'], ['DELETE', '/v1/patterns', 'GET, POST']]) {
       const r = await v1(method!, path!)
       assert.equal(r.status, 405, `${method} ${path}`)
       assert.equal(r.json.error.code, 'method_not_allowed')

@@ -39,6 +39,13 @@ describe('bulk writes: POST /v1/patterns and engram pattern import', { timeout: 
     assert.deepEqual([got.episodes, got.confidence, got.summary], [['e42'], 0.2, 's42'])
   })
 
+  it('engram metrics prints the Prometheus text', async () => {
+    const r = await runCli(['metrics', '--data', data])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^# TYPE engram_patterns gauge$/m)
+    assert.match(r.stdout, /^engram_patterns 1234$/m)
+  })
+
   it('a malformed line stops the import before anything is written', async () => {
     const before = await status()
     await writeFile(join(dir, 'bad.ndjson'), '{"key":"ok/1","confidence":0.5}\n{not json}\n')

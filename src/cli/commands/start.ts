@@ -18,6 +18,9 @@ export function startCommand (): Command {
   return addNodeOptions(new Command('start'))
     .description('start a node: listen, find the cluster through the DHT, keep patterns in sync, serve the local API')
     .action(async (_opts: unknown, cmd: Command) => {
+      // listen for signals before anything else: a SIGTERM during start-up then means
+      // "stop as soon as started", never the default (an abrupt exit)
+      const stopRequested = onStopSignal()
       const dir = new DataDir(dataDirOf(cmd))
       const { config, sources } = resolveConfig(flagsOf(cmd), process.env, await readConfigFile(dir.configFile))
       // the node's modules (libp2p and all) load only here, so client commands start fast
@@ -51,7 +54,7 @@ export function startCommand (): Command {
           api = await startApiServer({ node, host, port, token: await dir.token(), metrics, statusPage })
           await dir.writeApiInfo({ url: api.url, pid: process.pid, peerId: node.peerId.toString() })
           printStarted(node, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host))
-          await waitForSignal()
+          await stopRequested
         } finally {
           // ordered: stop taking requests, stop gossip and the network, close the store
           await api?.close().catch(() => {})
@@ -78,8 +81,8 @@ function printStarted (node: EngramNode, dir: DataDir, apiUrl: string, createdKe
 }
 
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
-async function waitForSignal (): Promise<void> {
-  await new Promise<void>((resolve) => {
+function onStopSignal (): Promise<void> {
+  return new Promise<void>((resolve) => {
     let stopping = false
     const onSignal = (sig: string): void => {
       if (stopping) {
