@@ -50,6 +50,8 @@ export interface ReplyMsg {
   inSync: boolean
   children: ChildHashes[]
   need: Uint8Array[]
+  /** answer to a hello: the responder is in another session; nothing else is set */
+  busy?: boolean
 }
 
 export interface PatternsMsg {

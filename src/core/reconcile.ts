@@ -116,6 +116,8 @@ export class Initiator {
   private expectPrefixes: Prefix[] = []
   private requests = 0
   roundTrips = 0
+  /** the responder was in another session and did not reconcile */
+  busy = false
 
   constructor (private readonly index: IndexView, private readonly limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS) {}
 
@@ -139,6 +141,12 @@ export class Initiator {
     const push: SendInstruction = { keyHashes: [], prefixes: [] }
     if (this.state === 'await-hello-reply') {
       this.roundTrips++
+      if (reply.busy === true) {
+        if (reply.inSync || reply.children.length > 0 || reply.need.length > 0) throw new ProtocolViolationError('busy reply carries data')
+        this.state = 'done'
+        this.busy = true
+        return { push, request: undefined, done: true }
+      }
       if (reply.inSync) {
         if (reply.children.length > 0 || reply.need.length > 0) throw new ProtocolViolationError('inSync reply carries data')
         this.state = 'done'
@@ -147,7 +155,7 @@ export class Initiator {
       this.outstandingDescend = new Set([''])
     } else if (this.state === 'await-reply') {
       this.roundTrips++
-      if (reply.inSync) throw new ProtocolViolationError('inSync is only an answer to hello')
+      if (reply.inSync || reply.busy === true) throw new ProtocolViolationError('inSync and busy only answer a hello')
     } else {
       throw new ProtocolViolationError(`unexpected reply in state ${this.state}`)
     }

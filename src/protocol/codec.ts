@@ -83,7 +83,8 @@ export function encodeMessage (m: GossipMessage): Uint8Array {
           parents: m.children.map(c => c.parent),
           childHashes: hashes,
           childCounts: m.children.flatMap(c => c.counts.map(BigInt)),
-          need: m.need as Array<Uint8Array<ArrayBuffer>>
+          need: m.need as Array<Uint8Array<ArrayBuffer>>,
+          busy: m.busy === true
         }
       })
     }
@@ -158,7 +159,7 @@ export function decodeMessage (bytes: Uint8Array): GossipMessage {
       counts: r.childCounts.slice(i * MERKLE_FANOUT, (i + 1) * MERKLE_FANOUT).map(c => toNumber(c, 'child count'))
     }))
     for (const n of r.need) if (n.length !== 32) fail('needed key hash is not 32 bytes')
-    return { type: 'reply', inSync: r.inSync, children, need: r.need }
+    return { type: 'reply', inSync: r.inSync, children, need: r.need, busy: r.busy }
   }
   const p = f.patterns as NonNullable<Frame['patterns']>
   const patterns: PatternState[] = p.patterns.map(b => {

@@ -476,6 +476,7 @@ export interface Reply {
   childHashes: Uint8Array<ArrayBuffer>
   childCounts: bigint[]
   need: Uint8Array<ArrayBuffer>[]
+  busy: boolean
 }
 
 export namespace Reply {
@@ -519,6 +520,11 @@ export namespace Reply {
           }
         }
 
+        if ((obj.busy != null && obj.busy !== false)) {
+          w.uint32(48)
+          w.bool(obj.busy)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -528,7 +534,8 @@ export namespace Reply {
           parents: [],
           childHashes: uint8ArrayAlloc(0),
           childCounts: [],
-          need: []
+          need: [],
+          busy: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -567,6 +574,10 @@ export namespace Reply {
               }
 
               obj.need.push(reader.bytes())
+              break
+            }
+            case 6: {
+              obj.busy = reader.bool()
               break
             }
             default: {
@@ -649,6 +660,13 @@ export namespace Reply {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.busy`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -689,6 +707,11 @@ export namespace Reply {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ReplyBusyFieldEvent {
+    field: '$.busy'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Reply>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Reply.codec())
   }
@@ -697,7 +720,7 @@ export namespace Reply {
     return decodeMessage(buf, Reply.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyInSyncFieldEvent | ReplyParentsFieldEvent | ReplyChildHashesFieldEvent | ReplyChildCountsFieldEvent | ReplyNeedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyInSyncFieldEvent | ReplyParentsFieldEvent | ReplyChildHashesFieldEvent | ReplyChildCountsFieldEvent | ReplyNeedFieldEvent | ReplyBusyFieldEvent> {
     return streamMessage(buf, Reply.codec(), opts)
   }
 }
@@ -1033,6 +1056,11 @@ export namespace Frame {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface FrameReplyBusyFieldEvent {
+    field: '$.reply.busy'
+    value: boolean
+  }
+
   export interface FramePatternsPatternsFieldEvent {
     field: '$.patterns.patterns[]'
     index: number
@@ -1052,7 +1080,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameHelloVersionFieldEvent | FrameHelloRootFieldEvent | FrameHelloCountFieldEvent | FrameRequestDescendFieldEvent | FrameRequestProbesPrefixFieldEvent | FrameRequestProbesEntriesFieldEvent | FrameRequestPullPrefixesFieldEvent | FrameRequestDoneFieldEvent | FrameReplyInSyncFieldEvent | FrameReplyParentsFieldEvent | FrameReplyChildHashesFieldEvent | FrameReplyChildCountsFieldEvent | FrameReplyNeedFieldEvent | FramePatternsPatternsFieldEvent | FramePatternsPushFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameHelloVersionFieldEvent | FrameHelloRootFieldEvent | FrameHelloCountFieldEvent | FrameRequestDescendFieldEvent | FrameRequestProbesPrefixFieldEvent | FrameRequestProbesEntriesFieldEvent | FrameRequestPullPrefixesFieldEvent | FrameRequestDoneFieldEvent | FrameReplyInSyncFieldEvent | FrameReplyParentsFieldEvent | FrameReplyChildHashesFieldEvent | FrameReplyChildCountsFieldEvent | FrameReplyNeedFieldEvent | FrameReplyBusyFieldEvent | FramePatternsPatternsFieldEvent | FramePatternsPushFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }

@@ -98,6 +98,22 @@ describe('gossip protocol robustness against a raw client', () => {
     }
   })
 
+  it('answers a second concurrent reconciliation busy, and serves it once the first ended', async () => {
+    // a raw client opens a session (roots differ, so the target waits for its request)
+    const stream = await raw.libp2p.dialProtocol(multiaddr(target.addr), GOSSIP_PROTOCOL)
+    const lp = lpStream(stream)
+    await lp.write(encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32).fill(9), count: 1 }))
+    const first = decodeMessage((await lp.read()).subarray())
+    assert.equal(first.type, 'reply')
+    await good.libp2p.dial(multiaddr(target.addr))
+    const busy = await good.gossip.syncNow(target.libp2p.peerId)
+    assert.equal(busy.outcome, 'busy', busy.error)
+    assert.equal(busy.patternsIn + busy.patternsOut, 0)
+    await lp.write(encodeMessage({ type: 'request', descend: [], probes: [], pullPrefixes: [], done: true }))
+    await stream.close()
+    await waitFor(async () => (await good.gossip.syncNow(target.libp2p.peerId)).outcome !== 'busy', { timeout: 10_000, message: 'the target to take sessions again' })
+  })
+
   it('fuzz: the frame decoder only ever throws InvalidMessageError', () => {
     const samples = [
       encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32).fill(7), count: 5 }),

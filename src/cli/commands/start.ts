@@ -75,6 +75,8 @@ function printStarted (node: EngramNode, dir: DataDir, apiUrl: string, createdKe
   out.write(`engram node started\npeer id: ${node.peerId.toString()}\nlistening on:\n`)
   for (const a of node.addresses()) out.write(`  ${a}\n`)
   out.write(`data dir: ${dir.root} (${node.replica.count} patterns)\n`)
+  const report = node.replica.openReport
+  if (report.rebuilt) out.write(`store repaired: index rebuilt (${report.reason ?? 'root mismatch'}); ${report.quarantined.length} unreadable records quarantined\n`)
   out.write(`api: ${apiUrl} (token in ${dir.tokenFile}; status page: ${apiUrl}/)\n`)
   if (!apiOnLoopback) out.write('warning: the API listens beyond loopback; anyone who can reach it needs only the token\n')
   out.write(`to join this node, on another machine or port run:\n  ${joinHint(node.addresses(), swarmKey ?? undefined)}\n`)

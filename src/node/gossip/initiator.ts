@@ -11,7 +11,7 @@ import { sendPatterns } from './select.js'
 import type { GossipStore, RoundReport, SessionHooks } from './types.js'
 
 export async function runInitiator (io: FramedStream, store: GossipStore, report: RoundReport, log: Logger,
-  hooks: SessionHooks): Promise<void> {
+  hooks: SessionHooks): Promise<{ busy: boolean }> {
   const ini = new Initiator(store.index)
   await io.write(ini.hello())
   while (!ini.done) {
@@ -40,4 +40,5 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
   // the responder closes once it has merged all we pushed: the round is over for both
   const extra = await io.readOrEnd()
   if (extra !== undefined) throw new ProtocolViolationError(`unexpected ${extra.type} after the session ended`)
+  return { busy: ini.busy }
 }

@@ -37,6 +37,12 @@ export interface GossipInit {
   random?: () => number
   /** how many finished rounds to keep for status */
   keepRounds?: number
+  /**
+   * reconciliation sessions (in and out) this node runs at once; a Hello beyond it is
+   * answered busy and a timer round is skipped. One at a time keeps two peers from
+   * sending a node the same large difference in parallel.
+   */
+  maxConcurrentSessions?: number
 }
 
 export interface GossipComponents {
@@ -66,6 +72,8 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   private readonly controllers = new Set<AbortController>()
   private readonly pusher: EagerPusher
   private timer: ReturnType<typeof setTimeout> | undefined
+  /** reconciliation sessions running now, both roles */
+  private reconciling = 0
   private started = false
 
   constructor (private readonly components: GossipComponents, init: GossipInit) {
@@ -80,6 +88,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       maxSessionsPerPeer: MAX_SESSIONS_PER_PEER,
       random: Math.random,
       keepRounds: 50,
+      maxConcurrentSessions: 1,
       ...init
     }
     this.pusher = new EagerPusher({
@@ -128,7 +137,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     if (this.started) this.pusher.enqueue(states, undefined)
   }
 
-  /** One anti-entropy round now, with `peer` or a random gossip peer. */
+  /** One anti-entropy round now, with `peer` or a random gossip peer (even if another session runs). */
   async syncNow (peer?: PeerId, options: AbortOptions = {}): Promise<RoundReport> {
     if (peer === undefined) {
       const peers = await this.gossipPeers()
@@ -143,7 +152,9 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     const { intervalMs, jitter, random } = this.init
     const delay = intervalMs * (1 - jitter + 2 * jitter * random())
     this.timer = setTimeout(() => {
-      this.syncNow().catch(err => {
+      // a node already reconciling skips its round: it is syncing anyway
+      const round = this.reconciling >= this.init.maxConcurrentSessions ? Promise.resolve() : this.syncNow()
+      round.catch(err => {
         if (err.name !== 'NoGossipPeersError') this.log.error('gossip round failed - %e', err)
       }).finally(() => this.schedule())
     }, delay)
@@ -173,18 +184,20 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       return report
     }
     this.outbound.add(key)
+    this.reconciling++
     const ctl = this.newController()
     const signal = options.signal !== undefined ? AbortSignal.any([ctl.signal, options.signal]) : ctl.signal
     let io: FramedStream | undefined
     try {
       io = await this.openSession(peer, signal)
-      await runInitiator(io, this.init.store, report, this.log, this.hooks(report, io, peer))
+      const { busy } = await runInitiator(io, this.init.store, report, this.log, this.hooks(report, io, peer))
       await io.stream.close({ signal })
-      report.outcome = report.rootsEqual ? 'in-sync' : 'synced'
+      report.outcome = busy ? 'busy' : report.rootsEqual ? 'in-sync' : 'synced'
     } catch (err: any) {
       this.fail(report, err, io?.stream)
     } finally {
       ctl.abort()
+      this.reconciling--
       this.outbound.delete(key)
       this.finish(report, io)
     }
@@ -217,12 +230,22 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
           msg = await io.readOrEnd()
         }
       } else if (first.type === 'hello') {
-        await runResponder(first, io, this.init.store, report, this.log, this.hooks(report, io, peer))
+        if (this.reconciling >= this.init.maxConcurrentSessions) {
+          await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true })
+          report.outcome = 'busy'
+        } else {
+          this.reconciling++
+          try {
+            await runResponder(first, io, this.init.store, report, this.log, this.hooks(report, io, peer))
+          } finally {
+            this.reconciling--
+          }
+        }
       } else {
         throw new ProtocolViolationError(`session must start with hello or push, got ${first.type}`)
       }
       await stream.close({ signal: ctl.signal })
-      report.outcome = report.role === 'push-in' ? 'synced' : report.rootsEqual ? 'in-sync' : 'synced'
+      if (report.outcome !== 'busy') report.outcome = report.role === 'push-in' ? 'synced' : report.rootsEqual ? 'in-sync' : 'synced'
     } catch (err: any) {
       this.fail(report, err, stream)
     } finally {
@@ -249,7 +272,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   }
 
   private record (report: RoundReport): void {
-    if ((report.role === 'initiator' || report.role === 'responder') && report.outcome !== 'error' && report.outcome !== 'timeout') {
+    if ((report.role === 'initiator' || report.role === 'responder') && (report.outcome === 'in-sync' || report.outcome === 'synced')) {
       this.peerInSync.set(report.peer, report.rootsEqual)
     }
     this.lastRounds.push(report)

@@ -12,7 +12,7 @@ export interface GossipStore {
 }
 
 export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'
-export type SessionOutcome = 'in-sync' | 'synced' | 'error' | 'timeout' | 'refused'
+export type SessionOutcome = 'in-sync' | 'synced' | 'busy' | 'error' | 'timeout' | 'refused'
 
 /** One finished exchange with a peer, as the operator sees it. */
 export interface RoundReport {
