@@ -10,6 +10,7 @@ import { mergePatterns } from '../src/core/merge.js'
 import { MerkleIndex } from '../src/core/merkle.js'
 import { encodePattern, keyHash, patternDigest, decodePattern } from '../src/core/encoding.js'
 import { Replica } from '../src/store/replica.js'
+import type { BenchFn } from './lib/types.js'
 
 const N = Number(process.env.BENCH_CORE_N ?? 100_000)
 
@@ -77,6 +78,25 @@ export async function runCoreBench (n = N): Promise<Record<string, number>> {
     merkleUpdatesPerSec: rate(n, merkleMs),
     merkleBulkInsertsPerSec: rate(n, merkleBulkMs),
     storeIngestPerSec: rate(n, ingestMs)
+  }
+}
+
+/** The core figures as a section of `npm run bench`. */
+export const run: BenchFn = async ({ quick }) => {
+  const r = await runCoreBench(quick ? 20_000 : 100_000)
+  const fmt = (n: number | undefined): string => `${(n ?? 0).toLocaleString('en-US')}/s`
+  return {
+    id: 'core',
+    title: `Core (${r.patterns?.toLocaleString('en-US')} patterns of 3 episodes)`,
+    rows: [
+      { metric: 'merges (two concurrent versions)', ours: fmt(r.mergesPerSec), design: '-', target: '-' },
+      { metric: 'canonical encodes / decodes', ours: `${fmt(r.encodesPerSec)} / ${fmt(r.decodesPerSec)}`, design: '-', target: '-' },
+      { metric: 'Merkle updates, each followed by a root', ours: fmt(r.merkleUpdatesPerSec), design: '-', target: '-' },
+      { metric: 'Merkle bulk inserts, one root at the end', ours: fmt(r.merkleBulkInsertsPerSec), design: '-', target: '-' },
+      { metric: 'store ingest (merge + persist, batches of 1,000)', ours: fmt(r.storeIngestPerSec), design: '-', target: '-' }
+    ],
+    notes: ['Single thread; LevelDB in a temp dir; remote merges are written without fsync (local writes are fsynced).'],
+    data: r
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * The status page in a real headless Chromium, against a real 3-node cluster on 127.0.0.1.
- * A tiny node:http server here serves the page and /v1/status, so this test depends on the
- * page and the node only, not on the API server. Skips when /usr/bin/chromium is missing.
+ * The status page in a real headless Chromium, against a real 3-node cluster on 127.0.0.1,
+ * served by the node's real API server. A tiny node:http server here serves the page with a
+ * forged /v1/status for the escaping test. Skips when /usr/bin/chromium is missing.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,6 +15,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { startChain, stopEngrams, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import { statusPage } from '../../src/api/status-page.js'
+import { startApiServer } from '../../src/api/server.js'
 import type { NodeStatus } from '../../src/node/engram-node.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -53,6 +54,9 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
   let nodes: TestEngram[] = []
   let dir = ''
   let base = ''
+  /** the node's real API server */
+  let real = ''
+  let api: { url: string, close: () => Promise<void> } | undefined
   let server: Server | undefined
   let context: BrowserContext | undefined
   let fake: NodeStatus | undefined
@@ -77,6 +81,8 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
     assert.equal((await n0.sync(n2.peerId)).outcome, 'in-sync')
 
     ;({ url: base, server } = await serve(async () => fake ?? await n0.status()))
+    api = await startApiServer({ node: n0, host: '127.0.0.1', port: 0, token: TOKEN, statusPage })
+    real = api.url
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -93,6 +99,7 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
   after(async () => {
     await context?.close().catch(() => {})
     await new Promise(resolve => server?.close(resolve) ?? resolve(undefined))
+    await api?.close().catch(() => {})
     await stopEngrams(nodes)
     if (dir !== '' && process.env.ENGRAM_KEEP_ARTIFACTS === undefined) await rm(dir, { recursive: true, force: true })
   })
@@ -105,7 +112,7 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
 
   it('signs in with the form and shows both peers in sync, the node and its rounds', async t => {
     const page = await newPage()
-    await page.goto(`${base}/`)
+    await page.goto(`${real}/`)
     await page.locator('#login').waitFor({ state: 'visible' })
     await page.fill('#token-input', TOKEN)
     await page.click('#login-form button[type=submit]')
@@ -144,13 +151,13 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
 
   it('takes ?token= from the URL and drops it from the address bar; a refused token shows the form', async () => {
     const page = await newPage()
-    await page.goto(`${base}/?token=${TOKEN}`)
+    await page.goto(`${real}/?token=${TOKEN}`)
     await page.locator('#main[data-loaded="true"]').waitFor()
     assert.equal(new URL(page.url()).search, '')
     await page.close()
 
     const refused = await newPage()
-    await refused.goto(`${base}/?token=wrong`)
+    await refused.goto(`${real}/?token=wrong`)
     await refused.locator('#login').waitFor({ state: 'visible' })
     assert.match(await refused.locator('#login-msg').innerText(), /refused/)
     assert.equal(await refused.evaluate('sessionStorage.getItem("engram.token")'), null)
@@ -194,7 +201,7 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
   })
 
   it('loaded nothing but its own origin, and logged no errors', () => {
-    const foreign = requests.filter(u => !u.startsWith(`${base}/`))
+    const foreign = requests.filter(u => !u.startsWith(`${base}/`) && !u.startsWith(`${real}/`))
     assert.deepEqual(foreign, [])
     assert.deepEqual(problems, [])
   })

@@ -1,0 +1,76 @@
+/**
+ * Real Engram nodes for the benchmarks: EngramNode.create (the same wiring the CLI and the
+ * library use) on 127.0.0.1 in a temp data dir, timer rounds and eager push off so that
+ * only the exchanges a benchmark starts move patterns.
+ */
+import '../../src/node/polyfill.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { EngramNode, type EngramNodeOptions } from '../../src/node/engram-node.js'
+import type { PatternState } from '../../src/core/pattern.js'
+import { inBatches, type Item } from './patterns.js'
+
+export interface BenchNode {
+  node: EngramNode
+  dataDir: string
+  /** the node's TCP listen port on 127.0.0.1 */
+  port: number
+  stop(): Promise<void>
+}
+
+export async function startBenchNode (opts: Partial<EngramNodeOptions> = {}): Promise<BenchNode> {
+  const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'engram-bench-'))
+  const node = await EngramNode.create({
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    intervalMs: 0,
+    fanout: 0,
+    join: [],
+    ...opts,
+    dataDir,
+    privateKey: opts.privateKey ?? await generateKeyPair('Ed25519')
+  })
+  await node.start()
+  const addr = node.libp2p.getMultiaddrs().find(a => a.toString().startsWith('/ip4/127.0.0.1/tcp/'))
+  if (addr === undefined) throw new Error('node has no 127.0.0.1 TCP address')
+  const port = Number(addr.toString().split('/')[4])
+  let stopped = false
+  return {
+    node,
+    dataDir,
+    port,
+    async stop () {
+      if (stopped) return
+      stopped = true
+      await node.stop().catch(() => {})
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** `from` dials `to` at 127.0.0.1:port (the node's own port, or a proxy's in front of it). */
+export async function connect (from: BenchNode, to: BenchNode, port = to.port): Promise<void> {
+  await from.node.libp2p.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${to.node.peerId.toString()}`))
+}
+
+/** Local writes through Replica.writeMany (what putMany does), in atomic batches; returns the states. */
+export async function writeItems (n: BenchNode, all: readonly Item[], batch = 5000): Promise<PatternState[]> {
+  const out: PatternState[] = []
+  await inBatches(all, batch, async b => { out.push(...await n.node.replica.writeMany(b)) })
+  return out
+}
+
+/** Gives `n` exactly these states (the remote-merge path a sync uses), in batches. */
+export async function mergeStates (n: BenchNode, states: readonly PatternState[], batch = 5000): Promise<void> {
+  await inBatches(states, batch, async b => { await n.node.replica.mergeRemote(b) })
+}
+
+export async function stopAll (nodes: Array<BenchNode | undefined>): Promise<void> {
+  await Promise.allSettled(nodes.map(async n => { await n?.stop() }))
+}
+
+export function rootHex (n: BenchNode): string {
+  return Buffer.from(n.node.replica.root()).toString('hex')
+}
