@@ -5,7 +5,7 @@
  * the API's own message for a bad value.
  */
 import { Command, Option } from 'commander'
-import { DataDir, NodeNotRunningError, type ApiInfo } from '../node/data-dir.js'
+import { DataDir, NodeNotRunningError, isAlive, type ApiInfo } from '../node/data-dir.js'
 import { dataDirOf } from './node-options.js'
 import { CliError } from './errors.js'
 
@@ -27,14 +27,6 @@ export function addClientOptions (cmd: Command): Command {
     .exitOverride()
 }
 
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
-}
 
 export class ApiClient {
   constructor (readonly dir: DataDir, readonly info: ApiInfo, private readonly token: string) {}

@@ -203,19 +203,29 @@ export function diffIndexes (a: MerkleIndex, b: MerkleIndex): Uint8Array[] {
   return out.sort(compareBytes)
 }
 
-/** Key hashes that differ between two sorted leaf listings. */
-export function diffListings (a: readonly LeafEntry[], b: readonly LeafEntry[]): Uint8Array[] {
-  const out: Uint8Array[] = []
+/**
+ * Walks two listings sorted by key hash in step: `onlyA`/`onlyB` for a key hash on one
+ * side, `both` for one on both sides.
+ */
+export function walkListings<T extends { keyHash: Uint8Array }> (a: readonly T[], b: readonly T[],
+  onlyA: (x: T) => void, onlyB: (y: T) => void, both: (x: T, y: T) => void): void {
   let i = 0
   let j = 0
   while (i < a.length || j < b.length) {
-    const ea = a[i]
-    const eb = b[j]
-    const c = ea === undefined ? 1 : eb === undefined ? -1 : compareBytes(ea.keyHash, eb.keyHash)
-    if (c < 0) { out.push((ea as LeafEntry).keyHash); i++ } else if (c > 0) { out.push((eb as LeafEntry).keyHash); j++ } else {
-      if (compareBytes((ea as LeafEntry).digest, (eb as LeafEntry).digest) !== 0) out.push((ea as LeafEntry).keyHash)
+    const x = a[i]
+    const y = b[j]
+    if (y === undefined || (x !== undefined && compareBytes(x.keyHash, y.keyHash) < 0)) { onlyA(x as T); i++ } else if (x === undefined || compareBytes(x.keyHash, y.keyHash) > 0) { onlyB(y); j++ } else {
+      both(x, y)
       i++; j++
     }
   }
+}
+
+/** Key hashes that differ between two sorted leaf listings. */
+export function diffListings (a: readonly LeafEntry[], b: readonly LeafEntry[]): Uint8Array[] {
+  const out: Uint8Array[] = []
+  walkListings(a, b, x => out.push(x.keyHash), y => out.push(y.keyHash), (x, y) => {
+    if (compareBytes(x.digest, y.digest) !== 0) out.push(x.keyHash)
+  })
   return out
 }

@@ -13,7 +13,7 @@
  *   - or descends into it.
  * All differing prefixes of a level go in one Request. Ends with Request(done).
  */
-import { MERKLE_DEPTH, childPrefixes, isValidPrefix, toHex, type Prefix, type NodeSummary, type LeafEntry } from './merkle.js'
+import { MERKLE_DEPTH, childPrefixes, isValidPrefix, toHex, walkListings, type Prefix, type NodeSummary, type LeafEntry } from './merkle.js'
 import { compareBytes } from './bytes.js'
 import {
   RECONCILE_VERSION, WIRE_HASH_BYTES, type ChildHashes, type HelloMsg, type Probe, type ReplyMsg, type RequestMsg, type WireEntry
@@ -84,20 +84,12 @@ function wireEntries (entries: LeafEntry[]): WireEntry[] {
 export function diffProbe (local: WireEntry[], remote: WireEntry[]): { ours: Uint8Array[], theirs: Uint8Array[] } {
   const ours: Uint8Array[] = []
   const theirs: Uint8Array[] = []
-  let i = 0
-  let j = 0
-  while (i < local.length || j < remote.length) {
-    const a = local[i]
-    const b = remote[j]
-    const c = a === undefined ? 1 : b === undefined ? -1 : compareBytes(a.keyHash, b.keyHash)
-    if (c < 0) { ours.push((a as WireEntry).keyHash); i++ } else if (c > 0) { theirs.push((b as WireEntry).keyHash); j++ } else {
-      if (!sameWire((a as WireEntry).digest, (b as WireEntry).digest)) {
-        ours.push((a as WireEntry).keyHash)
-        theirs.push((b as WireEntry).keyHash)
-      }
-      i++; j++
+  walkListings(local, remote, a => ours.push(a.keyHash), b => theirs.push(b.keyHash), (a, b) => {
+    if (!sameWire(a.digest, b.digest)) {
+      ours.push(a.keyHash)
+      theirs.push(b.keyHash)
     }
-  }
+  })
   return { ours, theirs }
 }
 
