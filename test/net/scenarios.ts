@@ -39,12 +39,20 @@ async function assertIdentical (hosts: EngramHost[]): Promise<Map<string, { dige
   return first
 }
 
-/** 5. No fixed seed: everyone joined through h1; kill h1, join h8 through another member. */
+/**
+ * 5. No fixed seed. h1 starts alone; every other host joins through ONE random member
+ * already up, so the whole cluster was originally joined through h1. Kill h1, join h8
+ * through another member, and h1 comes back from its remembered peers alone.
+ */
 export async function noFixedSeed (ctx: Ctx): Promise<ScenarioResult> {
   const [seed, ...rest] = ctx.hosts
   const late = rest.pop()!
   await seed!.start(undefined)
-  await Promise.all(rest.map(async h => await h.start(seed)))
+  const up = [seed!]
+  for (const h of rest) {
+    await h.start(pick(ctx, up))
+    up.push(h)
+  }
   await waitForMesh([seed!, ...rest])
   await seed!.kill('SIGKILL')
   const via = pick(ctx, rest)
