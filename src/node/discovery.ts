@@ -276,15 +276,15 @@ export class DiscoveryService implements Startable {
         await this.dialPeer(provider.id, provider.multiaddrs, 'rendezvous')
       }
     } catch (err) {
-      this.log('findProviders %c ended: %s', cid, (err as Error).message)
+      this.log.trace('findProviders %c ended: %s', cid, (err as Error).message)
     }
-    this.log('rendezvous round: %d provider records', found)
+    this.log.trace('rendezvous round: %d provider records', found)
   }
 
   /** kad-dht keeps no connections open; we do, so the cluster stays one mesh. */
   private keepRoutingTablePeers (): void {
     for (const id of this.routingTablePeers()) {
-      void this.dialPeer(id, [], 'routing-table').catch(err => { this.log('redial %p: %e', id, err) })
+      void this.dialPeer(id, [], 'routing-table').catch(err => { this.log.trace('redial %p: %e', id, err) })
     }
   }
 
@@ -304,7 +304,7 @@ export class DiscoveryService implements Startable {
   private onDiscovery (evt: CustomEvent<PeerInfo>): void {
     if (this.init.dialDiscovered === false || !this.started) return
     const { id, multiaddrs } = evt.detail
-    void this.dialPeer(id, multiaddrs, 'discovered').catch(err => { this.log('dial discovered %p: %e', id, err) })
+    void this.dialPeer(id, multiaddrs, 'discovered').catch(err => { this.log.trace('dial discovered %p: %e', id, err) })
   }
 
   private onIdentify (): void {
