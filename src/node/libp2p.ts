@@ -107,7 +107,9 @@ export async function createEngramLibp2p<T extends ServiceMap = ServiceMap> (opt
     },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // a paused stream can receive at most one window; keep that well below the 4 MiB a
+    // stream buffers before it resets (the default window may grow to 16 MiB)
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
     peerDiscovery,
     // service factories are typed per key; the merged map is what createLibp2p expects
     services: services as unknown as ServiceFactoryMap<EngramServices & T>,

@@ -18,15 +18,22 @@ export class FramedStream {
     this.lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
   }
 
+  /**
+   * Reads one frame. The stream is paused between reads, so while we merge and store a
+   * frame the peer's data waits in the muxer (its window runs out) instead of piling up in
+   * our read buffer until it overflows: a slow reader slows the sender down.
+   */
   async read (): Promise<GossipMessage> {
     const signal = AbortSignal.any([this.signal, AbortSignal.timeout(this.messageTimeoutMs)])
     let buf
     try {
+      if (this.stream.readStatus === 'paused') this.stream.resume()
       buf = await this.lp.read({ signal })
     } catch (err: any) {
       if (signal.aborted) throw new SessionTimeoutError(this.signal.aborted ? 'session timed out' : 'no message from peer in time')
       throw err
     }
+    if (this.stream.readStatus === 'readable') this.stream.pause()
     this.bytesIn += buf.byteLength
     return decodeMessage(buf.subarray())
   }
