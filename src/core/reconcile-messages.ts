@@ -1,13 +1,16 @@
 /**
  * Messages of the reconciliation protocol as plain values (the wire codec in
- * src/protocol/ maps them to and from protobuf). Hashes of subtrees and digests in
- * listings travel as their first WIRE_HASH_BYTES bytes: 128 bits keep accidental
- * collisions out of reach while halving the metadata of a diff.
+ * src/protocol/ maps them to and from protobuf). Subtree hashes travel as their first
+ * CHILD_HASH_BYTES bytes and state digests in listings as their first WIRE_HASH_BYTES:
+ * a child hash only steers the descent (a 2^-64 accidental match hides a difference
+ * only until that subtree changes again), while a listing digest decides what moves.
+ * Child hashes are most of a diff's metadata, so halving them matters.
  */
 import type { PatternState } from './pattern.js'
 import type { Prefix } from './merkle.js'
 
 export const WIRE_HASH_BYTES = 16
+export const CHILD_HASH_BYTES = 8
 /** A probe listing entry: full 32-byte key hash, then the digest prefix. */
 export const PROBE_ENTRY_BYTES = 32 + WIRE_HASH_BYTES
 export const RECONCILE_VERSION = 1
@@ -39,7 +42,7 @@ export interface RequestMsg {
 
 export interface ChildHashes {
   parent: Prefix
-  /** 16 truncated hashes, nibble order */
+  /** 16 truncated (CHILD_HASH_BYTES) hashes, nibble order */
   hashes: Uint8Array[]
   /** 16 pattern counts */
   counts: number[]
@@ -58,6 +61,8 @@ export interface PatternsMsg {
   type: 'patterns'
   patterns: PatternState[]
   push: boolean
+  /** the canonical bytes each pattern was decoded from (set by the decoder), to store as they are */
+  encoded?: Uint8Array[]
 }
 
 export type GossipMessage = HelloMsg | RequestMsg | ReplyMsg | PatternsMsg

@@ -16,7 +16,7 @@
 import { MERKLE_DEPTH, childPrefixes, isValidPrefix, toHex, walkListings, type Prefix, type NodeSummary, type LeafEntry } from './merkle.js'
 import { compareBytes } from './bytes.js'
 import {
-  RECONCILE_VERSION, WIRE_HASH_BYTES, type ChildHashes, type HelloMsg, type Probe, type ReplyMsg, type RequestMsg, type WireEntry
+  CHILD_HASH_BYTES, RECONCILE_VERSION, WIRE_HASH_BYTES, type ChildHashes, type HelloMsg, type Probe, type ReplyMsg, type RequestMsg, type WireEntry
 } from './reconcile-messages.js'
 
 /** What the reconciler reads of the local Merkle index. */
@@ -74,6 +74,14 @@ export function truncate (hash: Uint8Array): Uint8Array {
 
 function sameWire (a: Uint8Array, b: Uint8Array): boolean {
   return compareBytes(truncate(a), truncate(b)) === 0
+}
+
+export function childHash (hash: Uint8Array): Uint8Array {
+  return hash.subarray(0, CHILD_HASH_BYTES)
+}
+
+function sameChild (a: Uint8Array, b: Uint8Array): boolean {
+  return compareBytes(childHash(a), childHash(b)) === 0
 }
 
 function wireEntries (entries: LeafEntry[]): WireEntry[] {
@@ -168,7 +176,7 @@ export class Initiator {
     childPrefixes(ch.parent).forEach((c, i) => {
       const mine = local[i] as NodeSummary
       const theirCount = ch.counts[i] as number
-      if (mine.count === theirCount && sameWire(mine.hash, ch.hashes[i] as Uint8Array)) return
+      if (mine.count === theirCount && sameChild(mine.hash, ch.hashes[i] as Uint8Array)) return
       if (theirCount === 0) push.prefixes.push(c)
       else if (mine.count === 0) this.pullQueue.push(c)
       else if (c.length === MERKLE_DEPTH || mine.count + theirCount <= this.limits.probeThreshold) this.probeQueue.push(c)
@@ -268,6 +276,6 @@ export class Responder {
 
   private childrenOf (prefix: Prefix): ChildHashes {
     const kids = this.index.children(prefix)
-    return { parent: prefix, hashes: kids.map(k => truncate(k.hash)), counts: kids.map(k => k.count) }
+    return { parent: prefix, hashes: kids.map(k => childHash(k.hash)), counts: kids.map(k => k.count) }
   }
 }

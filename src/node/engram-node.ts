@@ -90,9 +90,11 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
     })
     this.gossip.addEventListener('round', ev => this.safeDispatchEvent('round', { detail: ev.detail }))
     this.gossip.addEventListener('progress', ev => this.safeDispatchEvent('progress', { detail: ev.detail }))
-    this.gossip.addEventListener('merged', ev => this.safeDispatchEvent('merged', {
-      detail: { patterns: ev.detail.states.map(toRecord), from: ev.detail.from.toString() }
-    }))
+    this.gossip.addEventListener('merged', ev => {
+      // records cost an encode and a hash each: a bulk pull with no listener skips them
+      if (this.listenerCount('merged') === 0) return
+      this.safeDispatchEvent('merged', { detail: { patterns: ev.detail.states.map(toRecord), from: ev.detail.from.toString() } })
+    })
   }
 
   /** Opens the store and builds the node; `start()` goes on the network. */

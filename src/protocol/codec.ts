@@ -8,7 +8,7 @@ import { decodePattern, encodePattern } from '../core/encoding.js'
 import { MERKLE_DEPTH, MERKLE_FANOUT, isValidPrefix } from '../core/merkle.js'
 import { compareBytes } from '../core/bytes.js'
 import {
-  PROBE_ENTRY_BYTES, WIRE_HASH_BYTES, type ChildHashes, type GossipMessage, type Probe, type WireEntry
+  CHILD_HASH_BYTES, PROBE_ENTRY_BYTES, WIRE_HASH_BYTES, type ChildHashes, type GossipMessage, type Probe, type WireEntry
 } from '../core/reconcile-messages.js'
 import { DEFAULT_RECONCILE_LIMITS } from '../core/reconcile.js'
 import type { PatternState } from '../core/pattern.js'
@@ -75,8 +75,8 @@ export function encodeMessage (m: GossipMessage): Uint8Array {
         }
       })
     case 'reply': {
-      const hashes = new Uint8Array(m.children.length * MERKLE_FANOUT * WIRE_HASH_BYTES)
-      m.children.forEach((c, i) => c.hashes.forEach((h, j) => hashes.set(h.subarray(0, WIRE_HASH_BYTES), (i * MERKLE_FANOUT + j) * WIRE_HASH_BYTES)))
+      const hashes = new Uint8Array(m.children.length * MERKLE_FANOUT * CHILD_HASH_BYTES)
+      m.children.forEach((c, i) => c.hashes.forEach((h, j) => hashes.set(h.subarray(0, CHILD_HASH_BYTES), (i * MERKLE_FANOUT + j) * CHILD_HASH_BYTES)))
       return Frame.encode({
         reply: {
           inSync: m.inSync,
@@ -151,11 +151,11 @@ export function decodeMessage (bytes: Uint8Array): GossipMessage {
   }
   if (f.reply !== undefined) {
     const r = f.reply
-    if (r.childHashes.length !== r.parents.length * MERKLE_FANOUT * WIRE_HASH_BYTES) fail('child hashes do not match parents')
+    if (r.childHashes.length !== r.parents.length * MERKLE_FANOUT * CHILD_HASH_BYTES) fail('child hashes do not match parents')
     if (r.childCounts.length !== r.parents.length * MERKLE_FANOUT) fail('child counts do not match parents')
     const children: ChildHashes[] = r.parents.map((parent, i) => ({
       parent: checkPrefix(parent, MERKLE_DEPTH - 1),
-      hashes: Array.from({ length: MERKLE_FANOUT }, (_, j) => r.childHashes.subarray((i * MERKLE_FANOUT + j) * WIRE_HASH_BYTES, (i * MERKLE_FANOUT + j + 1) * WIRE_HASH_BYTES)),
+      hashes: Array.from({ length: MERKLE_FANOUT }, (_, j) => r.childHashes.subarray((i * MERKLE_FANOUT + j) * CHILD_HASH_BYTES, (i * MERKLE_FANOUT + j + 1) * CHILD_HASH_BYTES)),
       counts: r.childCounts.slice(i * MERKLE_FANOUT, (i + 1) * MERKLE_FANOUT).map(c => toNumber(c, 'child count'))
     }))
     for (const n of r.need) if (n.length !== 32) fail('needed key hash is not 32 bytes')
@@ -169,5 +169,5 @@ export function decodeMessage (bytes: Uint8Array): GossipMessage {
       fail(`invalid pattern: ${String(err?.message ?? err)}`)
     }
   })
-  return { type: 'patterns', patterns, push: p.push }
+  return { type: 'patterns', patterns, push: p.push, encoded: p.patterns }
 }

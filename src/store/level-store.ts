@@ -208,20 +208,21 @@ export class LevelPatternStore {
         throw new RangeError(`counter ${counter} would move the stored counter ${this.storedCounter ?? 0} backwards`)
       }
       if (prepared.length === 0 && counter === undefined) return
-      const ops: Array<{ type: 'put', key: Uint8Array, value: Uint8Array }> = []
+      // a chained batch: the array form copies the options into every operation
+      const batch = this.db.batch()
       for (const p of prepared) {
-        ops.push({ type: 'put', key: patternKey(p.key), value: p.bytes })
-        ops.push({ type: 'put', key: hashKey(p.kh), value: encodeHashEntry(p.digest, p.key) })
+        batch.put(patternKey(p.key), p.bytes)
+        batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.key))
       }
       // the live index takes the batch first (one root computation, not two); if the
       // batch fails it is rolled back. Until the batch lands, readers may see digests whose
       // records are not written yet: keyOf() treats those as absent.
       const undo = prepared.map(p => [p.kh, this.live.get(p.kh)] as const)
       for (const p of prepared) this.live.set(p.kh, p.digest)
-      if (prepared.length > 0) ops.push({ type: 'put', key: metaKey(META_ROOT), value: this.live.root().slice() })
-      if (counter !== undefined) ops.push({ type: 'put', key: metaKey(META_COUNTER), value: encodeCounter(counter) })
+      if (prepared.length > 0) batch.put(metaKey(META_ROOT), this.live.root().slice())
+      if (counter !== undefined) batch.put(metaKey(META_COUNTER), encodeCounter(counter))
       try {
-        await this.db.batch(ops, { sync: options.durable ?? this.sync })
+        await batch.write({ sync: options.durable ?? this.sync })
       } catch (err) {
         for (let i = undo.length - 1; i >= 0; i--) {
           const [kh, old] = undo[i] as readonly [Uint8Array, Uint8Array | undefined]
@@ -274,6 +275,12 @@ export class LevelPatternStore {
   private assertOpen (): void {
     if (this.isClosed) throw new StoreClosedError(`store ${this.dir} is closed`)
   }
+}
+
+/** A state received with its canonical bytes (already validated by the decoder): no re-encode. */
+export function prepareEncoded (state: PatternState, bytes: Uint8Array): PreparedState {
+  if (bytes.length > MAX_PATTERN_BYTES) throw new LimitExceededError(`pattern ${JSON.stringify(state.key)} encodes to ${bytes.length} bytes, limit ${MAX_PATTERN_BYTES}`)
+  return { kh: keyHash(state.key), digest: patternDigest(bytes), key: state.key, bytes }
 }
 
 export function prepareState (state: PatternState): PreparedState {

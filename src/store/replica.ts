@@ -12,7 +12,7 @@ import type { MerkleIndex } from '../core/merkle.js'
 import { applyDelete, applyWrite, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { PatternNotFoundError } from './errors.js'
-import { type ListOptions, LevelPatternStore, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions } from './level-store.js'
+import { type ListOptions, LevelPatternStore, prepareEncoded, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions } from './level-store.js'
 import { Mutex } from './mutex.js'
 
 export type ChangeOrigin = 'local' | 'remote'
@@ -156,7 +156,7 @@ export class Replica {
    * that change nothing are not rewritten. If a state names an event of this node newer
    * than our counter (we lost data and a peer remembers), the counter jumps past it.
    */
-  async mergeRemote (states: readonly PatternState[]): Promise<MergeResult> {
+  async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[]): Promise<MergeResult> {
     return await this.lock.run(async () => {
       const kinds: Record<MergeKind, number> = { new: 0, newer: 0, older: 0, equal: 0, concurrent: 0 }
       const merged = new Map<string, PatternState>()
@@ -166,18 +166,23 @@ export class Replica {
       const unique = [...new Set(stored)]
       const locals = new Map(unique.map((k, i) => [k, i]))
       const values = await this.store.getMany(unique)
-      for (const incoming of states) {
+      // a state new to us is stored exactly as received: no re-encode (bulk pulls are all new)
+      const received = new Map<PatternState, Uint8Array>()
+      states.forEach((incoming, n) => {
         const i = locals.get(incoming.key)
         const local = merged.get(incoming.key) ?? (i === undefined ? undefined : values[i])
         const { state, kind } = mergeIncoming(local, incoming)
         kinds[kind]++
         merged.set(incoming.key, state)
+        const bytes = encoded?.[n]
+        if (kind === 'new' && bytes !== undefined) received.set(state, bytes)
         counter = Math.max(counter, highestCounterOf(incoming, this.nodeId))
-      }
+      })
       const changed: PreparedState[] = []
       const changedStates: PatternState[] = []
       for (const state of merged.values()) {
-        const prepared = prepareState(state)
+        const bytes = received.get(state)
+        const prepared = bytes !== undefined ? prepareEncoded(state, bytes) : prepareState(state)
         const old = this.store.index.get(prepared.kh)
         if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) {
           changed.push(prepared)

@@ -128,9 +128,10 @@ describe('LevelPatternStore', () => {
   it('leaves the index untouched when a batch fails to commit', async () => {
     await store.writeBatch([pattern('keep', 0.5)])
     const root = store.root()
-    const db = (store as unknown as { db: { batch: () => Promise<void> } }).db
+    const db = (store as unknown as { db: { batch: () => unknown } }).db
     const original = db.batch
-    db.batch = async () => { throw new Error('disk full') }
+    // a chained batch whose commit fails, as a full disk would
+    db.batch = () => ({ put () {}, write: async () => { throw new Error('disk full') }, close: async () => {} })
     try {
       await assert.rejects(store.writeBatch([pattern('lost', 0.5), pattern('keep', 0.9, 'node-w', 2)], 2), /disk full/)
     } finally {

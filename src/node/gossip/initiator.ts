@@ -21,7 +21,7 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
       for (const s of msg.patterns) {
         if (!ini.expectsPattern(keyHash(s.key))) throw new ProtocolViolationError(`unsolicited pattern ${JSON.stringify(s.key)}`)
       }
-      const { changed } = await store.mergeRemote(msg.patterns)
+      const { changed } = await store.mergeRemote(msg.patterns, msg.encoded)
       report.patternsIn += msg.patterns.length
       report.patternsChanged += changed.length
       if (changed.length > 0) hooks.merged(changed)

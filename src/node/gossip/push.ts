@@ -115,8 +115,8 @@ export class EagerPusher {
   }
 
   /** An inbound push: merge it; what changed our state is forwarded once by the caller. */
-  async receive (patterns: PatternState[], report: RoundReport, onMerged: (changed: PatternState[]) => void): Promise<void> {
-    const { changed } = await this.init.store.mergeRemote(patterns)
+  async receive (patterns: PatternState[], report: RoundReport, onMerged: (changed: PatternState[]) => void, encoded?: Uint8Array[]): Promise<void> {
+    const { changed } = await this.init.store.mergeRemote(patterns, encoded)
     report.patternsIn += patterns.length
     report.patternsChanged += changed.length
     if (changed.length > 0) onMerged(changed)

@@ -25,7 +25,7 @@ export async function runResponder (hello: HelloMsg, io: FramedStream, store: Go
     let msg = await io.read()
     while (msg.type === 'patterns') {
       if (msg.push || !res.acceptsPatterns()) throw new ProtocolViolationError('patterns out of order')
-      const { changed } = await store.mergeRemote(msg.patterns)
+      const { changed } = await store.mergeRemote(msg.patterns, msg.encoded)
       report.patternsIn += msg.patterns.length
       report.patternsChanged += changed.length
       if (changed.length > 0) hooks.merged(changed)

@@ -226,7 +226,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
         let msg: GossipMessage | undefined = first
         for (let frames = 0; msg !== undefined; frames++) {
           if (msg.type !== 'patterns' || !msg.push || frames >= MAX_PUSH_FRAMES) throw new ProtocolViolationError('push session carries only push frames')
-          await this.pusher.receive(msg.patterns, report, changed => this.merged(changed, peer, true))
+          await this.pusher.receive(msg.patterns, report, changed => this.merged(changed, peer, true), msg.encoded)
           msg = await io.readOrEnd()
         }
       } else if (first.type === 'hello') {

@@ -8,7 +8,7 @@ export interface GossipStore {
   /** canonical encoding of the pattern at this key hash */
   getEncoded(keyHash: Uint8Array): Promise<Uint8Array | undefined>
   /** merges and persists (atomically per call); returns the states that changed */
-  mergeRemote(states: readonly PatternState[]): Promise<{ changed: PatternState[] }>
+  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[]): Promise<{ changed: PatternState[] }>
 }
 
 export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'
