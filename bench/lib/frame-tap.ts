@@ -6,6 +6,7 @@
  */
 import { FramedStream } from '../../src/node/gossip/framed.js'
 import { Frame } from '../../src/protocol/gossip.js'
+import { decodePattern } from '../../src/core/encoding.js'
 
 export type FrameType = 'hello' | 'request' | 'reply' | 'patterns' | 'other'
 
@@ -18,6 +19,25 @@ export interface SideTally {
   patterns: number
   /** sum of the canonical encodings carried in Patterns frames */
   patternBytes: number
+  /** keys of the patterns sent (when decoding is on) */
+  keys: string[]
+  /** what the metadata frames carry (when decoding is on) */
+  parts: MetaParts
+}
+
+export interface MetaParts {
+  /** Reply.childHashes: 16 truncated hashes per descended parent */
+  childHashes: number
+  /** descended parents answered (each costs 16 hashes + 16 counts) */
+  parents: number
+  /** Reply.childCounts as varints */
+  childCounts: number
+  /** Request.probes entries (48 B each) */
+  probeEntries: number
+  /** Reply.need key hashes (32 B each) */
+  need: number
+  /** Hello.root */
+  root: number
 }
 
 export interface Tally {
@@ -31,7 +51,7 @@ const TAGS: Record<number, FrameType> = { 0x0a: 'hello', 0x12: 'request', 0x1a: 
 
 function emptySide (): SideTally {
   const z = (): Record<FrameType, number> => ({ hello: 0, request: 0, reply: 0, patterns: 0, other: 0 })
-  return { frames: z(), bytes: z(), prefixBytes: 0, patterns: 0, patternBytes: 0 }
+  return { frames: z(), bytes: z(), prefixBytes: 0, patterns: 0, patternBytes: 0, keys: [], parts: { childHashes: 0, parents: 0, childCounts: 0, probeEntries: 0, need: 0, root: 0 } }
 }
 
 function varintLength (n: number): number {
@@ -41,7 +61,7 @@ function varintLength (n: number): number {
 }
 
 let active: Tally | undefined
-let decodePatterns = true
+let decode = true
 const original = FramedStream.prototype.writeRaw
 
 FramedStream.prototype.writeRaw = async function (this: FramedStream, frame: Uint8Array): Promise<void> {
@@ -51,20 +71,30 @@ FramedStream.prototype.writeRaw = async function (this: FramedStream, frame: Uin
     side.frames[type]++
     side.bytes[type] += frame.byteLength
     side.prefixBytes += varintLength(frame.byteLength)
-    if (type === 'patterns' && decodePatterns) {
+    if (type !== 'patterns' && decode) {
+      const f = Frame.decode(frame)
+      side.parts.root += f.hello?.root.byteLength ?? 0
+      side.parts.childHashes += f.reply?.childHashes.byteLength ?? 0
+      side.parts.parents += f.reply?.parents.length ?? 0
+      side.parts.childCounts += (f.reply?.childCounts ?? []).reduce((n, c) => n + varintLength(Number(c)), 0)
+      side.parts.need += (f.reply?.need ?? []).reduce((n, h) => n + h.byteLength, 0)
+      side.parts.probeEntries += (f.request?.probes ?? []).reduce((n, p) => n + p.entries.byteLength, 0)
+    }
+    if (type === 'patterns' && decode) {
       const p = Frame.decode(frame).patterns
       for (const enc of p?.patterns ?? []) {
         side.patterns++
         side.patternBytes += enc.byteLength
+        side.keys.push(decodePattern(enc).key)
       }
     }
   }
   await original.call(this, frame)
 }
 
-/** Starts recording (replacing any earlier tally). Pattern decoding can be turned off for bulk runs. */
-export function startTap (opts: { decodePatterns?: boolean } = {}): Tally {
-  decodePatterns = opts.decodePatterns ?? true
+/** Starts recording (replacing any earlier tally). Decoding (keys, metadata parts) can be turned off for bulk runs. */
+export function startTap (opts: { decode?: boolean } = {}): Tally {
+  decode = opts.decode ?? true
   active = { initiator: emptySide(), responder: emptySide() }
   return active
 }
@@ -77,4 +107,40 @@ export function stopTap (): Tally | undefined {
 
 export function sideTotal (s: SideTally): number {
   return Object.values(s.bytes).reduce((a, b) => a + b, 0)
+}
+
+/**
+ * Measurement only: the largest backlog of received-but-unread bytes any gossip stream
+ * reached while tracking was on (bytes that arrived as stream 'message' events minus the
+ * frames FramedStream has read). lpStream aborts a stream whose backlog exceeds 4 MiB.
+ */
+let backlog: { peak: number } | undefined
+const originalRead = FramedStream.prototype.read
+const seen = new WeakMap<FramedStream, { received: number, consumed: number }>()
+
+FramedStream.prototype.read = async function (this: FramedStream) {
+  const track = backlog
+  if (track !== undefined && !seen.has(this)) {
+    const s = { received: 0, consumed: 0 }
+    seen.set(this, s)
+    this.stream.addEventListener('message', evt => {
+      s.received += evt.data.byteLength
+      if (backlog !== undefined) backlog.peak = Math.max(backlog.peak, s.received - s.consumed)
+    })
+  }
+  const msg = await originalRead.call(this)
+  const s = seen.get(this)
+  if (s !== undefined) s.consumed = this.bytesIn // the few bytes of length prefixes are left out
+  return msg
+}
+
+export function trackBacklog (): { peak: number } {
+  backlog = { peak: 0 }
+  return backlog
+}
+
+export function stopBacklog (): number {
+  const peak = backlog?.peak ?? 0
+  backlog = undefined
+  return peak
 }

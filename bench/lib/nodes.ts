@@ -18,7 +18,8 @@ export interface BenchNode {
   dataDir: string
   /** the node's TCP listen port on 127.0.0.1 */
   port: number
-  stop(): Promise<void>
+  /** stops the node; removes its data dir unless keepData */
+  stop(opts?: { keepData?: boolean }): Promise<void>
 }
 
 export async function startBenchNode (opts: Partial<EngramNodeOptions> = {}): Promise<BenchNode> {
@@ -41,11 +42,11 @@ export async function startBenchNode (opts: Partial<EngramNodeOptions> = {}): Pr
     node,
     dataDir,
     port,
-    async stop () {
+    async stop (o = {}) {
       if (stopped) return
       stopped = true
       await node.stop().catch(() => {})
-      await rm(dataDir, { recursive: true, force: true })
+      if (o.keepData !== true) await rm(dataDir, { recursive: true, force: true })
     }
   }
 }
@@ -53,6 +54,11 @@ export async function startBenchNode (opts: Partial<EngramNodeOptions> = {}): Pr
 /** `from` dials `to` at 127.0.0.1:port (the node's own port, or a proxy's in front of it). */
 export async function connect (from: BenchNode, to: BenchNode, port = to.port): Promise<void> {
   await from.node.libp2p.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${to.node.peerId.toString()}`))
+}
+
+/** `from` dials a node known by PeerId and port (e.g. one in another process). */
+export async function dialPeer (from: BenchNode, peerId: string, port: number): Promise<void> {
+  await from.node.libp2p.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`))
 }
 
 /** Local writes through Replica.writeMany (what putMany does), in atomic batches; returns the states. */

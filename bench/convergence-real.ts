@@ -1,0 +1,264 @@
+/**
+ * Convergence with real nodes: full Engram nodes (LevelDB, libp2p TCP + Noise + Yamux on
+ * 127.0.0.1, the gossip service with its own timers) spread over child processes
+ * (bench/lib/real-cluster.ts). The mesh is dialled directly, not discovered.
+ *
+ * a. anti-entropy only (fanout 0), short interval: rounds until a new write is on all N.
+ * b. eager push on (fanout 4), interval 60 s: wall time until every node has a write.
+ *
+ *   node --import tsx bench/convergence-real.ts [--quick] [--json]
+ *   BENCH_PUSH_FANOUT=8 BENCH_ONLY=push ... runs part b with another fanout (to check a fix)
+ */
+import type { BenchFn, BenchRow, BenchSection } from './lib/types.js'
+import { fmt, mean, meanCurve, percentile, randInt, round, seededRng } from './lib/figures.js'
+import { RealCluster } from './lib/real-cluster.js'
+import type { ShardLoad } from './lib/real-shard.js'
+import { infectAndDieMissed } from './lib/sim-theory.js'
+import { isMain, runAlone, sleep } from './lib/main.js'
+import type { Series } from './lib/svg.js'
+
+const SEED = 0xc0ffee
+const DESIGN_ROUNDS_N100 = 6.8
+const TARGET_ROUNDS_N100 = 4.5
+const SHARDS = Number(process.env.BENCH_SHARDS ?? 2)
+/** a write counts as reached "by push" on the nodes that had it this soon */
+const PUSH_WINDOW_MS = 2000
+const CURVE_STEP = 0.5
+
+interface AePlan { n: number, intervalMs: number, trials: number }
+interface PushPlan { n: number, writes: number, spacingMs: number, fanout: number, tailMs: number }
+
+function aePlans (quick: boolean): AePlan[] {
+  // sessions per second = N / interval; above ~100/s two cores fall behind (see notes)
+  const interval = (n: number): number => Math.max(500, 10 * n)
+  return (quick ? [10, 25] : [10, 25, 50, 100]).map(n => ({ n, intervalMs: interval(n), trials: quick ? 8 : 24 }))
+}
+
+function pushPlan (quick: boolean): PushPlan {
+  const fanout = Number(process.env.BENCH_PUSH_FANOUT ?? 4)
+  return quick ? { n: 25, writes: 12, spacingMs: 600, fanout, tailMs: 20_000 } : { n: 100, writes: 50, spacingMs: 600, fanout, tailMs: 95_000 }
+}
+
+const log = (s: string): void => { if (process.env.BENCH_QUIET === undefined) process.stderr.write(`  [convergence-real] ${s}\n`) }
+
+function loadSummary (loads: ShardLoad[]): Record<string, number> {
+  return {
+    cpuPercentPerProcess: round(mean(loads.map(l => 100 * l.cpuMs / l.wallMs)), 1),
+    eventLoopDelayP50Ms: round(mean(loads.map(l => l.eldP50)), 1),
+    eventLoopDelayP99Ms: round(Math.max(...loads.map(l => l.eldP99)), 1),
+    eventLoopDelayMaxMs: round(Math.max(...loads.map(l => l.eldMax)), 1),
+    rssMiBTotal: Math.round(loads.reduce((s, l) => s + l.rssMiB, 0)),
+    /** connection:close events during the measurement (a connection counts once per end) */
+    connectionCloses: loads.reduce((s, l) => s + l.connectionsClosed, 0),
+    connectionAborts: loads.reduce((s, l) => s + l.connectionsAborted, 0)
+  }
+}
+
+interface WriteTrack { key: string, writer: number, t0: number }
+
+async function writeSeries (c: RealCluster, rng: ReturnType<typeof seededRng>, prefix: string, count: number, spacingMs: number): Promise<WriteTrack[]> {
+  const out: WriteTrack[] = []
+  for (let k = 0; k < count; k++) {
+    const writer = randInt(rng, c.opts.n)
+    const key = `${prefix}/${k}`
+    const { t0, t1 } = await c.write(writer, key)
+    let m = c.got.get(key)
+    if (m === undefined) c.got.set(key, m = new Map())
+    m.set(writer, t1)
+    out.push({ key, writer, t0 })
+    if (k < count - 1) await sleep(spacingMs)
+  }
+  return out
+}
+
+/** time from the write to the last node that merged it, ms; Infinity if some node never did */
+function timeToAll (c: RealCluster, w: WriteTrack): number {
+  const m = c.got.get(w.key)
+  if (m === undefined || m.size < c.opts.n) return Infinity
+  return Math.max(...m.values()) - w.t0
+}
+
+async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Promise<Record<string, any>> {
+  const t = performance.now()
+  const c = await RealCluster.start({ n: p.n, intervalMs: p.intervalMs, fanout: 0, shards: SHARDS }, rng, log)
+  try {
+    // let the timers settle into their jittered phases before the first write
+    await sleep(2 * p.intervalMs)
+    await c.loadStart()
+    const stagger = Math.round(1.5 * p.intervalMs)
+    const writes = await writeSeries(c, rng, `bench/ae/${p.n}`, p.trials, stagger)
+    const deadline = (writes.at(-1) as WriteTrack).t0 + 40 * p.intervalMs
+    await c.waitFor(() => writes.every(w => c.holders(w.key) === p.n) || Date.now() > deadline, 40 * p.intervalMs + 5000, 'writes to converge').catch(() => {})
+    const loads = await c.load()
+    const initiator = c.rounds.filter(r => r[4] === 'initiator' && r[1] >= (writes[0] as WriteTrack).t0)
+    const trials = writes.map(w => {
+      const ms = timeToAll(c, w)
+      const end = w.t0 + (Number.isFinite(ms) ? ms : 40 * p.intervalMs)
+      const perNode = new Array<number>(p.n).fill(0)
+      for (const r of initiator) if (r[1] >= w.t0 && r[1] <= end) perNode[r[0]] = (perNode[r[0]] as number) + 1
+      const times = [...(c.got.get(w.key)?.values() ?? [])].map(x => x - w.t0)
+      const curve: number[] = []
+      for (let k = 0; k <= 80; k++) {
+        curve.push(times.filter(x => x <= k * CURVE_STEP * p.intervalMs).length / p.n)
+        if (curve.at(-1) === 1) break
+      }
+      return { writer: w.writer, ms: round(ms, 1), roundsByTime: ms / p.intervalMs, countedMean: mean(perNode), countedMax: Math.max(...perNode), curve }
+    })
+    const done = trials.filter(x => Number.isFinite(x.ms))
+    const outcomes: Record<string, number> = {}
+    for (const r of initiator) outcomes[r[2]] = (outcomes[r[2]] ?? 0) + 1
+    const sessionMs = initiator.filter(r => r[2] === 'in-sync' || r[2] === 'synced').map(r => r[3])
+    const elapsed = (c.rounds.length > 0 ? Date.now() - (writes[0] as WriteTrack).t0 : 0) / 1000
+    return {
+      n: p.n,
+      intervalMs: p.intervalMs,
+      trials: trials.length,
+      unfinished: trials.length - done.length,
+      roundsByTime: { mean: round(mean(done.map(x => x.roundsByTime)), 3), p50: round(percentile(done.map(x => x.roundsByTime), 50), 3), p99: round(percentile(done.map(x => x.roundsByTime), 99), 3) },
+      roundsCounted: { mean: round(mean(done.map(x => x.countedMean)), 3), p99: round(percentile(done.map(x => x.countedMean), 99), 3), maxNodeMean: round(mean(done.map(x => x.countedMax)), 2) },
+      initiatorRoundsPerNodePerInterval: round(initiator.length / p.n / (elapsed * 1000 / p.intervalMs), 3),
+      outcomes,
+      busyShare: round((outcomes.busy ?? 0) / Math.max(1, initiator.length), 4),
+      sessionMs: { p50: round(percentile(sessionMs, 50), 1), p99: round(percentile(sessionMs, 99), 1) },
+      curveStep: CURVE_STEP,
+      curve: meanCurve(trials.map(x => x.curve)).map(x => round(x, 4)),
+      perTrial: trials.map(x => ({ writer: x.writer, ms: x.ms, roundsByTime: round(x.roundsByTime, 3), countedMean: round(x.countedMean, 3) })),
+      load: loadSummary(loads),
+      setup: { ...Object.fromEntries(Object.entries(c.setupMs).map(([k, v]) => [k + 'Ms', Math.round(v)])), dialsFailed: c.dialStats.failed, dialErrors: c.dialStats.errors, missingAtRepairPasses: c.repairs },
+      wallSeconds: round((performance.now() - t) / 1000, 1)
+    }
+  } finally {
+    await c.stop()
+  }
+}
+
+async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise<Record<string, any>> {
+  const t = performance.now()
+  const c = await RealCluster.start({ n: p.n, intervalMs: 60_000, fanout: p.fanout, shards: SHARDS }, rng, log)
+  try {
+    await sleep(1000)
+    await c.loadStart()
+    const writes = await writeSeries(c, rng, `bench/push/${p.n}`, p.writes, p.spacingMs)
+    const deadline = (writes.at(-1) as WriteTrack).t0 + p.tailMs
+    await c.waitFor(() => writes.every(w => c.holders(w.key) === p.n) || Date.now() > deadline, p.tailMs + 5000, 'writes to arrive').catch(() => {})
+    const loads = await c.load()
+    const ms = writes.map(w => timeToAll(c, w))
+    const byPush = writes.map(w => [...(c.got.get(w.key)?.values() ?? [])].filter(x => x - w.t0 <= PUSH_WINDOW_MS).length)
+    const model = Array.from({ length: 4000 }, () => infectAndDieMissed(p.n, p.fanout, rng))
+    const rounds = c.rounds.filter(r => r[1] >= (writes[0] as WriteTrack).t0)
+    const pushOut = rounds.filter(r => r[4] === 'push-out')
+    return {
+      n: p.n,
+      fanout: p.fanout,
+      intervalMs: 60_000,
+      writes: writes.length,
+      waitedAfterLastWriteMs: p.tailMs,
+      msToAll: { p50: round(percentile(ms, 50), 1), p90: round(percentile(ms, 90), 1), p99: round(percentile(ms, 99), 1), max: round(Math.max(...ms), 1), unfinished: ms.filter(x => !Number.isFinite(x)).length },
+      allByPushShare: round(byPush.filter(x => x === p.n).length / writes.length, 3),
+      missedByPushMean: round(mean(byPush.map(x => p.n - x)), 3),
+      pushesPerWrite: round(pushOut.length / writes.length, 1),
+      pushErrors: pushOut.filter(r => r[2] !== 'synced').length,
+      model: {
+        what: 'infect-and-die push (bench/lib/sim-theory.ts infectAndDieMissed), 4000 runs',
+        allReachedShare: round(model.filter(x => x.missed === 0).length / model.length, 3),
+        missedMean: round(mean(model.map(x => x.missed)), 3),
+        pushesPerWrite: round(mean(model.map(x => x.pushes)), 1),
+        allReachedByFanout: Object.fromEntries([4, 5, 6, 8, 10, 12].map(f => {
+          const runs = Array.from({ length: 2000 }, () => infectAndDieMissed(p.n, f, rng))
+          return [f, round(runs.filter(x => x.missed === 0).length / runs.length, 3)]
+        }))
+      },
+      perWrite: writes.map((w, i) => ({ writer: w.writer, ms: round(ms[i] as number, 1), byPush: byPush[i] })),
+      load: loadSummary(loads),
+      setup: { ...Object.fromEntries(Object.entries(c.setupMs).map(([k, v]) => [k + 'Ms', Math.round(v)])), dialsFailed: c.dialStats.failed, dialErrors: c.dialStats.errors, missingAtRepairPasses: c.repairs },
+      wallSeconds: round((performance.now() - t) / 1000, 1)
+    }
+  } finally {
+    await c.stop()
+  }
+}
+
+const secs = (ms: number): string => Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : '∞'
+
+export const run: BenchFn = async (opts) => {
+  const rng = seededRng(SEED)
+  const only = process.env.BENCH_ONLY
+  const ae: Array<Record<string, any>> = []
+  if (only !== 'push') {
+    for (const p of aePlans(opts.quick)) {
+      log(`anti-entropy N=${p.n}, interval ${p.intervalMs} ms, ${p.trials} writes`)
+      ae.push(await runAntiEntropy(p, rng))
+    }
+  }
+  const pp = pushPlan(opts.quick)
+  let push: Record<string, any> | undefined
+  if (only !== 'ae') {
+    log(`eager push N=${pp.n}, fanout ${pp.fanout}, interval 60 s, ${pp.writes} writes`)
+    push = await runPush(pp, rng)
+  }
+
+  const rows: BenchRow[] = []
+  for (const a of ae) {
+    const n100 = a.n === 100
+    rows.push({
+      metric: `anti-entropy only: rounds until all N=${a.n} real nodes have a write, mean / p99 — by time (elapsed ÷ ${a.intervalMs} ms interval); ${a.trials} writes`,
+      ours: `${fmt(a.roundsByTime.mean)} / ${fmt(a.roundsByTime.p99)}`,
+      design: n100 ? String(DESIGN_ROUNDS_N100) : '-',
+      target: n100 ? `≤ ${TARGET_ROUNDS_N100} mean` : '-',
+      ...(n100 ? { met: a.roundsByTime.mean <= TARGET_ROUNDS_N100 } : {})
+    })
+    rows.push({
+      metric: `  same, counted: initiator rounds each node ran until all had it (mean over nodes), mean / p99 (N=${a.n})`,
+      ours: `${fmt(a.roundsCounted.mean)} / ${fmt(a.roundsCounted.p99)}`,
+      design: n100 ? String(DESIGN_ROUNDS_N100) : '-',
+      target: n100 ? `≤ ${TARGET_ROUNDS_N100} mean` : '-',
+      ...(n100 ? { met: a.roundsCounted.mean <= TARGET_ROUNDS_N100 } : {})
+    })
+  }
+  if (push !== undefined) {
+    const m = push.msToAll
+    rows.push({ metric: `eager push (fanout ${push.fanout}, interval 60 s): time until all N=${push.n} nodes have a write, p50 (${push.writes} writes)`, ours: secs(m.p50), design: '-', target: '< 1 s', met: m.p50 < 1000 })
+    rows.push({ metric: `  same, p99${m.unfinished > 0 ? ` (${m.unfinished} writes not everywhere ${push.waitedAfterLastWriteMs / 1000} s after the last write: ∞)` : ''}`, ours: secs(m.p99), design: '-', target: '< 3 s', met: m.p99 < 3000 })
+    rows.push({ metric: `  writes that push alone brought to all ${push.n} nodes within ${PUSH_WINDOW_MS / 1000} s (infect-and-die model: ${fmt(100 * push.model.allReachedShare, 0)} %)`, ours: `${fmt(100 * push.allByPushShare, 0)} %`, design: '-', target: '-' })
+  }
+
+  const notes: string[] = [
+    `Real nodes: EngramNode.create (LevelDB in temp dirs, libp2p TCP + Noise + Yamux on 127.0.0.1, Kad-DHT and discovery on but idle, gossip service with its own jittered timers) in ${SHARDS} child processes per cluster; ` +
+      'a full mesh is dialled directly (every pair once, shuffled order) instead of waiting for DHT discovery, and every node must list all others as gossip peers before the first write.',
+    'a: eager push off (fanout 0). Writes are staggered 1.5 intervals apart, so several are spreading at once: each spreads through the same sessions independently (every session syncs every differing key), which makes the trials correlated but each one a fair sample. ' +
+      `Rounds by time = (last node merged − write) ÷ interval; counted = initiator rounds (any outcome, from the 'round' events) each node started in that time, mean over nodes.`,
+    `a: interval = max(500 ms, 10 ms × N)${ae.length > 0 ? ` (${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')})` : ''}: a round costs ~10 ms of CPU for both ends on loopback (stream open, Noise, Yamux, and gossipPeers() reading the peer store for every connected peer), so N ÷ interval sessions/s must stay near 100/s on 2 cores or timers slip. Load per process during the trials: ` +
+      ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay p99 ${a.load.eventLoopDelayP99Ms} ms`).join('; ') + '.',
+    ...(ae.length > 0
+      ? [`a: busy replies (the responder was in another session; maxConcurrentSessions = 1) took ${ae.map(a => `${fmt(100 * a.busyShare, 1)} % of rounds at N=${a.n}`).join(', ')}; session wall time p50 ${ae.map(a => `${a.sessionMs.p50} ms`).join(', ')}. ` +
+        `Initiator rounds per node per interval: ${ae.map(a => a.initiatorRoundsPerNodePerInterval).join(', ')} (1.0 if every timer fired on time and no round was skipped). ` +
+        `The in-memory simulation of the same timer schedule (convergence-sim) gives 4.5 intervals at N=100.`]
+      : []),
+    ...(push !== undefined
+      ? [`b: ${push.writes} writes ${pushPlan(opts.quick).spacingMs} ms apart on random nodes; time to all = last node's 'merged' event − the write; waited up to ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
+          `p50 ${secs(push.msToAll.p50)}, p90 ${secs(push.msToAll.p90)}, p99 ${secs(push.msToAll.p99)}, max ${secs(push.msToAll.max)}. Pushes per write ${push.pushesPerWrite} (model ${push.model.pushesPerWrite}), push errors ${push.pushErrors}. Load: ${push.load.cpuPercentPerProcess} % CPU per process, RSS ${push.load.rssMiBTotal} MiB in all.`,
+        `b: push reached every node within ${PUSH_WINDOW_MS / 1000} s for ${fmt(100 * push.allByPushShare, 0)} % of writes, missing ${push.missedByPushMean} nodes per write on average; the rest waited for anti-entropy (interval 60 s × U(0.5, 1.5)). ` +
+          `This is the infect-and-die limit: every node forwards once to ${push.fanout} random peers, so a node is missed with probability ≈ e^-${push.fanout} and all N are reached with probability ≈ exp(−N e^-fanout) ` +
+          `(model at N=${push.n}: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).map(([f, v]) => `fanout ${f}: ${fmt(100 * v, 0)} %`).join(', ')}).`]
+      : [])
+  ]
+  const section: BenchSection = {
+    id: 'convergence-real',
+    title: 'Convergence with real nodes over TCP on 127.0.0.1',
+    rows,
+    notes,
+    data: { seed: SEED, shards: SHARDS, pushWindowMs: PUSH_WINDOW_MS, antiEntropy: ae, push, curves: chart(ae) }
+  }
+  return section
+}
+
+/** for bench/run.ts: fraction of nodes holding a write vs rounds (elapsed ÷ interval), integer rounds */
+function chart (ae: Array<Record<string, any>>): { title: string, series: Series[] } {
+  const step = Math.round(1 / CURVE_STEP)
+  return {
+    title: 'Real nodes, anti-entropy only: nodes holding a new write',
+    series: ae.map(a => ({ label: `N=${a.n} (${a.intervalMs} ms)`, points: (a.curve as number[]).filter((_, i) => i % step === 0) }))
+  }
+}
+
+if (isMain(import.meta.url)) await runAlone(run)

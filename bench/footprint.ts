@@ -1,0 +1,179 @@
+/**
+ * Footprint: resident memory of an idle node holding 10,000 patterns. The node is the real
+ * CLI (`bin/engram start`, built by `npm run build`) in its own process on 127.0.0.1; the
+ * patterns go in through `bin/engram pattern import <ndjson>` (the local API); RSS is read
+ * from /proc/<pid>/status once the node has settled.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BenchFn, BenchRow } from './lib/types.js'
+import { items } from './lib/patterns.js'
+import { int, isMain, median, runAlone, sleep } from './lib/main.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const ENGRAM = join(ROOT, 'bin', 'engram')
+const TARGET_MB = 120
+
+/** newest mtime under dir (bounded walk) */
+async function newest (dir: string, depth = 6): Promise<number> {
+  let t = 0
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    if (e.isDirectory() && depth > 0) t = Math.max(t, await newest(p, depth - 1))
+    else if (e.isFile()) t = Math.max(t, (await stat(p)).mtimeMs)
+  }
+  return t
+}
+
+/** `npm run build` unless dist/ is newer than every file in src/. */
+async function ensureBuilt (): Promise<string> {
+  const built = await stat(join(ROOT, 'dist', 'cli', 'main.js')).then(s => s.mtimeMs, () => 0)
+  if (built > await newest(join(ROOT, 'src'))) return 'dist/ up to date'
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 })
+  if (r.status !== 0) throw new Error(`npm run build failed: ${r.stderr}${r.stdout}`)
+  return 'ran npm run build'
+}
+
+async function cli (args: string[], timeoutMs = 120_000): Promise<string> {
+  const child = spawn(process.execPath, [ENGRAM, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', d => { out += String(d) })
+  child.stderr.on('data', d => { err += String(d) })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code] = await once(child, 'exit') as [number | null]
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`engram ${args.join(' ')} exited ${code}: ${err}${out}`)
+  return out
+}
+
+interface Mem { rssMB: number, hwmMB: number }
+
+async function memOf (pid: number): Promise<Mem> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
+  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 }
+}
+
+interface Settled {
+  rssMB: number
+  /** highest sample (the plateau before V8's memory reducer shrinks the heap) */
+  peakMB: number
+  /** seconds until the last 8 samples stayed within 1 MB after the drop (or the limit) */
+  seconds: number
+  reduced: boolean
+  samples: number[]
+}
+
+/**
+ * Samples VmRSS every second. An idle node keeps the heap the import grew until V8's memory
+ * reducer runs (tens of seconds later), so it waits (bounded by maxS) for RSS to fall below
+ * 90 % of its peak and stay flat for 8 s; without a drop it ends at maxS.
+ */
+async function settle (pid: number, maxS: number): Promise<Settled> {
+  const samples: number[] = []
+  for (let i = 0; i < maxS; i++) {
+    await sleep(1000)
+    samples.push(Math.round((await memOf(pid)).rssMB * 10) / 10)
+    const last = samples.slice(-8)
+    const peak = Math.max(...samples)
+    const flat = last.length === 8 && Math.max(...last) - Math.min(...last) <= 1
+    if (flat && (samples.at(-1) as number) < 0.9 * peak) return { rssMB: median(last), peakMB: peak, seconds: i + 1, reduced: true, samples }
+  }
+  return { rssMB: median(samples.slice(-8)), peakMB: Math.max(...samples), seconds: maxS, reduced: false, samples }
+}
+
+async function stopNode (child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  const [code] = await exited as [number | null]
+  clearTimeout(timer)
+  return code
+}
+
+export const run: BenchFn = async ({ quick }) => {
+  const n = 10_000
+  const maxSettleS = quick ? 90 : 180
+  const build = await ensureBuilt()
+  const dir = await mkdtemp(join(tmpdir(), 'engram-footprint-'))
+  const data = join(dir, 'data')
+  const key = join(dir, 'node.key')
+  let node: ChildProcess | undefined
+  try {
+    await cli(['key', 'generate', key])
+    node = spawn(process.execPath, [ENGRAM, 'start', '--data', data, '--key', key, '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--api', '127.0.0.1:0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    node.stdout?.on('data', d => { out += String(d) })
+    node.stderr?.on('data', d => { out += String(d) })
+    for (let i = 0; i < 300 && !/engram node started/.test(out); i++) {
+      if (node.exitCode !== null) throw new Error(`engram start exited ${node.exitCode}: ${out}`)
+      await sleep(100)
+    }
+    if (!/engram node started/.test(out)) throw new Error(`engram start not ready in 30 s: ${out}`)
+    const pid = node.pid as number
+    await sleep(5000)
+    const empty = await memOf(pid)
+
+    const file = join(dir, 'patterns.ndjson')
+    await writeFile(file, items(n).map(({ key, op }) => JSON.stringify({ key, episodes: op.addEpisodes, confidence: op.confidence, summary: op.summary })).join('\n') + '\n')
+    const t = performance.now()
+    await cli(['pattern', 'import', file, '--data', data, '--chunk', '1000'])
+    const importS = (performance.now() - t) / 1000
+    const status = JSON.parse(await cli(['status', '--data', data, '--json'])) as { patterns: number }
+    if (status.patterns !== n) throw new Error(`node holds ${status.patterns} patterns, expected ${n}`)
+    const full = await settle(pid, maxSettleS)
+    const { hwmMB } = await memOf(pid)
+
+    const rows: BenchRow[] = [
+      {
+        metric: `footprint: RSS of an idle node holding ${int(n)} patterns (real CLI process, settled)`,
+        ours: `${full.rssMB.toFixed(1)} MB`,
+        design: '-',
+        target: `<= ${TARGET_MB} MB`,
+        met: full.rssMB <= TARGET_MB
+      },
+      { metric: 'footprint: RSS right after the import, until V8\'s memory reducer ran', ours: `${full.peakMB.toFixed(1)} MB (${full.reduced ? `for ~${full.seconds - 8} s` : `no reduction within ${full.seconds} s`})`, design: '-', target: '-' },
+      { metric: 'footprint: RSS of the same node empty, 5 s after start', ours: `${empty.rssMB.toFixed(1)} MB`, design: '-', target: '-' },
+      { metric: 'footprint: peak RSS (VmHWM)', ours: `${hwmMB.toFixed(1)} MB`, design: '-', target: '-' },
+      { metric: `footprint: engram pattern import of ${int(n)} patterns (chunks of 1,000)`, ours: `${importS.toFixed(1)} s`, design: '-', target: '-' }
+    ]
+    const notes = [
+      `${build}; \`bin/engram start --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0\` in a fresh data dir (no peers, timer rounds on, ` +
+        `default settings otherwise), ${int(n)} patterns (~300 B encoded each) written with \`bin/engram pattern import\`, checked with ` +
+        '`engram status`. VmRSS from /proc/<pid>/status sampled every second after the import; the figure is the median of the last 8 ' +
+        'samples once RSS fell below 90 % of its peak and stayed flat (V8 keeps the heap the import grew until its memory reducer ' +
+        `runs, ~30 s into idleness), or at ${maxSettleS} s. MB = 2^20 bytes.`,
+      `RSS samples after the import (1 s apart): ${full.samples.join(', ')} MB.`
+    ]
+    notes.push(`Where it goes (measured with a heap snapshot of the same setup): live JS heap after a full GC ~31 MB, of which the ` +
+      'Merkle index of 10k patterns is ~8-10 MB (hex-string keys, one object and two separately allocated Uint8Arrays per pattern: ' +
+      '~1 KB per pattern, 1 GB at 1M); compiled code ~6 MB; the rest of RSS is the node runtime with libp2p loaded (the empty node: ' +
+      `${empty.rssMB.toFixed(0)} MB), V8's young generation and LevelDB's native caches.`)
+    if (full.rssMB > TARGET_MB || full.peakMB > TARGET_MB) {
+      notes.push(`${full.rssMB > TARGET_MB ? 'Target missed' : `Target met only after the reducer ran (${full.peakMB.toFixed(0)} MB before)`}: ` +
+        'proposed fixes: (1) start the node with a small young generation (node --max-semi-space-size=1: measured 148 MB right after ' +
+        'the import instead of 169, and 103 MB instead of 130 for a node restarted on the 10k store), e.g. via bin/engram re-exec or ' +
+        '`#!/usr/bin/env -S node --max-semi-space-size=1`; (2) a compact Merkle index (one Uint8Array of sorted 64-byte keyHash||digest ' +
+        'entries per leaf, numeric leaf ids): ~100 B instead of ~1 KB per pattern.')
+    }
+    return {
+      id: 'footprint',
+      title: 'Footprint (idle node with 10,000 patterns)',
+      rows,
+      notes,
+      data: { patterns: n, rssMB: full.rssMB, peakMB: full.peakMB, settleS: full.seconds, reduced: full.reduced, emptyRssMB: empty.rssMB, hwmMB, importS, samples: full.samples }
+    }
+  } finally {
+    if (node !== undefined) await stopNode(node)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+if (isMain(import.meta.url)) await runAlone(run)

@@ -1,0 +1,202 @@
+/**
+ * A child process that hosts some of a benchmark cluster's Engram nodes (bench/lib/nodes.ts:
+ * EngramNode.create on 127.0.0.1, temp data dirs) and obeys the parent over IPC
+ * (bench/lib/real-cluster.ts). Several shards spread a 100-node cluster over the cores.
+ * It reports every pattern a node merged (key, node, time) and every gossip round it ran.
+ * Times are epoch ms with sub-ms precision (performance.timeOrigin + now), comparable across
+ * processes on one machine.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { multiaddr } from '@multiformats/multiaddr'
+import { startBenchNode, type BenchNode } from './nodes.js'
+
+export type ShardCommand =
+  | { id: number, cmd: 'start', indices: number[], intervalMs: number, fanout: number }
+  | { id: number, cmd: 'dial', pairs: Array<[number, string]>, concurrency: number, onlyMissing: boolean }
+  | { id: number, cmd: 'peers' }
+  | { id: number, cmd: 'write', index: number, key: string }
+  | { id: number, cmd: 'load-start' }
+  | { id: number, cmd: 'load' }
+  | { id: number, cmd: 'stop' }
+
+export interface ShardLoad {
+  /** CPU time of this process since load-start, ms */
+  cpuMs: number
+  wallMs: number
+  /** event-loop delay since load-start, ms */
+  eldP50: number
+  eldP99: number
+  eldMax: number
+  rssMiB: number
+  /** connection:close events on this shard's nodes (each connection counts on both ends), and those aborted */
+  connectionsClosed: number
+  connectionsAborted: number
+}
+
+/** [node index, startedAt epoch ms, outcome, duration ms, role] */
+export type RoundTuple = [number, number, string, number, string]
+
+export type ShardEvent =
+  | { ev: 'reply', id: number, ok: true, value: unknown }
+  | { ev: 'reply', id: number, ok: false, error: string }
+  | { ev: 'got', items: Array<[string, number, number]> }
+  | { ev: 'rounds', items: RoundTuple[] }
+
+const now = (): number => performance.timeOrigin + performance.now()
+const FLUSH_MS = 100
+const MAX_DIAL_ATTEMPTS = 4
+
+const nodes = new Map<number, BenchNode>()
+let got: Array<[string, number, number]> = []
+let rounds: RoundTuple[] = []
+let loadT0 = 0
+/** connections that closed (any reason) and were aborted, since load-start */
+let closed = 0
+let aborted = 0
+let cpu0 = process.cpuUsage()
+const eld = monitorEventLoopDelay({ resolution: 5 })
+
+function send (m: ShardEvent): void {
+  process.send?.(m)
+}
+
+const flusher = setInterval(() => {
+  if (got.length > 0) { send({ ev: 'got', items: got }); got = [] }
+  if (rounds.length > 0) { send({ ev: 'rounds', items: rounds }); rounds = [] }
+}, FLUSH_MS)
+
+async function start (indices: number[], intervalMs: number, fanout: number): Promise<Array<{ index: number, peerId: string, addr: string }>> {
+  const out: Array<{ index: number, peerId: string, addr: string }> = []
+  for (const index of indices) {
+    // discovery stays on (the product's wiring) but slow: the benchmark dials the mesh itself
+    const n = await startBenchNode({
+      intervalMs,
+      fanout,
+      discovery: { interval: 3_600_000, provideInterval: 3_600_000, lookupTimeout: 5000, dialTimeout: 10_000, dialDiscovered: false }
+    })
+    nodes.set(index, n)
+    n.node.libp2p.addEventListener('connection:close', ev => {
+      closed++
+      if (ev.detail.status === 'aborted') aborted++
+    })
+    n.node.addEventListener('merged', ev => {
+      const t = now()
+      for (const p of ev.detail.patterns) got.push([p.key, index, t])
+    })
+    n.node.addEventListener('round', ev => {
+      const r = ev.detail
+      rounds.push([index, r.startedAt, r.outcome, r.ms, r.role])
+    })
+    out.push({ index, peerId: n.node.peerId.toString(), addr: `/ip4/127.0.0.1/tcp/${n.port}/p2p/${n.node.peerId.toString()}` })
+  }
+  return out
+}
+
+async function dial (all: Array<[number, string]>, concurrency: number, onlyMissing: boolean): Promise<{ ok: number, failed: number, errors: Record<string, number> }> {
+  const pairs = onlyMissing
+    ? all.filter(([from, to]) => {
+      const id = to.split('/p2p/')[1]
+      return !(nodes.get(from)?.node.libp2p.getConnections().some(c => c.remotePeer.toString() === id) ?? false)
+    })
+    : all
+  let next = 0
+  let ok = 0
+  let failed = 0
+  const errors: Record<string, number> = {}
+  const t0 = now()
+  const progress = process.env.BENCH_VERBOSE !== undefined
+    ? setInterval(() => { process.stderr.write(`  [shard ${process.pid}] dialled ${ok}/${pairs.length}, ${failed} failed, ${((now() - t0) / 1000).toFixed(0)} s\n`) }, 10_000)
+    : undefined
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < pairs.length) {
+      const [from, to] = pairs[next++] as [number, string]
+      const n = nodes.get(from)
+      if (n === undefined) throw new Error(`no node ${from} here`)
+      for (let attempt = 1; attempt <= MAX_DIAL_ATTEMPTS; attempt++) {
+        try {
+          await n.node.libp2p.dial(multiaddr(to), { signal: AbortSignal.timeout(20_000) })
+          ok++
+          break
+        } catch (err: any) {
+          const name = String(err?.name ?? 'Error')
+          errors[name] = (errors[name] ?? 0) + 1
+          if (attempt === MAX_DIAL_ATTEMPTS) failed++
+          else await new Promise(resolve => setTimeout(resolve, 200 * attempt))
+        }
+      }
+    }
+  })).finally(() => clearInterval(progress))
+  return { ok, failed, errors }
+}
+
+async function peers (): Promise<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>> {
+  return await Promise.all([...nodes].map(async ([index, n]) => ({
+    index,
+    gossipPeers: (await n.node.gossip.gossipPeers()).length,
+    connected: new Set(n.node.libp2p.getConnections().map(c => c.remotePeer.toString())).size,
+    root: Buffer.from(n.node.replica.root()).toString('hex'),
+    patterns: n.node.replica.count
+  })))
+}
+
+async function write (index: number, key: string): Promise<{ t0: number, t1: number }> {
+  const n = nodes.get(index)
+  if (n === undefined) throw new Error(`no node ${index} here`)
+  const t0 = now()
+  await n.node.put(key, { addEpisodes: ['episode-1', 'episode-2'], confidence: 0.8, summary: `benchmark write ${key}` })
+  return { t0, t1: now() }
+}
+
+function load (): ShardLoad {
+  const c = process.cpuUsage(cpu0)
+  return {
+    cpuMs: (c.user + c.system) / 1000,
+    wallMs: now() - loadT0,
+    eldP50: eld.percentile(50) / 1e6,
+    eldP99: eld.percentile(99) / 1e6,
+    eldMax: eld.max / 1e6,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    connectionsClosed: closed,
+    connectionsAborted: aborted
+  }
+}
+
+async function stop (): Promise<void> {
+  clearInterval(flusher)
+  eld.disable()
+  await Promise.allSettled([...nodes.values()].map(async n => { await n.stop() }))
+  nodes.clear()
+}
+
+async function handle (m: ShardCommand): Promise<unknown> {
+  switch (m.cmd) {
+    case 'start': return await start(m.indices, m.intervalMs, m.fanout)
+    case 'dial': return await dial(m.pairs, m.concurrency, m.onlyMissing)
+    case 'peers': return await peers()
+    case 'write': return await write(m.index, m.key)
+    case 'load-start':
+      loadT0 = now()
+      cpu0 = process.cpuUsage()
+      eld.reset()
+      eld.enable()
+      closed = 0
+      aborted = 0
+      return null
+    case 'load': return load()
+    case 'stop': await stop(); return null
+  }
+}
+
+process.on('message', (m: ShardCommand) => {
+  handle(m).then(
+    value => { send({ ev: 'reply', id: m.id, ok: true, value }) },
+    (err: any) => { send({ ev: 'reply', id: m.id, ok: false, error: String(err?.stack ?? err) }) }
+  ).finally(() => {
+    if (m.cmd === 'stop') {
+      // let the reply leave before the channel closes
+      setTimeout(() => { process.disconnect?.() }, 50)
+    }
+  })
+})
+// the parent died or closed the channel: stop the nodes and leave
+process.on('disconnect', () => { void stop().finally(() => process.exit(0)) })

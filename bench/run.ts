@@ -1,0 +1,82 @@
+/**
+ * `npm run bench [-- --quick] [-- --only id,id]`: every benchmark section, one after the
+ * other, then bench/results.md, bench/results.json and the convergence chart(s) in bench/.
+ * Figures only: nothing here asserts timings. Full suite <= 20 minutes on 2 cores; --quick <= 3.
+ */
+import { writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type { BenchFn, BenchSection } from './lib/types.js'
+import { lineChart, type Series } from './lib/svg.js'
+
+const SECTIONS: Array<[string, () => Promise<{ run: BenchFn }>]> = [
+  ['convergence-real', async () => await import('./convergence-real.js')],
+  ['convergence-sim', async () => await import('./convergence-sim.js')],
+  ['idle-round', async () => await import('./idle-round.js')],
+  ['diff-cost', async () => await import('./diff-cost.js')],
+  ['bulk-sync', async () => await import('./bulk-sync.js')],
+  ['footprint', async () => await import('./footprint.js')],
+  ['core', async () => await import('./core.bench.js')]
+]
+
+const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url))
+
+function markdown (sections: BenchSection[], machine: string, quick: boolean, when: string): string {
+  const out: string[] = [`# Benchmark results`, '', `${when}, ${machine}${quick ? ', **quick mode**' : ''}. Produced by \`npm run bench\`.`, '']
+  for (const s of sections) {
+    out.push(`## ${s.title}`, '', '| metric | ours | design | target | met |', '| --- | --- | --- | --- | --- |')
+    for (const r of s.rows) out.push(`| ${r.metric} | ${r.ours} | ${r.design} | ${r.target} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`)
+    out.push('')
+    for (const n of s.notes) out.push(`- ${n}`)
+    out.push('')
+  }
+  return out.join('\n')
+}
+
+/** Charts from sections that give `data.curves`: { title, series: Series[] }. */
+async function charts (sections: BenchSection[]): Promise<string[]> {
+  const written: string[] = []
+  for (const s of sections) {
+    const curves = (s.data as { curves?: { title: string, series: Series[] } } | undefined)?.curves
+    if (curves === undefined || curves.series.length === 0) continue
+    const file = `convergence-${s.id}.svg`
+    await writeFile(here(file), lineChart(curves.title, 'rounds', 'nodes that have the pattern', curves.series))
+    written.push(file)
+  }
+  return written
+}
+
+async function main (): Promise<void> {
+  const quick = process.argv.includes('--quick')
+  const onlyArg = process.argv.find(a => a.startsWith('--only='))?.slice('--only='.length)
+  const only = onlyArg?.split(',')
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
+  const sections: BenchSection[] = []
+  const t0 = Date.now()
+  for (const [id, load] of SECTIONS) {
+    if (only !== undefined && !only.includes(id)) continue
+    const t = Date.now()
+    process.stdout.write(`\n== ${id}${quick ? ' (quick)' : ''}\n`)
+    try {
+      const section = await (await load()).run({ quick })
+      sections.push(section)
+      for (const r of section.rows) process.stdout.write(`${r.metric}: ${r.ours}  (design ${r.design}, target ${r.target}${r.met === undefined ? '' : r.met ? ', met' : ', NOT met'})\n`)
+    } catch (err: any) {
+      process.stdout.write(`section ${id} failed: ${String(err?.stack ?? err)}\n`)
+      sections.push({ id, title: `${id} (failed)`, rows: [], notes: [`failed: ${String(err?.message ?? err)}`] })
+    }
+    process.stdout.write(`(${((Date.now() - t) / 1000).toFixed(1)} s)\n`)
+  }
+  const when = new Date().toISOString().slice(0, 10)
+  const svgs = await charts(sections)
+  const md = markdown(sections, machine, quick, when) + (svgs.length > 0 ? '\n' + svgs.map(f => `![${f}](${f})`).join('\n') + '\n' : '')
+  if (only === undefined) {
+    await writeFile(here('results.md'), md)
+    await writeFile(here('results.json'), JSON.stringify({ date: when, machine, quick, sections }, null, 2) + '\n')
+    process.stdout.write(`\nwrote bench/results.md, bench/results.json${svgs.map(f => ', bench/' + f).join('')} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
+  } else {
+    process.stdout.write(`\n(--only: results files not rewritten) ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
+  }
+}
+
+await main()
