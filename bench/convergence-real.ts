@@ -25,18 +25,31 @@ const SHARDS = Number(process.env.BENCH_SHARDS ?? 2)
 const PUSH_WINDOW_MS = 2000
 const CURVE_STEP = 0.5
 
-interface AePlan { n: number, intervalMs: number, trials: number }
-interface PushPlan { n: number, writes: number, spacingMs: number, fanout: number, tailMs: number }
+interface AePlan { n: number, intervalMs: number, trials: number, randomDegree?: number }
+interface PushPlan { n: number, writes: number, spacingMs: number, fanout: number, tailMs: number, randomDegree?: number }
+
+/**
+ * Above 50 nodes the full mesh does not fit 2 cores: libp2p's connection monitor pings every
+ * connection from both ends every 10 s (~0.55 ms of CPU per connection per second, measured),
+ * so 4,950 connections alone would need ~2.8 cores. N=100 gets a random graph instead (each node
+ * dials RANDOM_DEGREE random others; the DHT then adds its own connections; see the notes).
+ */
+const FULL_MESH_MAX = 50
+const RANDOM_DEGREE = 15
 
 function aePlans (quick: boolean): AePlan[] {
-  // sessions per second = N / interval; above ~100/s two cores fall behind (see notes)
-  const interval = (n: number): number => Math.max(500, 10 * n)
-  return (quick ? [10, 25] : [10, 25, 50, 100]).map(n => ({ n, intervalMs: interval(n), trials: quick ? 8 : 24 }))
+  // sessions per second = N / interval, kept at <= 50/s so that sessions stay short next to the interval
+  const interval = (n: number): number => Math.max(500, 20 * n)
+  return (quick ? [10, 25] : [10, 25, 50, 100]).map(n => ({
+    n, intervalMs: interval(n), trials: quick ? 6 : 20, ...(n > FULL_MESH_MAX ? { randomDegree: RANDOM_DEGREE } : {})
+  }))
 }
 
 function pushPlan (quick: boolean): PushPlan {
   const fanout = Number(process.env.BENCH_PUSH_FANOUT ?? 4)
-  return quick ? { n: 25, writes: 12, spacingMs: 600, fanout, tailMs: 20_000 } : { n: 100, writes: 50, spacingMs: 600, fanout, tailMs: 95_000 }
+  return quick
+    ? { n: 25, writes: 12, spacingMs: 600, fanout, tailMs: 20_000 }
+    : { n: 100, writes: 50, spacingMs: 600, fanout, tailMs: 95_000, randomDegree: RANDOM_DEGREE }
 }
 
 const log = (s: string): void => { if (process.env.BENCH_QUIET === undefined) process.stderr.write(`  [convergence-real] ${s}\n`) }
@@ -52,6 +65,11 @@ function loadSummary (loads: ShardLoad[]): Record<string, number> {
     connectionCloses: loads.reduce((s, l) => s + l.connectionsClosed, 0),
     connectionAborts: loads.reduce((s, l) => s + l.connectionsAborted, 0)
   }
+}
+
+async function meanGossipPeers (c: RealCluster): Promise<{ given: number, atEnd: number, minAtEnd: number }> {
+  const p = await c.peers()
+  return { given: round(mean(c.degrees), 1), atEnd: round(mean(p.map(x => x.gossipPeers)), 1), minAtEnd: Math.min(...p.map(x => x.gossipPeers)) }
 }
 
 interface WriteTrack { key: string, writer: number, t0: number }
@@ -80,7 +98,7 @@ function timeToAll (c: RealCluster, w: WriteTrack): number {
 
 async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Promise<Record<string, any>> {
   const t = performance.now()
-  const c = await RealCluster.start({ n: p.n, intervalMs: p.intervalMs, fanout: 0, shards: SHARDS }, rng, log)
+  const c = await RealCluster.start({ n: p.n, intervalMs: p.intervalMs, fanout: 0, shards: SHARDS, randomDegree: p.randomDegree }, rng, log)
   try {
     // let the timers settle into their jittered phases before the first write
     await sleep(2 * p.intervalMs)
@@ -95,14 +113,19 @@ async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Pr
       const ms = timeToAll(c, w)
       const end = w.t0 + (Number.isFinite(ms) ? ms : 40 * p.intervalMs)
       const perNode = new Array<number>(p.n).fill(0)
-      for (const r of initiator) if (r[1] >= w.t0 && r[1] <= end) perNode[r[0]] = (perNode[r[0]] as number) + 1
+      const usefulPerNode = new Array<number>(p.n).fill(0)
+      for (const r of initiator) {
+        if (r[1] < w.t0 || r[1] > end) continue
+        perNode[r[0]] = (perNode[r[0]] as number) + 1
+        if (r[2] !== 'busy') usefulPerNode[r[0]] = (usefulPerNode[r[0]] as number) + 1
+      }
       const times = [...(c.got.get(w.key)?.values() ?? [])].map(x => x - w.t0)
       const curve: number[] = []
       for (let k = 0; k <= 80; k++) {
         curve.push(times.filter(x => x <= k * CURVE_STEP * p.intervalMs).length / p.n)
         if (curve.at(-1) === 1) break
       }
-      return { writer: w.writer, ms: round(ms, 1), roundsByTime: ms / p.intervalMs, countedMean: mean(perNode), countedMax: Math.max(...perNode), curve }
+      return { writer: w.writer, ms: round(ms, 1), roundsByTime: ms / p.intervalMs, countedMean: mean(perNode), countedMax: Math.max(...perNode), usefulMean: mean(usefulPerNode), curve }
     })
     const done = trials.filter(x => Number.isFinite(x.ms))
     const outcomes: Record<string, number> = {}
@@ -116,6 +139,9 @@ async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Pr
       unfinished: trials.length - done.length,
       roundsByTime: { mean: round(mean(done.map(x => x.roundsByTime)), 3), p50: round(percentile(done.map(x => x.roundsByTime), 50), 3), p99: round(percentile(done.map(x => x.roundsByTime), 99), 3) },
       roundsCounted: { mean: round(mean(done.map(x => x.countedMean)), 3), p99: round(percentile(done.map(x => x.countedMean), 99), 3), maxNodeMean: round(mean(done.map(x => x.countedMax)), 2) },
+      /** initiator rounds that were not answered busy, per node, until all had it */
+      roundsCountedNotBusy: { mean: round(mean(done.map(x => x.usefulMean)), 3), p99: round(percentile(done.map(x => x.usefulMean), 99), 3) },
+      gossipPeersPerNode: await meanGossipPeers(c),
       initiatorRoundsPerNodePerInterval: round(initiator.length / p.n / (elapsed * 1000 / p.intervalMs), 3),
       outcomes,
       busyShare: round((outcomes.busy ?? 0) / Math.max(1, initiator.length), 4),
@@ -134,7 +160,7 @@ async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Pr
 
 async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise<Record<string, any>> {
   const t = performance.now()
-  const c = await RealCluster.start({ n: p.n, intervalMs: 60_000, fanout: p.fanout, shards: SHARDS }, rng, log)
+  const c = await RealCluster.start({ n: p.n, intervalMs: 60_000, fanout: p.fanout, shards: SHARDS, randomDegree: p.randomDegree }, rng, log)
   try {
     await sleep(1000)
     await c.loadStart()
@@ -158,6 +184,7 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
       missedByPushMean: round(mean(byPush.map(x => p.n - x)), 3),
       pushesPerWrite: round(pushOut.length / writes.length, 1),
       pushErrors: pushOut.filter(r => r[2] !== 'synced').length,
+      gossipPeersPerNode: await meanGossipPeers(c),
       model: {
         what: 'infect-and-die push (bench/lib/sim-theory.ts infectAndDieMissed), 4000 runs',
         allReachedShare: round(model.filter(x => x.missed === 0).length / model.length, 3),
@@ -222,17 +249,24 @@ export const run: BenchFn = async (opts) => {
     rows.push({ metric: `  writes that push alone brought to all ${push.n} nodes within ${PUSH_WINDOW_MS / 1000} s (infect-and-die model: ${fmt(100 * push.model.allReachedShare, 0)} %)`, ours: `${fmt(100 * push.allByPushShare, 0)} %`, design: '-', target: '-' })
   }
 
+  const meshOf = (x: Record<string, any>, part: string): string => x.gossipPeersPerNode.given >= x.n - 1
+    ? `${part} N=${x.n}: full mesh`
+    : `${part} N=${x.n}: random graph, ${x.gossipPeersPerNode.given} neighbours per node dialled, ${x.gossipPeersPerNode.atEnd} gossip peers per node at the end (min ${x.gossipPeersPerNode.minAtEnd})`
   const notes: string[] = [
-    `Real nodes: EngramNode.create (LevelDB in temp dirs, libp2p TCP + Noise + Yamux on 127.0.0.1, Kad-DHT and discovery on but idle, gossip service with its own jittered timers) in ${SHARDS} child processes per cluster; ` +
-      'a full mesh is dialled directly (every pair once, shuffled order) instead of waiting for DHT discovery, and every node must list all others as gossip peers before the first write.',
-    'a: eager push off (fanout 0). Writes are staggered 1.5 intervals apart, so several are spreading at once: each spreads through the same sessions independently (every session syncs every differing key), which makes the trials correlated but each one a fair sample. ' +
+    `Real nodes: EngramNode.create (LevelDB in temp dirs, libp2p TCP + Noise + Yamux on 127.0.0.1, Kad-DHT and discovery on, gossip service with its own jittered timers) in ${SHARDS} child processes per cluster. ` +
+      'Connections are dialled directly (shuffled pair order), not found by DHT discovery; every node must list all its neighbours as gossip peers before the first write. ' +
+      `Up to N=${FULL_MESH_MAX} that is a full mesh. Beyond it the full mesh does not fit 2 cores: libp2p's connection monitor pings every connection from both ends every 10 s, ~0.55 ms of CPU per connection-second here, ` +
+      `so N=100's 4,950 connections would need ~2.8 cores before any gossip; N=100 gets a random graph (each node dials ${RANDOM_DEGREE} random others) and the DHT's own self-queries then add connections. ` +
+      [...ae.map(a => meshOf(a, 'a')), ...(push !== undefined ? [meshOf(push, 'b')] : [])].join('; ') + '.',
+    'a: eager push off (fanout 0). Writes on random nodes, 1.5 intervals apart, so several spread at once: each spreads through the same sessions independently (a session syncs every differing key); trials are correlated but each is a fair sample. ' +
       `Rounds by time = (last node merged − write) ÷ interval; counted = initiator rounds (any outcome, from the 'round' events) each node started in that time, mean over nodes.`,
-    `a: interval = max(500 ms, 10 ms × N)${ae.length > 0 ? ` (${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')})` : ''}: a round costs ~10 ms of CPU for both ends on loopback (stream open, Noise, Yamux, and gossipPeers() reading the peer store for every connected peer), so N ÷ interval sessions/s must stay near 100/s on 2 cores or timers slip. Load per process during the trials: ` +
-      ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay p99 ${a.load.eventLoopDelayP99Ms} ms`).join('; ') + '.',
     ...(ae.length > 0
-      ? [`a: busy replies (the responder was in another session; maxConcurrentSessions = 1) took ${ae.map(a => `${fmt(100 * a.busyShare, 1)} % of rounds at N=${a.n}`).join(', ')}; session wall time p50 ${ae.map(a => `${a.sessionMs.p50} ms`).join(', ')}. ` +
-        `Initiator rounds per node per interval: ${ae.map(a => a.initiatorRoundsPerNodePerInterval).join(', ')} (1.0 if every timer fired on time and no round was skipped). ` +
-        `The in-memory simulation of the same timer schedule (convergence-sim) gives 4.5 intervals at N=100.`]
+      ? [`a: interval = max(500 ms, 20 ms × N) (${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}), keeping ≤ 50 sessions/s: a round costs ~10 ms of CPU for both ends here (stream open, Noise, Yamux, and gossipPeers() reading the peer store for every connected peer). ` +
+          'Load per process during the trials: ' + ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay p99 ${a.load.eventLoopDelayP99Ms} ms (max ${a.load.eventLoopDelayMaxMs})`).join('; ') + '.',
+        `a: busy replies (the responder was in another session; maxConcurrentSessions = 1, so the round is lost) were ${ae.map(a => `${fmt(100 * a.busyShare, 1)} % at N=${a.n}`).join(', ')} of initiator rounds; ` +
+          `counted without them: ${ae.map(a => `${fmt(a.roundsCountedNotBusy.mean)} at N=${a.n}`).join(', ')}. Session wall time p50 / p99: ${ae.map(a => `${a.sessionMs.p50} / ${a.sessionMs.p99} ms`).join(', ')}. ` +
+          `Initiator rounds per node per interval: ${ae.map(a => a.initiatorRoundsPerNodePerInterval).join(', ')} (1.0 if every timer fired on time and none was skipped because a session was running). ` +
+          'The simulation of the same timer schedule with instant sessions and no busy replies (convergence-sim) gives ~4.5 intervals at N=100.']
       : []),
     ...(push !== undefined
       ? [`b: ${push.writes} writes ${pushPlan(opts.quick).spacingMs} ms apart on random nodes; time to all = last node's 'merged' event − the write; waited up to ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +

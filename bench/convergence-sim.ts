@@ -32,9 +32,9 @@ interface Plan {
 }
 
 const FULL: Plan[] = [
-  { n: 100, permutationTrials: 500, timerTrials: 500, syncTrials: 2000, budgetMs: 30_000 },
-  { n: 1000, permutationTrials: 100, timerTrials: 100, syncTrials: 500, budgetMs: 45_000 },
-  { n: 10_000, permutationTrials: 20, timerTrials: 10, syncTrials: 100, budgetMs: 120_000 }
+  { n: 100, permutationTrials: 1000, timerTrials: 1000, syncTrials: 2000, budgetMs: 30_000 },
+  { n: 1000, permutationTrials: 200, timerTrials: 200, syncTrials: 500, budgetMs: 45_000 },
+  { n: 10_000, permutationTrials: 40, timerTrials: 20, syncTrials: 100, budgetMs: 120_000 }
 ]
 const QUICK: Plan[] = [
   { n: 100, permutationTrials: 100, timerTrials: 100, syncTrials: 500, budgetMs: 10_000 },

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { RoundTuple, ShardCommand, ShardEvent, ShardLoad } from './real-shard.js'
-import { shuffleInPlace, type Rng } from './figures.js'
+import { randOther, shuffleInPlace, type Rng } from './figures.js'
 
 const SHARD_FILE = fileURLToPath(new URL('./real-shard.ts', import.meta.url))
 const REPLY_TIMEOUT_MS = 600_000
@@ -77,6 +77,8 @@ export interface ClusterOptions {
   shards: number
   /** dials at once per shard */
   dialConcurrency?: number
+  /** connect each node to this many random others (a random graph of mean degree ~2x) instead of a full mesh */
+  randomDegree?: number
 }
 
 export interface NodeInfo {
@@ -95,7 +97,9 @@ export class RealCluster {
   setupMs: { start: number, dial: number, mesh: number } = { start: 0, dial: 0, mesh: 0 }
   dialStats = { ok: 0, failed: 0, errors: {} as Record<string, number> }
   /** connections missing at each mesh repair pass */
-  readonly repairs: number[] = []
+  readonly repairs: Array<{ missing: number, notGossip: number }> = []
+  /** neighbours each node was given (n - 1 in a full mesh) */
+  degrees: number[] = []
 
   private constructor (readonly opts: ClusterOptions) {}
 
@@ -140,9 +144,10 @@ export class RealCluster {
     log(`started ${n} nodes in ${this.shards.length} processes (${(this.setupMs.start / 1000).toFixed(1)} s)`)
 
     t = performance.now()
-    const pairs: Array<[number, number]> = []
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push([i, j])
-    shuffleInPlace(rng, pairs)
+    const pairs = this.graph(rng)
+    const want = new Array<number>(n).fill(0)
+    for (const [i, j] of pairs) { want[i] = (want[i] as number) + 1; want[j] = (want[j] as number) + 1 }
+    this.degrees = want
     const perShard = this.shards.map(() => [] as Array<[number, string]>)
     for (const [i, j] of pairs) perShard[i % this.shards.length]?.push([i, (this.nodes[j] as NodeInfo).addr])
     const dialPass = async (onlyMissing: boolean): Promise<void> => {
@@ -158,25 +163,48 @@ export class RealCluster {
     }
     await dialPass(false)
     this.setupMs.dial = performance.now() - t
-    log(`dialed ${pairs.length} connections (${this.dialStats.failed} failed after retries; ${(this.setupMs.dial / 1000).toFixed(1)} s)`)
+    log(`dialed ${pairs.length} connections (${this.opts.randomDegree === undefined ? 'full mesh' : `random graph, mean degree ${(2 * pairs.length / n).toFixed(1)}`}) (${this.dialStats.failed} failed after retries; ${(this.setupMs.dial / 1000).toFixed(1)} s)`)
 
     // libp2p drops some fresh connections while a mesh forms (see the notes of convergence-real):
-    // re-dial the missing pairs until every node lists every other as a gossip peer
+    // re-dial the missing pairs until every node lists all its neighbours as gossip peers
     t = performance.now()
-    let last: Array<{ gossipPeers: number, connected: number }> = []
+    let last: Array<{ index: number, gossipPeers: number, connected: number }> = []
     for (let pass = 0; pass < MAX_REPAIR_PASSES; pass++) {
-      const full = await this.waitFor(async () => (last = await this.peers()).every(p => p.gossipPeers >= n - 1), REPAIR_WAIT_MS, 'mesh').then(() => true, () => false)
+      const full = await this.waitFor(async () => (last = await this.peers()).every(p => p.gossipPeers >= (want[p.index] as number)), REPAIR_WAIT_MS, 'mesh', 500).then(() => true, () => false)
       if (full) break
-      const missing = last.reduce((s, p) => s + Math.max(0, n - 1 - p.connected), 0) / 2
-      this.repairs.push(missing)
-      log(`mesh repair pass ${pass + 1}: ~${missing} connections missing, re-dialling`)
+      const missing = last.reduce((s, p) => s + Math.max(0, (want[p.index] as number) - p.connected), 0) / 2
+      const dropped = (await Promise.all(this.shards.map(async sh => await sh.call<number>({ cmd: 'drop-non-gossip' })))).reduce((a, b) => a + b, 0)
+      this.repairs.push({ missing, notGossip: dropped })
+      log(`mesh repair pass ${pass + 1}: ~${missing} connections missing, ${dropped} connected peers that never became gossip peers hung up; re-dialling`)
       await dialPass(true)
     }
-    if (!last.every(p => p.gossipPeers >= n - 1)) {
-      const short = last.filter(p => p.gossipPeers < n - 1)
+    if (!last.every(p => p.gossipPeers >= (want[p.index] as number))) {
+      const short = last.filter(p => p.gossipPeers < (want[p.index] as number))
       throw new Error(`no full mesh after ${MAX_REPAIR_PASSES} repair passes: ${short.length} nodes short, e.g. ${JSON.stringify(short.slice(0, 5))}`)
     }
     this.setupMs.mesh = performance.now() - t
+  }
+
+  /** the pairs to connect (i < j), shuffled: every pair, or each node picks randomDegree random others */
+  private graph (rng: Rng): Array<[number, number]> {
+    const { n, randomDegree } = this.opts
+    const pairs: Array<[number, number]> = []
+    if (randomDegree === undefined || randomDegree >= n - 1) {
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push([i, j])
+    } else {
+      const seen = new Set<number>()
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < randomDegree; k++) {
+          const j = randOther(rng, n, i)
+          const a = Math.min(i, j)
+          const b = Math.max(i, j)
+          if (seen.has(a * n + b)) continue
+          seen.add(a * n + b)
+          pairs.push([a, b])
+        }
+      }
+    }
+    return shuffleInPlace(rng, pairs)
   }
 
   async peers (): Promise<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>> {
@@ -196,12 +224,12 @@ export class RealCluster {
     return await Promise.all(this.shards.map(async sh => await sh.call<ShardLoad>({ cmd: 'load' })))
   }
 
-  /** Polls `cond` every 100 ms until true or `timeoutMs`; throws with `what` on timeout. */
-  async waitFor (cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  /** Polls `cond` every `everyMs` until true or `timeoutMs`; throws with `what` on timeout. */
+  async waitFor (cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    for (let i = 0; i < Math.ceil(timeoutMs / 100) + 1 && Date.now() <= deadline; i++) {
+    for (let i = 0; i < Math.ceil(timeoutMs / everyMs) + 1 && Date.now() <= deadline; i++) {
       if (await cond()) return
-      await new Promise(resolve => setTimeout(resolve, 100))
+      await new Promise(resolve => setTimeout(resolve, everyMs))
     }
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
   }

@@ -14,6 +14,7 @@ export type ShardCommand =
   | { id: number, cmd: 'start', indices: number[], intervalMs: number, fanout: number }
   | { id: number, cmd: 'dial', pairs: Array<[number, string]>, concurrency: number, onlyMissing: boolean }
   | { id: number, cmd: 'peers' }
+  | { id: number, cmd: 'drop-non-gossip' }
   | { id: number, cmd: 'write', index: number, key: string }
   | { id: number, cmd: 'load-start' }
   | { id: number, cmd: 'load' }
@@ -129,6 +130,21 @@ async function dial (all: Array<[number, string]>, concurrency: number, onlyMiss
   return { ok, failed, errors }
 }
 
+/** hangs up connected peers that never became gossip peers (identify failed), so the next dial pass makes a fresh connection */
+async function dropNonGossip (): Promise<number> {
+  let dropped = 0
+  for (const n of nodes.values()) {
+    const gossip = new Set((await n.node.gossip.gossipPeers()).map(String))
+    const connected = new Map(n.node.libp2p.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer]))
+    for (const [id, peer] of connected) {
+      if (gossip.has(id)) continue
+      dropped++
+      await n.node.libp2p.hangUp(peer).catch(() => {})
+    }
+  }
+  return dropped
+}
+
 async function peers (): Promise<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>> {
   return await Promise.all([...nodes].map(async ([index, n]) => ({
     index,
@@ -173,6 +189,7 @@ async function handle (m: ShardCommand): Promise<unknown> {
     case 'start': return await start(m.indices, m.intervalMs, m.fanout)
     case 'dial': return await dial(m.pairs, m.concurrency, m.onlyMissing)
     case 'peers': return await peers()
+    case 'drop-non-gossip': return await dropNonGossip()
     case 'write': return await write(m.index, m.key)
     case 'load-start':
       loadT0 = now()
