@@ -35,11 +35,11 @@ interface PushPlan { n: number, writes: number, spacingMs: number, fanout: numbe
  * dials RANDOM_DEGREE random others; the DHT then adds its own connections; see the notes).
  */
 const FULL_MESH_MAX = 50
-const RANDOM_DEGREE = 15
+const RANDOM_DEGREE = 6
 
 function aePlans (quick: boolean): AePlan[] {
   // sessions per second = N / interval, kept at <= 50/s so that sessions stay short next to the interval
-  const interval = (n: number): number => Math.max(500, 20 * n)
+  const interval = (n: number): number => n <= 25 ? 500 : n <= 50 ? 1000 : 3000
   return (quick ? [10, 25] : [10, 25, 50, 100]).map(n => ({
     n, intervalMs: interval(n), trials: quick ? 6 : 20, ...(n > FULL_MESH_MAX ? { randomDegree: RANDOM_DEGREE } : {})
   }))
@@ -48,8 +48,8 @@ function aePlans (quick: boolean): AePlan[] {
 function pushPlan (quick: boolean): PushPlan {
   const fanout = Number(process.env.BENCH_PUSH_FANOUT ?? 4)
   return quick
-    ? { n: 25, writes: 12, spacingMs: 600, fanout, tailMs: 20_000 }
-    : { n: 100, writes: 50, spacingMs: 600, fanout, tailMs: 95_000, randomDegree: RANDOM_DEGREE }
+    ? { n: 25, writes: 12, spacingMs: 300, fanout, tailMs: 20_000 }
+    : { n: 100, writes: 50, spacingMs: 300, fanout, tailMs: 40_000, randomDegree: RANDOM_DEGREE }
 }
 
 const log = (s: string): void => { if (process.env.BENCH_QUIET === undefined) process.stderr.write(`  [convergence-real] ${s}\n`) }
@@ -74,7 +74,13 @@ async function meanGossipPeers (c: RealCluster): Promise<{ given: number, atEnd:
 
 interface WriteTrack { key: string, writer: number, t0: number }
 
-async function writeSeries (c: RealCluster, rng: ReturnType<typeof seededRng>, prefix: string, count: number, spacingMs: number): Promise<WriteTrack[]> {
+/**
+ * Writes `count` new keys on random nodes, `spacingMs` apart; with `settle`, each next write
+ * also waits until the previous key stopped spreading (no new holder for settle.quietMs, at most
+ * settle.maxMs), so that push waves do not overlap.
+ */
+async function writeSeries (c: RealCluster, rng: ReturnType<typeof seededRng>, prefix: string, count: number, spacingMs: number,
+  settle?: { quietMs: number, maxMs: number }): Promise<WriteTrack[]> {
   const out: WriteTrack[] = []
   for (let k = 0; k < count; k++) {
     const writer = randInt(rng, c.opts.n)
@@ -84,7 +90,18 @@ async function writeSeries (c: RealCluster, rng: ReturnType<typeof seededRng>, p
     if (m === undefined) c.got.set(key, m = new Map())
     m.set(writer, t1)
     out.push({ key, writer, t0 })
-    if (k < count - 1) await sleep(spacingMs)
+    if (k === count - 1) break
+    await sleep(spacingMs)
+    if (settle !== undefined) {
+      let seen = c.holders(key)
+      let since = Date.now()
+      const until = t0 + settle.maxMs
+      for (let i = 0; i < Math.ceil(settle.maxMs / 100) && Date.now() < until && seen < c.opts.n; i++) {
+        await sleep(100)
+        if (c.holders(key) !== seen) { seen = c.holders(key); since = Date.now() }
+        if (Date.now() - since >= settle.quietMs) break
+      }
+    }
   }
   return out
 }
@@ -164,11 +181,14 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
   try {
     await sleep(1000)
     await c.loadStart()
-    const writes = await writeSeries(c, rng, `bench/push/${p.n}`, p.writes, p.spacingMs)
+    const writes = await writeSeries(c, rng, `bench/push/${p.n}`, p.writes, p.spacingMs, { quietMs: 1000, maxMs: 8000 })
     const deadline = (writes.at(-1) as WriteTrack).t0 + p.tailMs
     await c.waitFor(() => writes.every(w => c.holders(w.key) === p.n) || Date.now() > deadline, p.tailMs + 5000, 'writes to arrive').catch(() => {})
     const loads = await c.load()
+    const end = Date.now()
     const ms = writes.map(w => timeToAll(c, w))
+    // a write not everywhere at the end was watched for (end - its write) ms: its time is at least that
+    const censoredFloorMs = Math.min(...writes.filter((_, i) => !Number.isFinite(ms[i] as number)).map(w => end - w.t0))
     const byPush = writes.map(w => [...(c.got.get(w.key)?.values() ?? [])].filter(x => x - w.t0 <= PUSH_WINDOW_MS).length)
     const model = Array.from({ length: 4000 }, () => infectAndDieMissed(p.n, p.fanout, rng))
     const rounds = c.rounds.filter(r => r[1] >= (writes[0] as WriteTrack).t0)
@@ -179,7 +199,10 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
       intervalMs: 60_000,
       writes: writes.length,
       waitedAfterLastWriteMs: p.tailMs,
-      msToAll: { p50: round(percentile(ms, 50), 1), p90: round(percentile(ms, 90), 1), p99: round(percentile(ms, 99), 1), max: round(Math.max(...ms), 1), unfinished: ms.filter(x => !Number.isFinite(x)).length },
+      /** null: not everywhere when the run ended, i.e. more than censoredFloorMs */
+      msToAll: { p50: round(percentile(ms, 50), 1), p90: round(percentile(ms, 90), 1), p99: round(percentile(ms, 99), 1), max: round(Math.max(...ms), 1), unfinished: ms.filter(x => !Number.isFinite(x)).length, censoredFloorMs: Math.round(censoredFloorMs) },
+      /** time to all for the writes that push alone brought everywhere */
+      msToAllByPush: (() => { const b = ms.filter((x, i) => byPush[i] === p.n); return { writes: b.length, p50: round(percentile(b, 50), 1), p99: round(percentile(b, 99), 1) } })(),
       allByPushShare: round(byPush.filter(x => x === p.n).length / writes.length, 3),
       missedByPushMean: round(mean(byPush.map(x => p.n - x)), 3),
       pushesPerWrite: round(pushOut.length / writes.length, 1),
@@ -205,7 +228,7 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
   }
 }
 
-const secs = (ms: number): string => Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : '∞'
+const secs = (ms: number, floorMs?: number): string => Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : floorMs !== undefined && Number.isFinite(floorMs) ? `> ${(floorMs / 1000).toFixed(0)} s` : '∞'
 
 export const run: BenchFn = async (opts) => {
   const rng = seededRng(SEED)
@@ -244,8 +267,9 @@ export const run: BenchFn = async (opts) => {
   }
   if (push !== undefined) {
     const m = push.msToAll
-    rows.push({ metric: `eager push (fanout ${push.fanout}, interval 60 s): time until all N=${push.n} nodes have a write, p50 (${push.writes} writes)`, ours: secs(m.p50), design: '-', target: '< 1 s', met: m.p50 < 1000 })
-    rows.push({ metric: `  same, p99${m.unfinished > 0 ? ` (${m.unfinished} writes not everywhere ${push.waitedAfterLastWriteMs / 1000} s after the last write: ∞)` : ''}`, ours: secs(m.p99), design: '-', target: '< 3 s', met: m.p99 < 3000 })
+    const f = m.censoredFloorMs as number
+    rows.push({ metric: `eager push (fanout ${push.fanout}, interval 60 s): time until all N=${push.n} nodes have a write, p50 (${push.writes} writes, one after another)`, ours: secs(m.p50, f), design: '-', target: '< 1 s', met: m.p50 < 1000 })
+    rows.push({ metric: `  same, p99${m.unfinished > 0 ? ` (${m.unfinished} writes were not everywhere when the run ended)` : ''}`, ours: secs(m.p99, f), design: '-', target: '< 3 s', met: m.p99 < 3000 })
     rows.push({ metric: `  writes that push alone brought to all ${push.n} nodes within ${PUSH_WINDOW_MS / 1000} s (infect-and-die model: ${fmt(100 * push.model.allReachedShare, 0)} %)`, ours: `${fmt(100 * push.allByPushShare, 0)} %`, design: '-', target: '-' })
   }
 
@@ -269,8 +293,9 @@ export const run: BenchFn = async (opts) => {
           'The simulation of the same timer schedule with instant sessions and no busy replies (convergence-sim) gives ~4.5 intervals at N=100.']
       : []),
     ...(push !== undefined
-      ? [`b: ${push.writes} writes ${pushPlan(opts.quick).spacingMs} ms apart on random nodes; time to all = last node's 'merged' event − the write; waited up to ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
-          `p50 ${secs(push.msToAll.p50)}, p90 ${secs(push.msToAll.p90)}, p99 ${secs(push.msToAll.p99)}, max ${secs(push.msToAll.max)}. Pushes per write ${push.pushesPerWrite} (model ${push.model.pushesPerWrite}), push errors ${push.pushErrors}. Load: ${push.load.cpuPercentPerProcess} % CPU per process, RSS ${push.load.rssMiBTotal} MiB in all.`,
+      ? [`b: ${push.writes} writes on random nodes, each once the previous one stopped spreading (no new node for 1 s, at most 8 s), so push waves do not overlap; time to all = last node's 'merged' event − the write; the run ends ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
+          `p50 ${secs(push.msToAll.p50, push.msToAll.censoredFloorMs)}, p90 ${secs(push.msToAll.p90, push.msToAll.censoredFloorMs)}, p99 ${secs(push.msToAll.p99, push.msToAll.censoredFloorMs)}; writes that push alone completed: ${push.msToAllByPush.writes}, p50 ${secs(push.msToAllByPush.p50)}, p99 ${secs(push.msToAllByPush.p99)}. ` +
+          `Pushes per write ${push.pushesPerWrite} (model ${push.model.pushesPerWrite}), failed pushes ${push.pushErrors}. Load: ${push.load.cpuPercentPerProcess} % CPU per process, event-loop delay p99 ${push.load.eventLoopDelayP99Ms} ms, RSS ${push.load.rssMiBTotal} MiB in all.`,
         `b: push reached every node within ${PUSH_WINDOW_MS / 1000} s for ${fmt(100 * push.allByPushShare, 0)} % of writes, missing ${push.missedByPushMean} nodes per write on average; the rest waited for anti-entropy (interval 60 s × U(0.5, 1.5)). ` +
           `This is the infect-and-die limit: every node forwards once to ${push.fanout} random peers, so a node is missed with probability ≈ e^-${push.fanout} and all N are reached with probability ≈ exp(−N e^-fanout) ` +
           `(model at N=${push.n}: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).map(([f, v]) => `fanout ${f}: ${fmt(100 * v, 0)} %`).join(', ')}).`]
