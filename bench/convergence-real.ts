@@ -7,13 +7,17 @@
  * b. eager push on (fanout 4), interval 60 s: wall time until every node has a write.
  *
  *   node --import tsx bench/convergence-real.ts [--quick] [--json]
- *   BENCH_PUSH_FANOUT=8 BENCH_ONLY=push ... runs part b with another fanout (to check a fix)
+ * Environment (all optional): BENCH_ONLY=ae|push runs one part; BENCH_PUSH_FANOUT=<n> runs part b
+ * with another fanout (to check a fix); BENCH_SHARDS=<n> processes per cluster (default 2);
+ * BENCH_QUIET silences progress lines; BENCH_VERBOSE adds dial progress; BENCH_SHARD_CPU_PROF=<dir>
+ * writes a CPU profile per process (to find why a target is missed).
  */
 import type { BenchFn, BenchRow, BenchSection } from './lib/types.js'
 import { fmt, mean, meanCurve, percentile, randInt, round, seededRng } from './lib/figures.js'
 import { RealCluster } from './lib/real-cluster.js'
 import type { ShardLoad } from './lib/real-shard.js'
 import { infectAndDieMissed } from './lib/sim-theory.js'
+import { timerTrial } from './lib/sim-schedules.js'
 import { isMain, runAlone, sleep } from './lib/main.js'
 import type { Series } from './lib/svg.js'
 
@@ -35,7 +39,7 @@ interface PushPlan { n: number, writes: number, spacingMs: number, fanout: numbe
  * dials RANDOM_DEGREE random others; the DHT then adds its own connections; see the notes).
  */
 const FULL_MESH_MAX = 50
-const RANDOM_DEGREE = 6
+const RANDOM_DEGREE = 10
 
 function aePlans (quick: boolean): AePlan[] {
   // sessions per second = N / interval, kept at <= 50/s so that sessions stay short next to the interval
@@ -49,7 +53,7 @@ function pushPlan (quick: boolean): PushPlan {
   const fanout = Number(process.env.BENCH_PUSH_FANOUT ?? 4)
   return quick
     ? { n: 25, writes: 12, spacingMs: 300, fanout, tailMs: 20_000 }
-    : { n: 100, writes: 50, spacingMs: 300, fanout, tailMs: 40_000, randomDegree: RANDOM_DEGREE }
+    : { n: 100, writes: 50, spacingMs: 300, fanout, tailMs: 30_000, randomDegree: RANDOM_DEGREE }
 }
 
 const log = (s: string): void => { if (process.env.BENCH_QUIET === undefined) process.stderr.write(`  [convergence-real] ${s}\n`) }
@@ -70,6 +74,23 @@ function loadSummary (loads: ShardLoad[]): Record<string, number> {
 async function meanGossipPeers (c: RealCluster): Promise<{ given: number, atEnd: number, minAtEnd: number }> {
   const p = await c.peers()
   return { given: round(mean(c.degrees), 1), atEnd: round(mean(p.map(x => x.gossipPeers)), 1), minAtEnd: Math.min(...p.map(x => x.gossipPeers)) }
+}
+
+const IDEAL_TRIALS = 300
+
+/**
+ * What ideal push-pull gives with the product's timer schedule (interval × U(0.5, 1.5), instant
+ * sessions, never busy; bench/lib/sim-schedules.ts), on the gossip graph the cluster really had
+ * and on the complete graph: the yardstick for the measured rounds.
+ */
+function idealReference (n: number, graph: number[][]): Record<string, number> {
+  const on = (peers: number[][] | undefined): number => {
+    const rng = seededRng(SEED + n)
+    return round(mean(Array.from({ length: IDEAL_TRIALS }, (_, i) => timerTrial(n, rng, i, 0.5, 0.5, peers).rounds)), 3)
+  }
+  const complete = graph.every(p => p.length >= n - 1)
+  const onGraph = on(graph)
+  return { trials: IDEAL_TRIALS, onThisGraph: onGraph, completeGraph: complete ? onGraph : on(undefined) }
 }
 
 interface WriteTrack { key: string, writer: number, t0: number }
@@ -120,12 +141,14 @@ async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Pr
     // let the timers settle into their jittered phases before the first write
     await sleep(2 * p.intervalMs)
     await c.loadStart()
-    const stagger = Math.round(1.5 * p.intervalMs)
+    const stagger = p.intervalMs
     const writes = await writeSeries(c, rng, `bench/ae/${p.n}`, p.trials, stagger)
     const deadline = (writes.at(-1) as WriteTrack).t0 + 40 * p.intervalMs
     await c.waitFor(() => writes.every(w => c.holders(w.key) === p.n) || Date.now() > deadline, 40 * p.intervalMs + 5000, 'writes to converge').catch(() => {})
+    const tEnd = Date.now()
     const loads = await c.load()
-    const initiator = c.rounds.filter(r => r[4] === 'initiator' && r[1] >= (writes[0] as WriteTrack).t0)
+    const ideal = idealReference(p.n, await c.gossipGraph())
+    const initiator = c.rounds.filter(r => r[4] === 'initiator' && r[1] >= (writes[0] as WriteTrack).t0 && r[1] <= tEnd)
     const trials = writes.map(w => {
       const ms = timeToAll(c, w)
       const end = w.t0 + (Number.isFinite(ms) ? ms : 40 * p.intervalMs)
@@ -148,7 +171,7 @@ async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Pr
     const outcomes: Record<string, number> = {}
     for (const r of initiator) outcomes[r[2]] = (outcomes[r[2]] ?? 0) + 1
     const sessionMs = initiator.filter(r => r[2] === 'in-sync' || r[2] === 'synced').map(r => r[3])
-    const elapsed = (c.rounds.length > 0 ? Date.now() - (writes[0] as WriteTrack).t0 : 0) / 1000
+    const elapsed = (tEnd - (writes[0] as WriteTrack).t0) / 1000
     return {
       n: p.n,
       intervalMs: p.intervalMs,
@@ -159,6 +182,7 @@ async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Pr
       /** initiator rounds that were not answered busy, per node, until all had it */
       roundsCountedNotBusy: { mean: round(mean(done.map(x => x.usefulMean)), 3), p99: round(percentile(done.map(x => x.usefulMean), 99), 3) },
       gossipPeersPerNode: await meanGossipPeers(c),
+      ideal,
       initiatorRoundsPerNodePerInterval: round(initiator.length / p.n / (elapsed * 1000 / p.intervalMs), 3),
       outcomes,
       busyShare: round((outcomes.busy ?? 0) / Math.max(1, initiator.length), 4),
@@ -181,7 +205,7 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
   try {
     await sleep(1000)
     await c.loadStart()
-    const writes = await writeSeries(c, rng, `bench/push/${p.n}`, p.writes, p.spacingMs, { quietMs: 1000, maxMs: 8000 })
+    const writes = await writeSeries(c, rng, `bench/push/${p.n}`, p.writes, p.spacingMs, { quietMs: 500, maxMs: 5000 })
     const deadline = (writes.at(-1) as WriteTrack).t0 + p.tailMs
     await c.waitFor(() => writes.every(w => c.holders(w.key) === p.n) || Date.now() > deadline, p.tailMs + 5000, 'writes to arrive').catch(() => {})
     const loads = await c.load()
@@ -191,6 +215,8 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
     const censoredFloorMs = Math.min(...writes.filter((_, i) => !Number.isFinite(ms[i] as number)).map(w => end - w.t0))
     const byPush = writes.map(w => [...(c.got.get(w.key)?.values() ?? [])].filter(x => x - w.t0 <= PUSH_WINDOW_MS).length)
     const model = Array.from({ length: 4000 }, () => infectAndDieMissed(p.n, p.fanout, rng))
+    const graph = await c.gossipGraph()
+    const onGraph = Array.from({ length: 4000 }, () => infectAndDieMissed(p.n, p.fanout, rng, graph))
     const rounds = c.rounds.filter(r => r[1] >= (writes[0] as WriteTrack).t0)
     const pushOut = rounds.filter(r => r[4] === 'push-out')
     return {
@@ -213,6 +239,8 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
         allReachedShare: round(model.filter(x => x.missed === 0).length / model.length, 3),
         missedMean: round(mean(model.map(x => x.missed)), 3),
         pushesPerWrite: round(mean(model.map(x => x.pushes)), 1),
+        /** the same on the gossip graph the cluster really had */
+        onThisGraph: { allReachedShare: round(onGraph.filter(x => x.missed === 0).length / onGraph.length, 3), missedMean: round(mean(onGraph.map(x => x.missed)), 3) },
         allReachedByFanout: Object.fromEntries([4, 5, 6, 8, 10, 12].map(f => {
           const runs = Array.from({ length: 2000 }, () => infectAndDieMissed(p.n, f, rng))
           return [f, round(runs.filter(x => x.missed === 0).length / runs.length, 3)]
@@ -264,6 +292,12 @@ export const run: BenchFn = async (opts) => {
       target: n100 ? `≤ ${TARGET_ROUNDS_N100} mean` : '-',
       ...(n100 ? { met: a.roundsCounted.mean <= TARGET_ROUNDS_N100 } : {})
     })
+    rows.push({
+      metric: `  yardstick: ideal push-pull with the same timers on the same gossip graph (simulated, instant sessions, never busy), mean intervals (N=${a.n})`,
+      ours: fmt(a.ideal.onThisGraph),
+      design: '-',
+      target: '-'
+    })
   }
   if (push !== undefined) {
     const m = push.msToAll
@@ -279,26 +313,28 @@ export const run: BenchFn = async (opts) => {
   const notes: string[] = [
     `Real nodes: EngramNode.create (LevelDB in temp dirs, libp2p TCP + Noise + Yamux on 127.0.0.1, Kad-DHT and discovery on, gossip service with its own jittered timers) in ${SHARDS} child processes per cluster. ` +
       'Connections are dialled directly (shuffled pair order), not found by DHT discovery; every node must list all its neighbours as gossip peers before the first write. ' +
+      'Node starts are spread over min(10 s, 0.1 s × N), so that the co-hosted nodes\' 10-s connection-monitor ping rounds do not fire in the same tick (that burst stalled the event loop for 1-3 s at N=100). ' +
       `Up to N=${FULL_MESH_MAX} that is a full mesh. Beyond it the full mesh does not fit 2 cores: libp2p's connection monitor pings every connection from both ends every 10 s, ~0.55 ms of CPU per connection-second here, ` +
       `so N=100's 4,950 connections would need ~2.8 cores before any gossip; N=100 gets a random graph (each node dials ${RANDOM_DEGREE} random others) and the DHT's own self-queries then add connections. ` +
       [...ae.map(a => meshOf(a, 'a')), ...(push !== undefined ? [meshOf(push, 'b')] : [])].join('; ') + '.',
-    'a: eager push off (fanout 0). Writes on random nodes, 1.5 intervals apart, so several spread at once: each spreads through the same sessions independently (a session syncs every differing key); trials are correlated but each is a fair sample. ' +
+    'a: eager push off (fanout 0). Writes on random nodes, one interval apart, so several spread at once: each spreads through the same sessions independently (a session syncs every differing key); trials are correlated but each is a fair sample. ' +
       `Rounds by time = (last node merged − write) ÷ interval; counted = initiator rounds (any outcome, from the 'round' events) each node started in that time, mean over nodes.`,
     ...(ae.length > 0
-      ? [`a: interval = max(500 ms, 20 ms × N) (${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}), keeping ≤ 50 sessions/s: a round costs ~10 ms of CPU for both ends here (stream open, Noise, Yamux, and gossipPeers() reading the peer store for every connected peer). ` +
+      ? [`a: interval ${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}, keeping ≤ 50 sessions/s: a round costs ~10 ms of CPU for both ends here (stream open, Noise, Yamux, and gossipPeers() reading the peer store for every connected peer). ` +
           'Load per process during the trials: ' + ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay p99 ${a.load.eventLoopDelayP99Ms} ms (max ${a.load.eventLoopDelayMaxMs})`).join('; ') + '.',
         `a: busy replies (the responder was in another session; maxConcurrentSessions = 1, so the round is lost) were ${ae.map(a => `${fmt(100 * a.busyShare, 1)} % at N=${a.n}`).join(', ')} of initiator rounds; ` +
           `counted without them: ${ae.map(a => `${fmt(a.roundsCountedNotBusy.mean)} at N=${a.n}`).join(', ')}. Session wall time p50 / p99: ${ae.map(a => `${a.sessionMs.p50} / ${a.sessionMs.p99} ms`).join(', ')}. ` +
           `Initiator rounds per node per interval: ${ae.map(a => a.initiatorRoundsPerNodePerInterval).join(', ')} (1.0 if every timer fired on time and none was skipped because a session was running). ` +
-          'The simulation of the same timer schedule with instant sessions and no busy replies (convergence-sim) gives ~4.5 intervals at N=100.']
+          `Yardstick (ideal push-pull, same timers, ${IDEAL_TRIALS} simulated trials): on the measured gossip graph ${ae.map(a => `${fmt(a.ideal.onThisGraph)} at N=${a.n}`).join(', ')}; on a complete graph ${ae.map(a => `${fmt(a.ideal.completeGraph)}`).join(', ')}.`]
       : []),
     ...(push !== undefined
-      ? [`b: ${push.writes} writes on random nodes, each once the previous one stopped spreading (no new node for 1 s, at most 8 s), so push waves do not overlap; time to all = last node's 'merged' event − the write; the run ends ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
+      ? [`b: ${push.writes} writes on random nodes, each once the previous one stopped spreading (no new node for 0.5 s, at most 5 s), so push waves do not overlap; time to all = last node's 'merged' event − the write; the run ends ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
           `p50 ${secs(push.msToAll.p50, push.msToAll.censoredFloorMs)}, p90 ${secs(push.msToAll.p90, push.msToAll.censoredFloorMs)}, p99 ${secs(push.msToAll.p99, push.msToAll.censoredFloorMs)}; writes that push alone completed: ${push.msToAllByPush.writes}, p50 ${secs(push.msToAllByPush.p50)}, p99 ${secs(push.msToAllByPush.p99)}. ` +
           `Pushes per write ${push.pushesPerWrite} (model ${push.model.pushesPerWrite}), failed pushes ${push.pushErrors}. Load: ${push.load.cpuPercentPerProcess} % CPU per process, event-loop delay p99 ${push.load.eventLoopDelayP99Ms} ms, RSS ${push.load.rssMiBTotal} MiB in all.`,
         `b: push reached every node within ${PUSH_WINDOW_MS / 1000} s for ${fmt(100 * push.allByPushShare, 0)} % of writes, missing ${push.missedByPushMean} nodes per write on average; the rest waited for anti-entropy (interval 60 s × U(0.5, 1.5)). ` +
           `This is the infect-and-die limit: every node forwards once to ${push.fanout} random peers, so a node is missed with probability ≈ e^-${push.fanout} and all N are reached with probability ≈ exp(−N e^-fanout) ` +
-          `(model at N=${push.n}: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).map(([f, v]) => `fanout ${f}: ${fmt(100 * v, 0)} %`).join(', ')}).`]
+          `(model at N=${push.n}: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).map(([f, v]) => `fanout ${f}: ${fmt(100 * v, 0)} %`).join(', ')}). ` +
+          `On the gossip graph this cluster really had (uneven degrees) the model reaches all for ${fmt(100 * push.model.onThisGraph.allReachedShare, 0)} % and misses ${push.model.onThisGraph.missedMean} nodes per write; measured ${fmt(100 * push.allByPushShare, 0)} % and ${push.missedByPushMean}.`]
       : [])
   ]
   const section: BenchSection = {

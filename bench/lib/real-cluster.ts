@@ -12,6 +12,9 @@ import { randOther, shuffleInPlace, type Rng } from './figures.js'
 const SHARD_FILE = fileURLToPath(new URL('./real-shard.ts', import.meta.url))
 const REPLY_TIMEOUT_MS = 600_000
 const MAX_REPAIR_PASSES = 10
+/** node starts are spread over up to this long (the connection monitor's ping period) so periodic work does not align */
+const START_SPREAD_MS = 10_000
+const START_SPREAD_PER_NODE_MS = 100
 const REPAIR_WAIT_MS = 4000
 
 type CommandBody = ShardCommand extends infer C ? C extends { id: number } ? Omit<C, 'id'> : never : never
@@ -137,7 +140,7 @@ export class RealCluster {
     let t = performance.now()
     const started = await Promise.all(this.shards.map(async (sh, s) => {
       const indices = Array.from({ length: n }, (_, i) => i).filter(i => i % this.shards.length === s)
-      return await sh.call<NodeInfo[]>({ cmd: 'start', indices, intervalMs, fanout })
+      return await sh.call<NodeInfo[]>({ cmd: 'start', indices, total: n, spreadMs: Math.min(START_SPREAD_MS, START_SPREAD_PER_NODE_MS * n), intervalMs, fanout })
     }))
     for (const info of started.flat().sort((a, b) => a.index - b.index)) this.nodes.push(info)
     this.setupMs.start = performance.now() - t
@@ -209,6 +212,18 @@ export class RealCluster {
 
   async peers (): Promise<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>> {
     return (await Promise.all(this.shards.map(async sh => await sh.call<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>>({ cmd: 'peers' })))).flat()
+  }
+
+  /** Every node's gossip peers now, as node indices. */
+  async gossipGraph (): Promise<number[][]> {
+    const byId = new Map(this.nodes.map(x => [x.peerId, x.index]))
+    const out: number[][] = this.nodes.map(() => [])
+    for (const sh of this.shards) {
+      for (const [index, ids] of await sh.call<Array<[number, string[]]>>({ cmd: 'graph' })) {
+        out[index] = ids.map(id => byId.get(id)).filter((x): x is number => x !== undefined)
+      }
+    }
+    return out
   }
 
   /** Writes `key` on node `index`; returns the epoch ms just before and after the local write. */

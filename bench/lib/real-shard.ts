@@ -11,10 +11,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { startBenchNode, type BenchNode } from './nodes.js'
 
 export type ShardCommand =
-  | { id: number, cmd: 'start', indices: number[], intervalMs: number, fanout: number }
+  | { id: number, cmd: 'start', indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: number }
   | { id: number, cmd: 'dial', pairs: Array<[number, string]>, concurrency: number, onlyMissing: boolean }
   | { id: number, cmd: 'peers' }
   | { id: number, cmd: 'drop-non-gossip' }
+  | { id: number, cmd: 'graph' }
   | { id: number, cmd: 'write', index: number, key: string }
   | { id: number, cmd: 'load-start' }
   | { id: number, cmd: 'load' }
@@ -66,9 +67,17 @@ const flusher = setInterval(() => {
   if (rounds.length > 0) { send({ ev: 'rounds', items: rounds }); rounds = [] }
 }, FLUSH_MS)
 
-async function start (indices: number[], intervalMs: number, fanout: number): Promise<Array<{ index: number, peerId: string, addr: string }>> {
+/**
+ * Starts the nodes, node i at (i / total) * spreadMs after the first: co-hosted nodes started
+ * together would fire their periodic work (libp2p's connection-monitor pings every 10 s to
+ * every connection) in the same tick, a burst no real cluster sees.
+ */
+async function start (indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: number): Promise<Array<{ index: number, peerId: string, addr: string }>> {
   const out: Array<{ index: number, peerId: string, addr: string }> = []
+  const t0 = now()
   for (const index of indices) {
+    const wait = t0 + (index / total) * spreadMs - now()
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
     // discovery stays on (the product's wiring) but slow: the benchmark dials the mesh itself
     const n = await startBenchNode({
       intervalMs,
@@ -186,10 +195,11 @@ async function stop (): Promise<void> {
 
 async function handle (m: ShardCommand): Promise<unknown> {
   switch (m.cmd) {
-    case 'start': return await start(m.indices, m.intervalMs, m.fanout)
+    case 'start': return await start(m.indices, m.total, m.spreadMs, m.intervalMs, m.fanout)
     case 'dial': return await dial(m.pairs, m.concurrency, m.onlyMissing)
     case 'peers': return await peers()
     case 'drop-non-gossip': return await dropNonGossip()
+    case 'graph': return await Promise.all([...nodes].map(async ([index, n]) => [index, (await n.node.gossip.gossipPeers()).map(String)]))
     case 'write': return await write(m.index, m.key)
     case 'load-start':
       loadT0 = now()

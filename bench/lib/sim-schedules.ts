@@ -166,7 +166,14 @@ function stationaryResidual (rng: Rng, jitter: number): number {
   return rng() * hi
 }
 
-export function timerTrial (n: number, rng: Rng, trial: number, jitter = 0.5, curveStep = 0.5): TrialResult {
+/** a uniformly random peer of node i: any other node, or one of its neighbours when a graph is given */
+function partner (rng: Rng, n: number, i: number, peers?: readonly number[][]): number {
+  const mine = peers?.[i]
+  return mine !== undefined && mine.length > 0 ? mine[randInt(rng, mine.length)] as number : randOther(rng, n, i)
+}
+
+/** `peers` (optional): each node's gossip peers by index; the default is the complete graph */
+export function timerTrial (n: number, rng: Rng, trial: number, jitter = 0.5, curveStep = 0.5, peers?: readonly number[][]): TrialResult {
   const net = new Net(n, rng, trial)
   const heap = new TimerHeap()
   for (let i = 0; i < n; i++) heap.push(stationaryResidual(rng, jitter), i)
@@ -178,7 +185,7 @@ export function timerTrial (n: number, rng: Rng, trial: number, jitter = 0.5, cu
   for (let e = 0; e < maxEvents && heap.size > 0; e++) {
     const [t, i] = heap.pop()
     if (t > MAX_SIM_ROUNDS) break
-    const j = randOther(rng, n, i)
+    const j = partner(rng, n, i, peers)
     started[i] = (started[i] as number) + 1
     net.exchange(i, j)
     if (net.informed[i] === 1 && informedAt[i] === Infinity) informedAt[i] = t

@@ -118,9 +118,10 @@ export function syncPushPullTrial (n: number, rng: Rng, maxRounds = 200): number
 /**
  * Eager push as the product does it (infect and die): the writer pushes to `fanout` random
  * peers; every node whose state a push changed forwards once to `fanout` random peers other
- * than the sender. Returns how many nodes never receive it (anti-entropy must bring it there).
+ * than the sender (its neighbours, if a graph is given). Returns how many nodes never receive it
+ * (anti-entropy must bring it there).
  */
-export function infectAndDieMissed (n: number, fanout: number, rng: Rng): { missed: number, pushes: number } {
+export function infectAndDieMissed (n: number, fanout: number, rng: Rng, peers?: readonly number[][]): { missed: number, pushes: number } {
   const has = new Uint8Array(n)
   const writer = randInt(rng, n)
   has[writer] = 1
@@ -129,7 +130,11 @@ export function infectAndDieMissed (n: number, fanout: number, rng: Rng): { miss
   for (let q = 0; q < queue.length; q++) {
     const [node, from] = queue[q] as [number, number]
     const pool: number[] = []
-    for (let k = 0; k < n; k++) if (k !== node && k !== from) pool.push(k)
+    if (peers !== undefined) {
+      for (const k of peers[node] ?? []) if (k !== from) pool.push(k)
+    } else {
+      for (let k = 0; k < n; k++) if (k !== node && k !== from) pool.push(k)
+    }
     for (let f = 0; f < fanout && pool.length > 0; f++) {
       const target = pool.splice(randInt(rng, pool.length), 1)[0] as number
       pushes++
