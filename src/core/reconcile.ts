@@ -11,7 +11,9 @@
  *   - probes it (a leaf, or small enough): sends its listing, the responder sends back
  *     what differs and names what it needs,
  *   - or descends into it.
- * All differing prefixes of a level go in one Request. Ends with Request(done).
+ * All differing prefixes of a level go in one Request. Ends with Request(done), answered by
+ * Reply(end) once the responder merged everything pushed to it, so the stream can carry the
+ * next session.
  */
 import { MERKLE_DEPTH, childPrefixes, isValidPrefix, toHex, walkListings, type Prefix, type NodeSummary, type LeafEntry } from './merkle.js'
 import { compareBytes } from './bytes.js'
@@ -106,7 +108,7 @@ export function keyHashHasPrefix (keyHash: Uint8Array, prefix: Prefix): boolean 
 }
 
 export class Initiator {
-  private state: 'start' | 'await-hello-reply' | 'await-reply' | 'done' = 'start'
+  private state: 'start' | 'await-hello-reply' | 'await-reply' | 'await-end' | 'done' = 'start'
   private readonly descendQueue: Prefix[] = []
   private readonly probeQueue: Prefix[] = []
   private readonly pullQueue: Prefix[] = []
@@ -139,6 +141,12 @@ export class Initiator {
 
   onReply (reply: ReplyMsg): InitiatorStep {
     const push: SendInstruction = { keyHashes: [], prefixes: [] }
+    if (reply.end === true) {
+      if (this.state !== 'await-end') throw new ProtocolViolationError('end reply before a done request')
+      if (reply.inSync || reply.busy === true || reply.children.length > 0 || reply.need.length > 0) throw new ProtocolViolationError('end reply carries data')
+      this.state = 'done'
+      return { push, request: undefined, done: true }
+    }
     if (this.state === 'await-hello-reply') {
       this.roundTrips++
       if (reply.busy === true) {
@@ -202,7 +210,8 @@ export class Initiator {
     this.outstandingProbeKeys = new Set(probes.flatMap(p => p.entries.map(e => toHex(e.keyHash))))
     this.expectPrefixes = [...probes.map(p => p.prefix), ...pullPrefixes]
     const done = descend.length === 0 && probes.length === 0 && pullPrefixes.length === 0
-    this.state = done ? 'done' : 'await-reply'
+    // after a done request the responder still confirms (end reply) that it merged all we pushed
+    this.state = done ? 'await-end' : 'await-reply'
     return { type: 'request', descend, probes, pullPrefixes, done }
   }
 }
@@ -210,7 +219,7 @@ export class Initiator {
 export interface ResponderStep {
   /** patterns to send (before `reply`) */
   send: SendInstruction
-  /** undefined once the initiator said done */
+  /** sent after `send`; the end reply once the initiator said done */
   reply: ReplyMsg | undefined
   done: boolean
 }
@@ -248,7 +257,7 @@ export class Responder {
     if (req.done) {
       if (req.descend.length + req.probes.length + req.pullPrefixes.length > 0) throw new ProtocolViolationError('done request carries data')
       this.state = 'done'
-      return { send: { keyHashes: [], prefixes: [] }, reply: undefined, done: true }
+      return { send: { keyHashes: [], prefixes: [] }, reply: { type: 'reply', inSync: false, children: [], need: [], end: true }, done: true }
     }
     if (req.descend.length > this.limits.maxDescend || req.pullPrefixes.length > this.limits.maxPullPrefixes ||
       req.probes.reduce((n, p) => n + p.entries.length, 0) > Math.max(this.limits.maxProbeEntries, req.probes[0]?.entries.length ?? 0)) {

@@ -84,7 +84,8 @@ export function encodeMessage (m: GossipMessage): Uint8Array {
           childHashes: hashes,
           childCounts: m.children.flatMap(c => c.counts.map(BigInt)),
           need: m.need as Array<Uint8Array<ArrayBuffer>>,
-          busy: m.busy === true
+          busy: m.busy === true,
+          end: m.end === true
         }
       })
     }
@@ -159,7 +160,7 @@ export function decodeMessage (bytes: Uint8Array): GossipMessage {
       counts: r.childCounts.slice(i * MERKLE_FANOUT, (i + 1) * MERKLE_FANOUT).map(c => toNumber(c, 'child count'))
     }))
     for (const n of r.need) if (n.length !== 32) fail('needed key hash is not 32 bytes')
-    return { type: 'reply', inSync: r.inSync, children, need: r.need, busy: r.busy }
+    return { type: 'reply', inSync: r.inSync, children, need: r.need, busy: r.busy, end: r.end }
   }
   const p = f.patterns as NonNullable<Frame['patterns']>
   const patterns: PatternState[] = p.patterns.map(b => {

@@ -477,6 +477,7 @@ export interface Reply {
   childCounts: bigint[]
   need: Uint8Array<ArrayBuffer>[]
   busy: boolean
+  end: boolean
 }
 
 export namespace Reply {
@@ -525,6 +526,11 @@ export namespace Reply {
           w.bool(obj.busy)
         }
 
+        if ((obj.end != null && obj.end !== false)) {
+          w.uint32(56)
+          w.bool(obj.end)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -535,7 +541,8 @@ export namespace Reply {
           childHashes: uint8ArrayAlloc(0),
           childCounts: [],
           need: [],
-          busy: false
+          busy: false,
+          end: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -578,6 +585,10 @@ export namespace Reply {
             }
             case 6: {
               obj.busy = reader.bool()
+              break
+            }
+            case 7: {
+              obj.end = reader.bool()
               break
             }
             default: {
@@ -667,6 +678,13 @@ export namespace Reply {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.end`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -712,6 +730,11 @@ export namespace Reply {
     value: boolean
   }
 
+  export interface ReplyEndFieldEvent {
+    field: '$.end'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Reply>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Reply.codec())
   }
@@ -720,7 +743,7 @@ export namespace Reply {
     return decodeMessage(buf, Reply.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyInSyncFieldEvent | ReplyParentsFieldEvent | ReplyChildHashesFieldEvent | ReplyChildCountsFieldEvent | ReplyNeedFieldEvent | ReplyBusyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyInSyncFieldEvent | ReplyParentsFieldEvent | ReplyChildHashesFieldEvent | ReplyChildCountsFieldEvent | ReplyNeedFieldEvent | ReplyBusyFieldEvent | ReplyEndFieldEvent> {
     return streamMessage(buf, Reply.codec(), opts)
   }
 }
@@ -1061,6 +1084,11 @@ export namespace Frame {
     value: boolean
   }
 
+  export interface FrameReplyEndFieldEvent {
+    field: '$.reply.end'
+    value: boolean
+  }
+
   export interface FramePatternsPatternsFieldEvent {
     field: '$.patterns.patterns[]'
     index: number
@@ -1080,7 +1108,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameHelloVersionFieldEvent | FrameHelloRootFieldEvent | FrameHelloCountFieldEvent | FrameRequestDescendFieldEvent | FrameRequestProbesPrefixFieldEvent | FrameRequestProbesEntriesFieldEvent | FrameRequestPullPrefixesFieldEvent | FrameRequestDoneFieldEvent | FrameReplyInSyncFieldEvent | FrameReplyParentsFieldEvent | FrameReplyChildHashesFieldEvent | FrameReplyChildCountsFieldEvent | FrameReplyNeedFieldEvent | FrameReplyBusyFieldEvent | FramePatternsPatternsFieldEvent | FramePatternsPushFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameHelloVersionFieldEvent | FrameHelloRootFieldEvent | FrameHelloCountFieldEvent | FrameRequestDescendFieldEvent | FrameRequestProbesPrefixFieldEvent | FrameRequestProbesEntriesFieldEvent | FrameRequestPullPrefixesFieldEvent | FrameRequestDoneFieldEvent | FrameReplyInSyncFieldEvent | FrameReplyParentsFieldEvent | FrameReplyChildHashesFieldEvent | FrameReplyChildCountsFieldEvent | FrameReplyNeedFieldEvent | FrameReplyBusyFieldEvent | FrameReplyEndFieldEvent | FramePatternsPatternsFieldEvent | FramePatternsPushFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }

@@ -86,6 +86,30 @@ describe('sans-IO reconciliation', () => {
     assert.throws(() => new Responder(idx).onHello({ type: 'hello', version: 99, root: idx.root(), count: 0 }), { name: 'ProtocolViolationError' })
   })
 
+  it('a done request is answered by an end reply, which alone finishes the initiator', () => {
+    const a = new MerkleIndex()
+    const b = new MerkleIndex()
+    b.set(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2))
+    const ini = new Initiator(a)
+    const res = new Responder(b)
+    const first = res.onHello(ini.hello())
+    // a holds nothing: the only child that differs is pulled, then the initiator is done asking
+    let step = ini.onReply(first.reply!)
+    assert.equal(step.request?.done, false)
+    let answer = res.onRequest(step.request!)
+    step = ini.onReply(answer.reply!)
+    assert.equal(step.request?.done, true)
+    assert.equal(ini.done, false, 'still waiting for the end reply')
+    assert.throws(() => ini.onReply({ type: 'reply', inSync: false, children: [], need: [] }), { name: 'ProtocolViolationError' })
+    answer = res.onRequest(step.request!)
+    assert.deepEqual(answer.reply, { type: 'reply', inSync: false, children: [], need: [], end: true })
+    assert.equal(answer.done, true)
+    assert.throws(() => new Initiator(a).onReply({ type: 'reply', inSync: false, children: [], need: [], end: true }), { name: 'ProtocolViolationError' })
+    assert.throws(() => ini.onReply({ type: 'reply', inSync: true, children: [], need: [], end: true }), { name: 'ProtocolViolationError' })
+    ini.onReply(answer.reply!)
+    assert.equal(ini.done, true)
+  })
+
   it('diffProbe splits listings into ours and theirs', () => {
     const e = (k: number, d: number): { keyHash: Uint8Array, digest: Uint8Array } => ({ keyHash: new Uint8Array(32).fill(k), digest: new Uint8Array(16).fill(d) })
     const { ours, theirs } = diffProbe([e(1, 1), e(2, 2), e(4, 4)], [e(2, 2), e(3, 3), e(4, 5)])

@@ -62,7 +62,6 @@ export function syncInMemory (a: MemoryReplica, b: MemoryReplica): SyncStats {
     }
     if (next.request === undefined) break
     step = res.onRequest(next.request)
-    if (step.done) break
   }
   stats.roundTrips = ini.roundTrips
   return stats

@@ -11,11 +11,29 @@ import { SessionTimeoutError } from '../../protocol/errors.js'
 
 export class FramedStream {
   private readonly lp: LengthPrefixedStream<Stream>
+  /** bytes of frames since the last resetCounts() (one session's worth) */
   bytesIn = 0
   bytesOut = 0
 
-  constructor (readonly stream: Stream, private readonly signal: AbortSignal, private readonly messageTimeoutMs = MESSAGE_TIMEOUT_MS) {
+  constructor (readonly stream: Stream, private signal: AbortSignal, private readonly messageTimeoutMs = MESSAGE_TIMEOUT_MS) {
     this.lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  }
+
+  /** A stream carries sessions one after another: each brings its own signal (and timeout). */
+  useSignal (signal: AbortSignal): void {
+    this.signal = signal
+  }
+
+  resetCounts (): void {
+    this.bytesIn = 0
+    this.bytesOut = 0
+  }
+
+  /** Open both ways, so another session may run on it. */
+  get reusable (): boolean {
+    const s = this.stream
+    return s.status === 'open' && s.writeStatus === 'writable' && s.remoteWriteStatus === 'writable' &&
+      (s.readStatus === 'readable' || s.readStatus === 'paused')
   }
 
   /**
@@ -23,8 +41,8 @@ export class FramedStream {
    * frame the peer's data waits in the muxer (its window runs out) instead of piling up in
    * our read buffer until it overflows: a slow reader slows the sender down.
    */
-  async read (): Promise<GossipMessage> {
-    const signal = AbortSignal.any([this.signal, AbortSignal.timeout(this.messageTimeoutMs)])
+  async read (timeoutMs = this.messageTimeoutMs): Promise<GossipMessage> {
+    const signal = AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)])
     let buf
     try {
       if (this.stream.readStatus === 'paused') this.stream.resume()
@@ -39,11 +57,13 @@ export class FramedStream {
   }
 
   /** Like read, but undefined when the peer closed its side cleanly between frames. */
-  async readOrEnd (): Promise<GossipMessage | undefined> {
+  async readOrEnd (timeoutMs?: number): Promise<GossipMessage | undefined> {
     try {
-      return await this.read()
+      return await this.read(timeoutMs)
     } catch (err: any) {
-      if (err?.name === 'UnexpectedEOFError') return undefined
+      // lpStream reports both a clean end and a cut-off frame as UnexpectedEOFError; only the
+      // former ends before the first length byte ("0/1 bytes"); test/gossip/robustness covers both
+      if (err?.name === 'UnexpectedEOFError' && /\b0\/1 bytes\b/.test(String(err.message))) return undefined
       throw err
     }
   }

@@ -37,8 +37,6 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
     if (step.request !== undefined) await io.write(step.request)
     log.trace('round trip %d: push %d, request %s', ini.roundTrips, report.patternsOut, step.done ? 'done' : 'more')
   }
-  // the responder closes once it has merged all we pushed: the round is over for both
-  const extra = await io.readOrEnd()
-  if (extra !== undefined) throw new ProtocolViolationError(`unexpected ${extra.type} after the session ended`)
+  // the last reply (inSync, busy or end) closed the session for both; the stream stays open for the next
   return { busy: ini.busy }
 }

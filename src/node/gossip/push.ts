@@ -1,7 +1,7 @@
 /**
  * Eager push: local writes (and news learned from a push) go at once to `fanout`
- * random gossip peers, in a session of their own (one Patterns frame with push=true,
- * no Hello). Writes made in the same tick are coalesced into one frame per peer.
+ * random gossip peers, as Patterns frames with push=true between sessions (no Hello) on
+ * the peer's open gossip stream. Writes made in the same tick are coalesced into one frame per peer.
  * Bounded: at most MAX_PENDING keys wait and MAX_IN_FLIGHT pushes run; beyond that a
  * push is dropped and left to anti-entropy, which is the backstop anyway.
  */
@@ -14,8 +14,6 @@ import { emptyReport, type GossipStore, type RoundReport } from './types.js'
 
 const MAX_PENDING = 10_000
 const MAX_IN_FLIGHT = 16
-/** frames one inbound push session may carry (MAX_PENDING patterns fit in far fewer) */
-export const MAX_PUSH_FRAMES = 64
 
 export interface PusherInit {
   store: GossipStore
@@ -24,8 +22,11 @@ export interface PusherInit {
   log: Logger
   peers: () => Promise<PeerId[]>
   open: (peer: PeerId, signal: AbortSignal) => Promise<FramedStream>
+  /** a stream whose push went out cleanly, kept for the next session or push */
+  release: (peer: PeerId, io: FramedStream) => void
   report: (r: RoundReport) => void
-  signal: () => AbortSignal
+  /** a push's own controller: times it out, aborted when it is over */
+  controller: () => AbortController
 }
 
 export class EagerPusher {
@@ -94,22 +95,24 @@ export class EagerPusher {
 
   private async pushTo (peer: PeerId, frames: Uint8Array[], count: number): Promise<void> {
     const report = emptyReport(peer.toString(), 'push-out')
-    const signal = this.init.signal()
+    const ctl = this.init.controller()
     let io: FramedStream | undefined
     try {
-      io = await this.init.open(peer, signal)
+      io = await this.init.open(peer, ctl.signal)
       for (const f of frames) await io.writeRaw(f)
-      await io.stream.close({ signal })
+      report.bytesOut = io.bytesOut
       report.patternsOut = count
       report.outcome = 'synced'
+      this.init.release(peer, io)
     } catch (err: any) {
+      report.bytesOut = io?.bytesOut ?? 0
       report.outcome = 'error'
       report.error = `${String(err?.name)}: ${String(err?.message)}`
       this.init.log('push to %p failed - %e', peer, err)
       io?.stream.abort(err)
     } finally {
+      ctl.abort()
       report.ms = Date.now() - report.startedAt
-      report.bytesOut = io?.bytesOut ?? 0
       this.init.report(report)
     }
   }

@@ -19,7 +19,7 @@ export async function runResponder (hello: HelloMsg, io: FramedStream, store: Go
     hooks.progress()
     if (step.reply !== undefined) {
       await io.write(step.reply)
-      report.roundTrips++
+      if (step.reply.end !== true) report.roundTrips++
     }
     if (step.done) return
     let msg = await io.read()

@@ -9,13 +9,16 @@ import {
   type AbortOptions, type ComponentLogger, type Connection, type Logger, type PeerId, type PeerStore, type Startable, type Stream, type StreamHandler, type StreamHandlerOptions
 } from '@libp2p/interface'
 import type { PatternState } from '../../core/pattern.js'
-import { GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from '../../protocol/constants.js'
+import {
+  CHANNEL_IDLE_MS, CHANNEL_IDLE_RESPONDER_MS, GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS
+} from '../../protocol/constants.js'
 import { ProtocolViolationError, TooManySessionsError } from '../../protocol/errors.js'
 import { FramedStream } from './framed.js'
+import { OutboundChannels } from './channels.js'
 import { gossipPeers } from '../gossip-peers.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
-import { EagerPusher, MAX_PUSH_FRAMES } from './push.js'
+import { EagerPusher } from './push.js'
 import type { GossipMessage } from '../../core/reconcile-messages.js'
 import { emptyReport, type GossipEvents, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
 
@@ -43,6 +46,8 @@ export interface GossipInit {
    * sending a node the same large difference in parallel.
    */
   maxConcurrentSessions?: number
+  /** how long an outbound stream is kept open after its last session (see CHANNEL_IDLE_MS) */
+  channelIdleMs?: number
 }
 
 export interface GossipComponents {
@@ -71,6 +76,9 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   private readonly outbound = new Set<string>()
   private readonly controllers = new Set<AbortController>()
   private readonly pusher: EagerPusher
+  private readonly channels: OutboundChannels
+  /** aborted on stop: ends inbound streams waiting for their next session */
+  private lifetime = new AbortController()
   private timer: ReturnType<typeof setTimeout> | undefined
   /** reconciliation sessions running now, both roles */
   private reconciling = 0
@@ -89,17 +97,25 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       random: Math.random,
       keepRounds: 50,
       maxConcurrentSessions: 1,
+      channelIdleMs: CHANNEL_IDLE_MS,
       ...init
     }
+    this.channels = new OutboundChannels({
+      open: async (peer, signal) => this.components.connectionManager.openStream(peer, GOSSIP_PROTOCOL, { signal }),
+      idleMs: this.init.channelIdleMs,
+      messageTimeoutMs: this.init.messageTimeoutMs,
+      log: this.log
+    })
     this.pusher = new EagerPusher({
       store: this.init.store,
       fanout: this.init.fanout,
       random: this.init.random,
       log: this.log,
       peers: () => this.gossipPeers(),
-      open: async (peer, signal) => this.openSession(peer, signal),
+      open: async (peer, signal) => (await this.channels.acquire(peer, signal)).io,
+      release: (peer, io) => { this.channels.release(peer, io) },
       report: r => this.record(r),
-      signal: () => this.newController().signal
+      controller: () => this.newController()
     })
     this.handleStream = this.handleStream.bind(this)
   }
@@ -113,6 +129,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       maxInboundStreams: MAX_INBOUND_STREAMS,
       maxOutboundStreams: MAX_INBOUND_STREAMS
     })
+    this.lifetime = new AbortController()
     this.started = true
     this.schedule()
   }
@@ -121,6 +138,8 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     this.started = false
     clearTimeout(this.timer)
     this.pusher.stop()
+    this.channels.stop()
+    this.lifetime.abort(new Error('gossip service stopping'))
     for (const c of this.controllers) c.abort(new Error('gossip service stopping'))
     await this.components.registrar.unhandle(GOSSIP_PROTOCOL)
   }
@@ -170,11 +189,6 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     return c
   }
 
-  private async openSession (peer: PeerId, signal: AbortSignal): Promise<FramedStream> {
-    const stream = await this.components.connectionManager.openStream(peer, GOSSIP_PROTOCOL, { signal })
-    return new FramedStream(stream, signal, this.init.messageTimeoutMs)
-  }
-
   private async initiate (peer: PeerId, options: AbortOptions): Promise<RoundReport> {
     const key = peer.toString()
     const report = emptyReport(key, 'initiator')
@@ -189,10 +203,21 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     const signal = options.signal !== undefined ? AbortSignal.any([ctl.signal, options.signal]) : ctl.signal
     let io: FramedStream | undefined
     try {
-      io = await this.openSession(peer, signal)
-      const { busy } = await runInitiator(io, this.init.store, report, this.log, this.hooks(report, io, peer))
-      await io.stream.close({ signal })
-      report.outcome = busy ? 'busy' : report.rootsEqual ? 'in-sync' : 'synced'
+      for (let attempt = 0; ; attempt++) {
+        const ch = await this.channels.acquire(peer, signal)
+        io = ch.io
+        try {
+          const { busy } = await runInitiator(io, this.init.store, report, this.log, this.hooks(report, io, peer))
+          report.outcome = busy ? 'busy' : report.rootsEqual ? 'in-sync' : 'synced'
+          break
+        } catch (err) {
+          // a kept stream the peer closed meanwhile (it restarted its handler, say): once more on a new one
+          if (!ch.reused || io.bytesIn > 0 || signal.aborted || attempt > 0) throw err
+          this.log('kept stream to %p failed before any answer, opening a new one - %e', peer, err)
+          io.stream.abort(err instanceof Error ? err : new Error(String(err)))
+        }
+      }
+      this.channels.release(peer, io)
     } catch (err: any) {
       this.fail(report, err, io?.stream)
     } finally {
@@ -204,31 +229,64 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     return report
   }
 
+  /**
+   * An inbound gossip stream carries sessions and push frames one after another until the
+   * peer closes it or stays silent for CHANNEL_IDLE_RESPONDER_MS. An invalid message or a
+   * failed session aborts the stream (the peer opens a new one for its next session).
+   */
   private async handleStream (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer
     const key = peer.toString()
     const active = this.inbound.get(key) ?? 0
     if (active >= this.init.maxSessionsPerPeer) {
-      this.log('refusing session from %p: %d already running', peer, active)
-      const err = new TooManySessionsError(`at most ${this.init.maxSessionsPerPeer} sessions per peer`)
+      this.log('refusing gossip stream from %p: %d already open', peer, active)
+      const err = new TooManySessionsError(`at most ${this.init.maxSessionsPerPeer} gossip streams per peer`)
       stream.abort(err)
       this.record({ ...emptyReport(key, 'responder'), outcome: 'refused', error: `${err.name}: ${err.message}` })
       return
     }
     this.inbound.set(key, active + 1)
-    const ctl = this.newController()
-    const io = new FramedStream(stream, ctl.signal, this.init.messageTimeoutMs)
-    let report = emptyReport(key, 'responder')
+    const io = new FramedStream(stream, this.lifetime.signal, this.init.messageTimeoutMs)
     try {
-      const first = await io.read()
-      if (first.type === 'patterns' && first.push) {
-        report = { ...report, role: 'push-in' }
-        let msg: GossipMessage | undefined = first
-        for (let frames = 0; msg !== undefined; frames++) {
-          if (msg.type !== 'patterns' || !msg.push || frames >= MAX_PUSH_FRAMES) throw new ProtocolViolationError('push session carries only push frames')
-          await this.pusher.receive(msg.patterns, report, changed => this.merged(changed, peer, true), msg.encoded)
-          msg = await io.readOrEnd()
+      for (let sessions = 0; ; sessions++) {
+        io.useSignal(this.lifetime.signal)
+        io.resetCounts()
+        let first: GossipMessage | undefined
+        try {
+          // a new stream is opened to be used at once; only a kept one may idle between sessions
+          first = await io.readOrEnd(sessions === 0 ? this.init.messageTimeoutMs : CHANNEL_IDLE_RESPONDER_MS)
+        } catch (err: any) {
+          if (sessions > 0 && err?.name === 'SessionTimeoutError' && !this.lifetime.signal.aborted) {
+            this.log.trace('gossip stream from %p idle, closing it', peer)
+            break
+          }
+          const report = emptyReport(key, 'responder')
+          this.fail(report, err, stream)
+          this.finish(report, io)
+          return
         }
+        if (first === undefined) break
+        if (!await this.serveSession(first, io, peer)) return
+      }
+      await stream.close({ signal: AbortSignal.timeout(this.init.messageTimeoutMs) })
+    } catch (err: any) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      const n = (this.inbound.get(key) ?? 1) - 1
+      if (n <= 0) this.inbound.delete(key)
+      else this.inbound.set(key, n)
+    }
+  }
+
+  /** One push frame or reconciliation session; false when it failed (the stream is aborted then). */
+  private async serveSession (first: GossipMessage, io: FramedStream, peer: PeerId): Promise<boolean> {
+    const ctl = this.newController()
+    io.useSignal(ctl.signal)
+    let report = emptyReport(peer.toString(), 'responder')
+    try {
+      if (first.type === 'patterns' && first.push) {
+        report = { ...report, role: 'push-in', outcome: 'synced' }
+        await this.pusher.receive(first.patterns, report, changed => this.merged(changed, peer, true), first.encoded)
       } else if (first.type === 'hello') {
         if (this.reconciling >= this.init.maxConcurrentSessions) {
           await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true })
@@ -240,19 +298,17 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
           } finally {
             this.reconciling--
           }
+          report.outcome = report.rootsEqual ? 'in-sync' : 'synced'
         }
       } else {
         throw new ProtocolViolationError(`session must start with hello or push, got ${first.type}`)
       }
-      await stream.close({ signal: ctl.signal })
-      if (report.outcome !== 'busy') report.outcome = report.role === 'push-in' ? 'synced' : report.rootsEqual ? 'in-sync' : 'synced'
+      return true
     } catch (err: any) {
-      this.fail(report, err, stream)
+      this.fail(report, err, io.stream)
+      return false
     } finally {
       ctl.abort()
-      const n = (this.inbound.get(key) ?? 1) - 1
-      if (n <= 0) this.inbound.delete(key)
-      else this.inbound.set(key, n)
       this.finish(report, io)
     }
   }
