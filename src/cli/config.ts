@@ -11,6 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CliError } from './errors.js'
 import { isLogLevel, type LogLevel } from '../node/logging.js'
+import type { Fanout } from '../node/gossip/push.js'
 
 export interface NodeConfig {
   key: string
@@ -18,7 +19,7 @@ export interface NodeConfig {
   announce: string[]
   join: string[]
   interval: number
-  fanout: number
+  fanout: Fanout
   swarmKey: string | null
   mdns: boolean
   cluster: string
@@ -35,7 +36,7 @@ export const DEFAULTS: NodeConfig = {
   announce: [],
   join: [],
   interval: 60,
-  fanout: 4,
+  fanout: 'auto',
   swarmKey: null,
   mdns: false,
   cluster: 'engram',
@@ -78,6 +79,16 @@ function number (min: number, max: number, integer: boolean): Parser {
   }
 }
 
+function withHint (p: Parser, hint: string): Parser {
+  return (raw) => {
+    try {
+      return p(raw)
+    } catch (err: any) {
+      throw new Error(String(err.message) + hint)
+    }
+  }
+}
+
 function bool (raw: unknown): boolean {
   if (typeof raw === 'boolean') return raw
   if (typeof raw === 'string' && /^(1|true|yes|on)$/i.test(raw)) return true
@@ -99,7 +110,7 @@ const PARSERS: Record<keyof NodeConfig, Parser> = {
   announce: list(ma),
   join: list(ma),
   interval: number(0.05, 86_400, false),
-  fanout: number(0, 64, true),
+  fanout: (raw) => raw === 'auto' ? 'auto' : withHint(number(0, 64, true), ', or auto')(raw),
   swarmKey: (raw) => raw === null ? null : str(raw),
   mdns: bool,
   cluster: (raw) => {

@@ -4,6 +4,16 @@ import { CONFIG_KEYS, DEFAULTS, envName, parseHostPort, type NodeConfig } from '
 import { collectMultiaddr, intInRange, secondsPositive } from './parse.js'
 import { InvalidArgumentError } from 'commander'
 import { LOG_LEVELS } from '../node/logging.js'
+import type { Fanout } from '../node/gossip/push.js'
+
+function fanoutArg (v: string): Fanout {
+  if (v.trim() === 'auto') return 'auto'
+  try {
+    return intInRange(0, 64)(v)
+  } catch (err: any) {
+    throw new InvalidArgumentError(`${String(err.message)}, or auto`)
+  }
+}
 
 function hostPort (v: string): string {
   try {
@@ -29,7 +39,7 @@ export function addNodeOptions (cmd: Command): Command {
     .option('--join <multiaddr>', 'address of any cluster member, repeatable' + d('join'), collectMultiaddr)
     .addOption(new Option('--interval <seconds>', 'mean seconds between anti-entropy rounds (jittered ±50 %)' + d('interval')).argParser(secondsPositive))
     .option('--swarm-key <file>', 'pre-shared swarm key: only nodes with the same key can connect' + d('swarmKey'))
-    .addOption(new Option('--fanout <n>', 'peers a local write is pushed to at once; 0 turns eager push off' + d('fanout')).argParser(intInRange(0, 64)))
+    .addOption(new Option('--fanout <n>', 'peers a local write is pushed to at once: auto (ln(peers) + 7) or a number; 0 turns eager push off' + d('fanout')).argParser(fanoutArg))
     .option('--mdns', 'also discover peers on the LAN by multicast DNS' + d('mdns'))
     .option('--cluster <name>', 'cluster name: separate DHT and rendezvous per name' + d('cluster'))
     .addOption(new Option('--api <host:port>', 'local HTTP API address (keep it on loopback)' + d('api')).argParser(hostPort))

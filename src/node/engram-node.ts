@@ -10,6 +10,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { createEngramLibp2p, type EngramLibp2p } from './libp2p.js'
 import { gossip, type GossipService, type RoundReport } from './gossip/service.js'
 import { replicaGossipStore } from './gossip/replica-store.js'
+import type { Fanout } from './gossip/push.js'
 import { MetaKnownPeerStore } from './known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -33,8 +34,8 @@ export interface EngramNodeOptions {
   join?: string[]
   /** anti-entropy interval, ms (default 60 s); 0 disables the timer */
   intervalMs?: number
-  /** eager-push fanout (default 4); 0 disables eager push */
-  fanout?: number
+  /** eager-push fanout (default 'auto': ln(peers) + 7); 0 disables eager push */
+  fanout?: Fanout
   swarmKey?: Uint8Array
   mdns?: boolean
   cluster?: string
@@ -115,7 +116,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
         dht: opts.dhtInitialQuerySelfInterval !== undefined ? { initialQuerySelfInterval: opts.dhtInitialQuerySelfInterval } : undefined,
         discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers: new MetaKnownPeerStore(replica) },
         services: {
-          gossip: gossip({ store: replicaGossipStore(replica, kinds => node?.safeDispatchEvent('merge', { detail: kinds })), intervalMs: opts.intervalMs ?? 60_000, fanout: opts.fanout ?? 4 })
+          gossip: gossip({ store: replicaGossipStore(replica, kinds => node?.safeDispatchEvent('merge', { detail: kinds })), intervalMs: opts.intervalMs ?? 60_000, fanout: opts.fanout ?? 'auto' })
         },
         start: false
       })

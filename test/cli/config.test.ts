@@ -31,6 +31,15 @@ describe('configuration precedence: flags > ENGRAM_* env > config.json > default
     assert.equal(envName('logLevel'), 'ENGRAM_LOG_LEVEL')
   })
 
+  it('fanout is auto by default, and auto or a whole number from any source', () => {
+    assert.equal(resolveConfig({}, {}, {}).config.fanout, 'auto')
+    assert.equal(resolveConfig({}, { ENGRAM_FANOUT: 'auto' }, { fanout: 3 }).config.fanout, 'auto')
+    assert.equal(resolveConfig({}, { ENGRAM_FANOUT: '6' }, { fanout: 'auto' }).config.fanout, 6)
+    assert.equal(resolveConfig({}, {}, { fanout: 0 }).config.fanout, 0)
+    assert.throws(() => resolveConfig({}, { ENGRAM_FANOUT: 'Auto' }, {}), /fanout: expected a whole number from 0 to 64, or auto/)
+    assert.throws(() => resolveConfig({}, { ENGRAM_FANOUT: '65' }, {}), /fanout: expected a whole number from 0 to 64, or auto/)
+  })
+
   it('rejects bad values naming their source', () => {
     assert.throws(() => resolveConfig({}, { ENGRAM_FANOUT: 'lots' }, {}), /environment ENGRAM_FANOUT: fanout/)
     assert.throws(() => resolveConfig({}, { ENGRAM_API: '0.0.0.0' }, {}), /ENGRAM_API/)

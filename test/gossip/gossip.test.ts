@@ -5,6 +5,7 @@ import { waitFor } from '../helpers/wait.js'
 import { confidenceOf, viewOf } from '../../src/core/pattern.js'
 import { patternDigest } from '../../src/core/encoding.js'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { AUTO_FANOUT_MARGIN, fanoutFor } from '../../src/node/gossip/push.js'
 
 const nodes: GossipNode[] = []
 after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
@@ -70,6 +71,21 @@ describe('gossip over real libp2p', () => {
       return true
     }, { timeout: 10_000, message: 'the pushed pattern on every node' })
     assert.ok(four.every(n => n.gossip.lastRounds.every(r => r.role !== 'initiator')))
+  })
+
+  it("fanout 'auto' is ln(peers + 1) + 7: in a small cluster a write goes to every peer at once", async () => {
+    assert.equal(fanoutFor('auto', 99), 5 + AUTO_FANOUT_MARGIN)
+    assert.equal(fanoutFor('auto', 999), 7 + AUTO_FANOUT_MARGIN)
+    assert.equal(fanoutFor(4, 999), 4)
+    const five = await cluster(5, { fanout: 'auto' })
+    await five[0]!.replica.write('auto', { addEpisodes: ['e'], confidence: 0.2 })
+    await waitFor(async () => {
+      for (const n of five) if ((await n.replica.get('auto')) === undefined) return false
+      return true
+    }, { timeout: 10_000, message: 'the pushed pattern on every node' })
+    const out = five[0]!.gossip.lastRounds.filter(r => r.role === 'push-out')
+    assert.equal(out.length, 4, 'the writer pushed to all 4 peers')
+    assert.ok(out.every(r => r.outcome === 'synced'))
   })
 
   it('anti-entropy timer alone spreads a write (eager push off)', async () => {

@@ -13,11 +13,27 @@ import type { FramedStream } from './framed.js'
 import { emptyReport, type GossipStore, type RoundReport } from './types.js'
 
 const MAX_PENDING = 10_000
-const MAX_IN_FLIGHT = 16
+const MAX_IN_FLIGHT = 64
+
+/**
+ * 'auto' fanout: ln(n) + AUTO_FANOUT_MARGIN peers, n = this node and its gossip peers.
+ * Every node forwards once to `fanout` random peers, so a node is missed by all of them with
+ * probability ~e^-fanout, and all n are reached with probability ~exp(-n e^-fanout) =
+ * exp(-e^-margin): 99.9 % for a margin of 7, whatever n (Demers et al.'s infect-and-die bound).
+ * A fixed fanout of 4 reaches all of 100 nodes only ~16 % of the time; the rest waits for
+ * anti-entropy (30-90 s). Cost: ~12 pushes per node per write at n = 100.
+ */
+export const AUTO_FANOUT_MARGIN = 7
+
+export type Fanout = number | 'auto'
+
+export function fanoutFor (fanout: Fanout, gossipPeers: number): number {
+  return fanout === 'auto' ? Math.ceil(Math.log(gossipPeers + 1)) + AUTO_FANOUT_MARGIN : fanout
+}
 
 export interface PusherInit {
   store: GossipStore
-  fanout: number
+  fanout: Fanout
   random: () => number
   log: Logger
   peers: () => Promise<PeerId[]>
@@ -46,7 +62,7 @@ export class EagerPusher {
   }
 
   enqueue (states: PatternState[], from: PeerId | undefined): void {
-    if (this.init.fanout <= 0 || this.stopped || states.length === 0) return
+    if (this.init.fanout === 0 || this.stopped || states.length === 0) return
     const group = from?.toString() ?? ''
     let m = this.pending.get(group)
     if (m === undefined) this.pending.set(group, m = new Map())
@@ -73,7 +89,7 @@ export class EagerPusher {
     for (const [exclude, states] of groups) {
       const candidates = peers.filter(p => p.toString() !== exclude)
       const frames = batchEncodedPatterns([...states.values()].map(encodePattern)).map(b => encodePatternsFrame(b, true))
-      for (const peer of this.pick(candidates)) {
+      for (const peer of this.pick(candidates, peers.length)) {
         if (this.inFlight >= MAX_IN_FLIGHT) {
           this.init.log('too many pushes in flight, leaving the rest to anti-entropy')
           return
@@ -84,10 +100,11 @@ export class EagerPusher {
     }
   }
 
-  private pick (peers: PeerId[]): PeerId[] {
+  private pick (peers: PeerId[], known: number): PeerId[] {
     const pool = [...peers]
     const out: PeerId[] = []
-    while (out.length < this.init.fanout && pool.length > 0) {
+    const fanout = fanoutFor(this.init.fanout, known)
+    while (out.length < fanout && pool.length > 0) {
       out.push(pool.splice(Math.floor(this.init.random() * pool.length), 1)[0] as PeerId)
     }
     return out

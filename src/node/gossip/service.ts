@@ -18,7 +18,7 @@ import { OutboundChannels } from './channels.js'
 import { gossipPeers } from '../gossip-peers.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
-import { EagerPusher } from './push.js'
+import { EagerPusher, type Fanout } from './push.js'
 import type { GossipMessage } from '../../core/reconcile-messages.js'
 import { emptyReport, type GossipEvents, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
 
@@ -31,8 +31,8 @@ export interface GossipInit {
   intervalMs?: number
   /** each round waits intervalMs * (1 ± jitter) so nodes' rounds drift apart */
   jitter?: number
-  /** peers a local write is pushed to at once; 0 turns eager push off */
-  fanout?: number
+  /** peers a local write is pushed to at once ('auto': ln(peers) + 7, see push.ts); 0 turns eager push off */
+  fanout?: Fanout
   sessionTimeoutMs?: number
   messageTimeoutMs?: number
   maxSessionsPerPeer?: number
@@ -90,7 +90,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     this.init = {
       intervalMs: 60_000,
       jitter: 0.5,
-      fanout: 4,
+      fanout: 'auto',
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       messageTimeoutMs: MESSAGE_TIMEOUT_MS,
       maxSessionsPerPeer: MAX_SESSIONS_PER_PEER,
