@@ -4,7 +4,7 @@
  * (bench/lib/real-cluster.ts). The mesh is dialled directly, not discovered.
  *
  * a. anti-entropy only (fanout 0), short interval: rounds until a new write is on all N.
- * b. eager push on (fanout 4), interval 60 s: wall time until every node has a write.
+ * b. eager push on (the product's default fanout, 'auto'), interval 60 s: wall time until every node has a write.
  *
  *   node --import tsx bench/convergence-real.ts [--quick] [--json]
  * Environment (all optional): BENCH_ONLY=ae|push runs one part; BENCH_PUSH_FANOUT=<n> runs part b
@@ -20,6 +20,7 @@ import { infectAndDieMissed } from './lib/sim-theory.js'
 import { timerTrial } from './lib/sim-schedules.js'
 import { isMain, runAlone, sleep } from './lib/main.js'
 import type { Series } from './lib/svg.js'
+import { AUTO_FANOUT_MARGIN, fanoutFor, type Fanout } from '../src/node/gossip/push.js'
 
 const SEED = 0xc0ffee
 const DESIGN_ROUNDS_N100 = 6.8
@@ -30,7 +31,7 @@ const PUSH_WINDOW_MS = 2000
 const CURVE_STEP = 0.5
 
 interface AePlan { n: number, intervalMs: number, trials: number, randomDegree?: number }
-interface PushPlan { n: number, writes: number, spacingMs: number, fanout: number, tailMs: number, randomDegree?: number }
+interface PushPlan { n: number, writes: number, spacingMs: number, fanout: Fanout, tailMs: number, randomDegree?: number }
 
 /**
  * Above 50 nodes the full mesh does not fit 2 cores: libp2p's connection monitor pings every
@@ -50,7 +51,8 @@ function aePlans (quick: boolean): AePlan[] {
 }
 
 function pushPlan (quick: boolean): PushPlan {
-  const fanout = Number(process.env.BENCH_PUSH_FANOUT ?? 4)
+  const raw = process.env.BENCH_PUSH_FANOUT ?? 'auto'
+  const fanout: Fanout = raw === 'auto' ? 'auto' : Number(raw)
   return quick
     ? { n: 25, writes: 12, spacingMs: 300, fanout, tailMs: 20_000 }
     : { n: 100, writes: 50, spacingMs: 300, fanout, tailMs: 30_000, randomDegree: RANDOM_DEGREE }
@@ -241,7 +243,7 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
         pushesPerWrite: round(mean(model.map(x => x.pushes)), 1),
         /** the same on the gossip graph the cluster really had */
         onThisGraph: { allReachedShare: round(onGraph.filter(x => x.missed === 0).length / onGraph.length, 3), missedMean: round(mean(onGraph.map(x => x.missed)), 3) },
-        allReachedByFanout: Object.fromEntries([4, 5, 6, 8, 10, 12].map(f => {
+        allReachedByFanout: Object.fromEntries(([4, 6, 8, 10, 12, 'auto'] as Fanout[]).map(f => {
           const runs = Array.from({ length: 2000 }, () => infectAndDieMissed(p.n, f, rng))
           return [f, round(runs.filter(x => x.missed === 0).length / runs.length, 3)]
         }))
@@ -320,7 +322,7 @@ export const run: BenchFn = async (opts) => {
     'a: eager push off (fanout 0). Writes on random nodes, one interval apart, so several spread at once: each spreads through the same sessions independently (a session syncs every differing key); trials are correlated but each is a fair sample. ' +
       `Rounds by time = (last node merged − write) ÷ interval; counted = initiator rounds (any outcome, from the 'round' events) each node started in that time, mean over nodes.`,
     ...(ae.length > 0
-      ? [`a: interval ${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}, keeping ≤ 50 sessions/s: a round costs ~10 ms of CPU for both ends here (stream open, Noise, Yamux, and gossipPeers() reading the peer store for every connected peer). ` +
+      ? [`a: interval ${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}, keeping ≤ 50 sessions/s: a round costs a few ms of CPU for both ends here (Noise, Yamux, and gossipPeers() reading the peer store for every connected peer). ` +
           'Load per process during the trials: ' + ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay p99 ${a.load.eventLoopDelayP99Ms} ms (max ${a.load.eventLoopDelayMaxMs})`).join('; ') + '.',
         `a: busy replies (the responder was in another session; maxConcurrentSessions = 1, so the round is lost) were ${ae.map(a => `${fmt(100 * a.busyShare, 1)} % at N=${a.n}`).join(', ')} of initiator rounds; ` +
           `counted without them: ${ae.map(a => `${fmt(a.roundsCountedNotBusy.mean)} at N=${a.n}`).join(', ')}. Session wall time p50 / p99: ${ae.map(a => `${a.sessionMs.p50} / ${a.sessionMs.p99} ms`).join(', ')}. ` +
@@ -332,7 +334,7 @@ export const run: BenchFn = async (opts) => {
           `p50 ${secs(push.msToAll.p50, push.msToAll.censoredFloorMs)}, p90 ${secs(push.msToAll.p90, push.msToAll.censoredFloorMs)}, p99 ${secs(push.msToAll.p99, push.msToAll.censoredFloorMs)}; writes that push alone completed: ${push.msToAllByPush.writes}, p50 ${secs(push.msToAllByPush.p50)}, p99 ${secs(push.msToAllByPush.p99)}. ` +
           `Pushes per write ${push.pushesPerWrite} (model ${push.model.pushesPerWrite}), failed pushes ${push.pushErrors}. Load: ${push.load.cpuPercentPerProcess} % CPU per process, event-loop delay p99 ${push.load.eventLoopDelayP99Ms} ms, RSS ${push.load.rssMiBTotal} MiB in all.`,
         `b: push reached every node within ${PUSH_WINDOW_MS / 1000} s for ${fmt(100 * push.allByPushShare, 0)} % of writes, missing ${push.missedByPushMean} nodes per write on average; the rest waited for anti-entropy (interval 60 s × U(0.5, 1.5)). ` +
-          `This is the infect-and-die limit: every node forwards once to ${push.fanout} random peers, so a node is missed with probability ≈ e^-${push.fanout} and all N are reached with probability ≈ exp(−N e^-fanout) ` +
+          `This is the infect-and-die limit: every node forwards once to ${push.fanout === 'auto' ? `ln(its gossip peers + 1) + ${AUTO_FANOUT_MARGIN} (${fanoutFor('auto', push.n - 1)} with ${push.n - 1} peers)` : push.fanout} random peers, so a node is missed with probability ≈ e^-fanout and all N are reached with probability ≈ exp(−N e^-fanout) ` +
           `(model at N=${push.n}: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).map(([f, v]) => `fanout ${f}: ${fmt(100 * v, 0)} %`).join(', ')}). ` +
           `On the gossip graph this cluster really had (uneven degrees) the model reaches all for ${fmt(100 * push.model.onThisGraph.allReachedShare, 0)} % and misses ${push.model.onThisGraph.missedMean} nodes per write; measured ${fmt(100 * push.allByPushShare, 0)} % and ${push.missedByPushMean}.`]
       : [])

@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { RoundTuple, ShardCommand, ShardEvent, ShardLoad } from './real-shard.js'
 import { randOther, shuffleInPlace, type Rng } from './figures.js'
+import type { Fanout } from '../../src/node/gossip/push.js'
 
 const SHARD_FILE = fileURLToPath(new URL('./real-shard.ts', import.meta.url))
 const REPLY_TIMEOUT_MS = 600_000
@@ -76,7 +77,7 @@ class Shard {
 export interface ClusterOptions {
   n: number
   intervalMs: number
-  fanout: number
+  fanout: Fanout
   shards: number
   /** dials at once per shard */
   dialConcurrency?: number

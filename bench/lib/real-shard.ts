@@ -9,9 +9,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startBenchNode, type BenchNode } from './nodes.js'
+import type { Fanout } from '../../src/node/gossip/push.js'
 
 export type ShardCommand =
-  | { id: number, cmd: 'start', indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: number }
+  | { id: number, cmd: 'start', indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: Fanout }
   | { id: number, cmd: 'dial', pairs: Array<[number, string]>, concurrency: number, onlyMissing: boolean }
   | { id: number, cmd: 'peers' }
   | { id: number, cmd: 'drop-non-gossip' }
@@ -72,7 +73,7 @@ const flusher = setInterval(() => {
  * together would fire their periodic work (libp2p's connection-monitor pings every 10 s to
  * every connection) in the same tick, a burst no real cluster sees.
  */
-async function start (indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: number): Promise<Array<{ index: number, peerId: string, addr: string }>> {
+async function start (indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: Fanout): Promise<Array<{ index: number, peerId: string, addr: string }>> {
   const out: Array<{ index: number, peerId: string, addr: string }> = []
   const t0 = now()
   for (const index of indices) {

@@ -23,6 +23,7 @@
  *       P(T <= r) ~ exp(-N u_r), E[T] = sum_r (1 - exp(-N u_r)).
  */
 import { randInt, randOther, type Rng } from './figures.js'
+import { fanoutFor, type Fanout } from '../../src/node/gossip/push.js'
 
 const STEPS_PER_ROUND = 2000
 export const ASYNC_EARLY_GROWTH = 2 * Math.E
@@ -121,7 +122,7 @@ export function syncPushPullTrial (n: number, rng: Rng, maxRounds = 200): number
  * than the sender (its neighbours, if a graph is given). Returns how many nodes never receive it
  * (anti-entropy must bring it there).
  */
-export function infectAndDieMissed (n: number, fanout: number, rng: Rng, peers?: readonly number[][]): { missed: number, pushes: number } {
+export function infectAndDieMissed (n: number, fanout: Fanout, rng: Rng, peers?: readonly number[][]): { missed: number, pushes: number } {
   const has = new Uint8Array(n)
   const writer = randInt(rng, n)
   has[writer] = 1
@@ -135,7 +136,9 @@ export function infectAndDieMissed (n: number, fanout: number, rng: Rng, peers?:
     } else {
       for (let k = 0; k < n; k++) if (k !== node && k !== from) pool.push(k)
     }
-    for (let f = 0; f < fanout && pool.length > 0; f++) {
+    // 'auto' sizes by the node's own gossip peers, as the product does (src/node/gossip/push.ts)
+    const k = fanoutFor(fanout, peers !== undefined ? (peers[node] ?? []).length : n - 1)
+    for (let f = 0; f < k && pool.length > 0; f++) {
       const target = pool.splice(randInt(rng, pool.length), 1)[0] as number
       pushes++
       if (has[target] === 0) { has[target] = 1; queue.push([target, node]) }
