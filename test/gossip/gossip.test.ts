@@ -6,6 +6,10 @@ import { confidenceOf, viewOf } from '../../src/core/pattern.js'
 import { patternDigest } from '../../src/core/encoding.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AUTO_FANOUT_MARGIN, fanoutFor } from '../../src/node/gossip/push.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import { GOSSIP_PROTOCOL } from '../../src/protocol/constants.js'
+import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js'
 
 const nodes: GossipNode[] = []
 after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
@@ -86,6 +90,32 @@ describe('gossip over real libp2p', () => {
     const out = five[0]!.gossip.lastRounds.filter(r => r.role === 'push-out')
     assert.equal(out.length, 4, 'the writer pushed to all 4 peers')
     assert.ok(out.every(r => r.outcome === 'synced'))
+  })
+
+  it('a timer round answered busy tries another peer at once', async () => {
+    // x and y are each held in a session by a raw client, so both answer busy
+    const x = await startGossipNode()
+    const y = await startGossipNode()
+    const raw = await startGossipNode()
+    nodes.push(x, y, raw)
+    for (const n of [x, y]) {
+      const stream = await raw.libp2p.dialProtocol(multiaddr(n.addr), GOSSIP_PROTOCOL)
+      const lp = lpStream(stream)
+      await lp.write(encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32).fill(7), count: 1 }))
+      assert.equal(decodeMessage((await lp.read()).subarray()).type, 'reply')
+    }
+    // random() = 0: every pick takes the first candidate, so only the retry can reach the second peer
+    const a = await startGossipNode({ gossip: { intervalMs: 300, random: () => 0 } })
+    nodes.push(a)
+    for (const n of [x, y]) await a.libp2p.dial(multiaddr(n.addr))
+    await waitFor(async () => (await a.gossip.gossipPeers()).length === 2, { timeout: 10_000, message: 'a to see x and y' })
+    await waitFor(() => a.gossip.lastRounds.filter(r => r.role === 'initiator' && (r.peer === x.id || r.peer === y.id)).length >= 6, { timeout: 15_000, message: 'a few timer rounds' })
+    // (discovery may add the raw client as a third gossip peer: only rounds with x and y count)
+    const held = new Set([x.id, y.id])
+    const tries = a.gossip.lastRounds.filter(r => r.role === 'initiator' && held.has(r.peer))
+    assert.ok(tries.every(r => r.outcome === 'busy'), tries.map(r => `${r.outcome} ${r.error ?? ''}`).join(' / '))
+    // without the retry every round would go to the same (first) peer
+    assert.equal(new Set(tries.map(r => r.peer)).size, 2)
   })
 
   it('anti-entropy timer alone spreads a write (eager push off)', async () => {

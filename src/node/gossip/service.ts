@@ -15,6 +15,7 @@ import {
 import { ProtocolViolationError, TooManySessionsError } from '../../protocol/errors.js'
 import { FramedStream } from './framed.js'
 import { OutboundChannels } from './channels.js'
+import { sessionHooks } from './session-hooks.js'
 import { gossipPeers } from '../gossip-peers.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
@@ -22,8 +23,8 @@ import { EagerPusher, type Fanout } from './push.js'
 import type { GossipMessage } from '../../core/reconcile-messages.js'
 import { emptyReport, type GossipEvents, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
 
-/** a long transfer logs its progress this often */
-const PROGRESS_LOG_MS = 5000
+/** other peers a timer round tries when the one it picked answers busy */
+const BUSY_RETRIES = 2
 
 export interface GossipInit {
   store: GossipStore
@@ -172,12 +173,28 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     const delay = intervalMs * (1 - jitter + 2 * jitter * random())
     this.timer = setTimeout(() => {
       // a node already reconciling skips its round: it is syncing anyway
-      const round = this.reconciling >= this.init.maxConcurrentSessions ? Promise.resolve() : this.syncNow()
+      const round = this.reconciling >= this.init.maxConcurrentSessions ? Promise.resolve() : this.timerRound()
       round.catch(err => {
         if (err.name !== 'NoGossipPeersError') this.log.error('gossip round failed - %e', err)
       }).finally(() => this.schedule())
     }, delay)
     this.timer.unref?.()
+  }
+
+  /**
+   * A timer round with a random gossip peer; a busy peer (in another session) costs the round
+   * nothing: up to BUSY_RETRIES other peers are tried at once, so busy replies do not slow
+   * convergence (a lost round is a lost doubling step of the epidemic).
+   */
+  private async timerRound (): Promise<void> {
+    const peers = await this.gossipPeers()
+    if (peers.length === 0) throw new NoGossipPeersError('no gossip peers connected')
+    const pool = [...peers]
+    for (let attempt = 0; attempt <= BUSY_RETRIES && pool.length > 0 && this.started; attempt++) {
+      const peer = pool.splice(Math.floor(this.init.random() * pool.length), 1)[0] as PeerId
+      const report = await this.initiate(peer, {})
+      if (report.outcome !== 'busy') return
+    }
   }
 
   private newController (): AbortController {
@@ -338,27 +355,10 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
 
   /** Session callbacks: merged news, and throttled progress events and logs for long transfers. */
   private hooks (report: RoundReport, io: FramedStream, peer: PeerId): SessionHooks {
-    let lastEvent = 0
-    let lastLog = Date.now()
-    return {
-      merged: changed => this.merged(changed, peer, false),
-      progress: () => {
-        const now = Date.now()
-        if (now - lastEvent < 200) return
-        lastEvent = now
-        report.bytesIn = io.bytesIn
-        report.bytesOut = io.bytesOut
-        report.ms = now - report.startedAt
-        this.safeDispatch('progress', { ...report })
-        if (now - lastLog >= PROGRESS_LOG_MS) {
-          lastLog = now
-          const secs = report.ms / 1000
-          this.log('%s session with %p: %d patterns in, %d out, %d KiB in, %d KiB out, %d patterns/s',
-            report.role, peer, report.patternsIn, report.patternsOut, Math.round(io.bytesIn / 1024), Math.round(io.bytesOut / 1024),
-            Math.round((report.patternsIn + report.patternsOut) / Math.max(secs, 0.001)))
-        }
-      }
-    }
+    return sessionHooks(report, io, peer, this.log, {
+      merged: changed => { this.merged(changed, peer, false) },
+      progress: r => { this.safeDispatch('progress', r) }
+    })
   }
 
   private merged (changed: PatternState[], from: PeerId, fromPush: boolean): void {
