@@ -7,7 +7,7 @@
  * b. eager push on (the product's default fanout, 'auto'), interval 60 s: wall time until every node has a write.
  *
  *   node --import tsx bench/convergence-real.ts [--quick] [--json]
- * Environment (all optional): BENCH_ONLY=ae|push runs one part; BENCH_PUSH_FANOUT=<n> runs part b
+ * Environment (all optional): BENCH_ONLY=ae|push runs one part; BENCH_AE_N=25,100 picks part a's sizes; BENCH_PUSH_FANOUT=<n> runs part b
  * with another fanout (to check a fix); BENCH_SHARDS=<n> processes per cluster (default 2);
  * BENCH_QUIET silences progress lines; BENCH_VERBOSE adds dial progress; BENCH_SHARD_CPU_PROF=<dir>
  * writes a CPU profile per process (to find why a target is missed).
@@ -21,6 +21,7 @@ import { timerTrial } from './lib/sim-schedules.js'
 import { isMain, runAlone, sleep } from './lib/main.js'
 import type { Series } from './lib/svg.js'
 import { AUTO_FANOUT_MARGIN, fanoutFor, type Fanout } from '../src/node/gossip/push.js'
+import { ROUND_JITTER } from '../src/protocol/constants.js'
 
 const SEED = 0xc0ffee
 const DESIGN_ROUNDS_N100 = 6.8
@@ -45,8 +46,9 @@ const RANDOM_DEGREE = 10
 function aePlans (quick: boolean): AePlan[] {
   // sessions per second = N / interval, kept at <= 50/s so that sessions stay short next to the interval
   const interval = (n: number): number => n <= 25 ? 500 : n <= 50 ? 1000 : 3000
-  return (quick ? [10, 25] : [10, 25, 50, 100]).map(n => ({
-    n, intervalMs: interval(n), trials: quick ? 6 : 20, ...(n > FULL_MESH_MAX ? { randomDegree: RANDOM_DEGREE } : {})
+  const only = process.env.BENCH_AE_N?.split(',').map(Number)
+  return (only ?? (quick ? [10, 25] : [10, 25, 50, 100])).map(n => ({
+    n, intervalMs: interval(n), trials: quick ? 6 : n >= 100 ? 40 : 20, ...(n > FULL_MESH_MAX ? { randomDegree: RANDOM_DEGREE } : {})
   }))
 }
 
@@ -81,14 +83,14 @@ async function meanGossipPeers (c: RealCluster): Promise<{ given: number, atEnd:
 const IDEAL_TRIALS = 300
 
 /**
- * What ideal push-pull gives with the product's timer schedule (interval × U(0.5, 1.5), instant
+ * What ideal push-pull gives with the product's timer schedule (interval × U(1 − jitter, 1 + jitter), jitter ROUND_JITTER, instant
  * sessions, never busy; bench/lib/sim-schedules.ts), on the gossip graph the cluster really had
  * and on the complete graph: the yardstick for the measured rounds.
  */
 function idealReference (n: number, graph: number[][]): Record<string, number> {
   const on = (peers: number[][] | undefined): number => {
     const rng = seededRng(SEED + n)
-    return round(mean(Array.from({ length: IDEAL_TRIALS }, (_, i) => timerTrial(n, rng, i, 0.5, 0.5, peers).rounds)), 3)
+    return round(mean(Array.from({ length: IDEAL_TRIALS }, (_, i) => timerTrial(n, rng, i, ROUND_JITTER, 0.5, peers).rounds)), 3)
   }
   const complete = graph.every(p => p.length >= n - 1)
   const onGraph = on(graph)
@@ -333,7 +335,7 @@ export const run: BenchFn = async (opts) => {
       ? [`b: ${push.writes} writes on random nodes, each once the previous one stopped spreading (no new node for 0.5 s, at most 5 s), so push waves do not overlap; time to all = last node's 'merged' event − the write; the run ends ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
           `p50 ${secs(push.msToAll.p50, push.msToAll.censoredFloorMs)}, p90 ${secs(push.msToAll.p90, push.msToAll.censoredFloorMs)}, p99 ${secs(push.msToAll.p99, push.msToAll.censoredFloorMs)}; writes that push alone completed: ${push.msToAllByPush.writes}, p50 ${secs(push.msToAllByPush.p50)}, p99 ${secs(push.msToAllByPush.p99)}. ` +
           `Pushes per write ${push.pushesPerWrite} (model ${push.model.pushesPerWrite}), failed pushes ${push.pushErrors}. Load: ${push.load.cpuPercentPerProcess} % CPU per process, event-loop delay p99 ${push.load.eventLoopDelayP99Ms} ms, RSS ${push.load.rssMiBTotal} MiB in all.`,
-        `b: push reached every node within ${PUSH_WINDOW_MS / 1000} s for ${fmt(100 * push.allByPushShare, 0)} % of writes, missing ${push.missedByPushMean} nodes per write on average; the rest waited for anti-entropy (interval 60 s × U(0.5, 1.5)). ` +
+        `b: push reached every node within ${PUSH_WINDOW_MS / 1000} s for ${fmt(100 * push.allByPushShare, 0)} % of writes, missing ${push.missedByPushMean} nodes per write on average; the rest waited for anti-entropy (interval 60 s × U(${1 - ROUND_JITTER}, ${1 + ROUND_JITTER})). ` +
           `This is the infect-and-die limit: every node forwards once to ${push.fanout === 'auto' ? `ln(its gossip peers + 1) + ${AUTO_FANOUT_MARGIN} (${fanoutFor('auto', push.n - 1)} with ${push.n - 1} peers)` : push.fanout} random peers, so a node is missed with probability ≈ e^-fanout and all N are reached with probability ≈ exp(−N e^-fanout) ` +
           `(model at N=${push.n}: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).map(([f, v]) => `fanout ${f}: ${fmt(100 * v, 0)} %`).join(', ')}). ` +
           `On the gossip graph this cluster really had (uneven degrees) the model reaches all for ${fmt(100 * push.model.onThisGraph.allReachedShare, 0)} % and misses ${push.model.onThisGraph.missedMean} nodes per write; measured ${fmt(100 * push.allByPushShare, 0)} % and ${push.missedByPushMean}.`]

@@ -15,12 +15,13 @@ import {
 } from './lib/sim-theory.js'
 import { isMain, runAlone } from './lib/main.js'
 import type { Series } from './lib/svg.js'
+import { ROUND_JITTER } from '../src/protocol/constants.js'
 
 const DESIGN_ROUNDS_N100 = 6.8
 const TARGET_MEAN_N100 = 4.5
 const SEED = 0x5eed
 const TIMER_CURVE_STEP = 0.5
-const JITTER = 0.5
+const JITTER = ROUND_JITTER
 
 interface Plan {
   n: number
@@ -147,7 +148,7 @@ export const run: BenchFn = async (opts) => {
   }
   for (const s of sizes) {
     rows.push({
-      metric: `intervals until all N=${s.n.toLocaleString('en-US')} have it, mean / p99 (product timer: interval × U(0.5, 1.5), ${s.timer.trials} trials)`,
+      metric: `intervals until all N=${s.n.toLocaleString('en-US')} have it, mean / p99 (product timer: interval × U(${1 - JITTER}, ${1 + JITTER}), ${s.timer.trials} trials)`,
       ours: `${fmt(s.timer.mean)} / ${fmt(s.timer.p99)}`,
       design: s.n === 100 ? String(DESIGN_ROUNDS_N100) : '-',
       target: '-'
@@ -176,7 +177,7 @@ export const run: BenchFn = async (opts) => {
       `and runs one push-pull session with a uniformly random other node; a write that is everywhere by the end of round 5 took 5 rounds. ` +
       `Every exchange is a real session: Initiator/Responder state machines, frames encoded and decoded by the wire codec, patterns merged with mergeIncoming into a MerkleIndex (bench/lib/mem-net.ts). No libp2p nodes.`,
     `The real code behaved exactly as ideal push-pull: ${dev} sessions (of all trials and sizes) left one side without a pattern the other had.`,
-    `Rows ${sizes.length + 1}-${2 * sizes.length}: the product's own schedule (next round interval × U(0.5, 1.5) after the previous one, phases stationary), time from the write in intervals; sessions take no time here. ` +
+    `Rows ${sizes.length + 1}-${2 * sizes.length}: the product's own schedule (next round interval × U(${1 - JITTER}, ${1 + JITTER}) after the previous one, phases stationary), time from the write in intervals; sessions take no time here. ` +
       `Initiator rounds per node in that time: ${sizes.map(s => `${fmt(s.timer.countedRoundsPerNode)} at N=${s.n}`).join(', ')} (what convergence-real counts via 'round' events).`,
     `Theory: a mean-field of this schedule (bench/lib/sim-theory.ts) predicts E[rounds] ${sizes.map(s => `${fmt(s.theory.meanFieldAsync.expectedRounds)} at N=${s.n}`).join(', ')} ` +
       `(measured ${sizes.map(s => fmt(s.permutation.mean)).join(', ')}). While few nodes are informed it grows ×2e ≈ 5.44 per round (an informed node pushes once and newly informed nodes that have not acted yet push in the same round; uninformed ones pull), ` +

@@ -37,7 +37,7 @@ export function addNodeOptions (cmd: Command): Command {
     .option('--listen <multiaddr>', 'address to listen on, repeatable' + d('listen'), collectMultiaddr)
     .option('--announce <multiaddr>', 'address to advertise instead of the listen ones, repeatable' + d('announce'), collectMultiaddr)
     .option('--join <multiaddr>', 'address of any cluster member, repeatable' + d('join'), collectMultiaddr)
-    .addOption(new Option('--interval <seconds>', 'mean seconds between anti-entropy rounds (jittered ±50 %)' + d('interval')).argParser(secondsPositive))
+    .addOption(new Option('--interval <seconds>', 'mean seconds between anti-entropy rounds (jittered ±10 %)' + d('interval')).argParser(secondsPositive))
     .option('--swarm-key <file>', 'pre-shared swarm key: only nodes with the same key can connect' + d('swarmKey'))
     .addOption(new Option('--fanout <n>', 'peers a local write is pushed to at once: auto (ln(peers) + 7) or a number; 0 turns eager push off' + d('fanout')).argParser(fanoutArg))
     .option('--mdns', 'also discover peers on the LAN by multicast DNS' + d('mdns'))

@@ -21,7 +21,7 @@ const MAX_IN_FLIGHT = 64
  * probability ~e^-fanout, and all n are reached with probability ~exp(-n e^-fanout) =
  * exp(-e^-margin): 99.9 % for a margin of 7, whatever n (Demers et al.'s infect-and-die bound).
  * A fixed fanout of 4 reaches all of 100 nodes only ~16 % of the time; the rest waits for
- * anti-entropy (30-90 s). Cost: ~12 pushes per node per write at n = 100.
+ * anti-entropy (the next rounds, about a minute). Cost: ~12 pushes per node per write at n = 100.
  */
 export const AUTO_FANOUT_MARGIN = 7
 

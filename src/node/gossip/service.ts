@@ -10,7 +10,7 @@ import {
 } from '@libp2p/interface'
 import type { PatternState } from '../../core/pattern.js'
 import {
-  CHANNEL_IDLE_MS, CHANNEL_IDLE_RESPONDER_MS, GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS
+  CHANNEL_IDLE_MS, CHANNEL_IDLE_RESPONDER_MS, GOSSIP_PROTOCOL, ROUND_JITTER, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS
 } from '../../protocol/constants.js'
 import { ProtocolViolationError, TooManySessionsError } from '../../protocol/errors.js'
 import { FramedStream } from './framed.js'
@@ -90,7 +90,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     this.log = components.logger.forComponent('engram:gossip')
     this.init = {
       intervalMs: 60_000,
-      jitter: 0.5,
+      jitter: ROUND_JITTER,
       fanout: 'auto',
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       messageTimeoutMs: MESSAGE_TIMEOUT_MS,
