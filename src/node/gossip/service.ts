@@ -4,10 +4,7 @@
  * eager pushes, and eager push of local writes. Shaped like js-libp2p's ping
  * service: `gossip(init)` returns a factory of components -> service.
  */
-import {
-  serviceCapabilities, TypedEventEmitter,
-  type AbortOptions, type ComponentLogger, type Connection, type Logger, type PeerId, type PeerStore, type Startable, type Stream, type StreamHandler, type StreamHandlerOptions
-} from '@libp2p/interface'
+import { serviceCapabilities, TypedEventEmitter, type AbortOptions, type Connection, type Logger, type PeerId, type Startable, type Stream } from '@libp2p/interface'
 import type { PatternState } from '../../core/pattern.js'
 import {
   CHANNEL_IDLE_MS, CHANNEL_IDLE_RESPONDER_MS, GOSSIP_PROTOCOL, ROUND_JITTER, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS
@@ -19,51 +16,12 @@ import { sessionHooks } from './session-hooks.js'
 import { gossipPeers } from '../gossip-peers.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
-import { EagerPusher, type Fanout } from './push.js'
+import { EagerPusher } from './push.js'
 import type { GossipMessage } from '../../core/reconcile-messages.js'
-import { emptyReport, type GossipEvents, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
+import { emptyReport, type GossipComponents, type GossipEvents, type GossipInit, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
 
 /** other peers a timer round tries when the one it picked answers busy */
 const BUSY_RETRIES = 2
-
-export interface GossipInit {
-  store: GossipStore
-  /** mean time between anti-entropy rounds; 0 turns the timer off */
-  intervalMs?: number
-  /** each round waits intervalMs * (1 ± jitter) so nodes' rounds drift apart */
-  jitter?: number
-  /** peers a local write is pushed to at once ('auto': ln(peers) + 7, see push.ts); 0 turns eager push off */
-  fanout?: Fanout
-  sessionTimeoutMs?: number
-  messageTimeoutMs?: number
-  maxSessionsPerPeer?: number
-  /** injected for tests and simulation */
-  random?: () => number
-  /** how many finished rounds to keep for status */
-  keepRounds?: number
-  /**
-   * reconciliation sessions (in and out) this node runs at once; a Hello beyond it is
-   * answered busy and a timer round is skipped. One at a time keeps two peers from
-   * sending a node the same large difference in parallel.
-   */
-  maxConcurrentSessions?: number
-  /** how long an outbound stream is kept open after its last session (see CHANNEL_IDLE_MS) */
-  channelIdleMs?: number
-}
-
-export interface GossipComponents {
-  peerId: PeerId
-  logger: ComponentLogger
-  peerStore: PeerStore
-  registrar: {
-    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
-    unhandle(protocol: string, options?: AbortOptions): Promise<void>
-  }
-  connectionManager: {
-    getConnections(peerId?: PeerId): Connection[]
-    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
-  }
-}
 
 export class GossipService extends TypedEventEmitter<GossipEvents> implements Startable {
   readonly [Symbol.toStringTag] = 'engram:gossip'
@@ -83,6 +41,8 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   private timer: ReturnType<typeof setTimeout> | undefined
   /** reconciliation sessions running now, both roles */
   private reconciling = 0
+  /** a timer round came while a session ran; it runs when the session ends */
+  private roundDue = false
   private started = false
 
   constructor (private readonly components: GossipComponents, init: GossipInit) {
@@ -172,13 +132,29 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     const { intervalMs, jitter, random } = this.init
     const delay = intervalMs * (1 - jitter + 2 * jitter * random())
     this.timer = setTimeout(() => {
-      // a node already reconciling skips its round: it is syncing anyway
-      const round = this.reconciling >= this.init.maxConcurrentSessions ? Promise.resolve() : this.timerRound()
-      round.catch(err => {
-        if (err.name !== 'NoGossipPeersError') this.log.error('gossip round failed - %e', err)
-      }).finally(() => this.schedule())
+      if (this.reconciling >= this.init.maxConcurrentSessions) {
+        // a session runs now: this round follows as soon as it ends (a skipped round is a lost
+        // doubling step of the epidemic), and the timer goes on
+        this.roundDue = true
+        this.schedule()
+        return
+      }
+      this.runTimerRound().finally(() => this.schedule())
     }, delay)
     this.timer.unref?.()
+  }
+
+  private async runTimerRound (): Promise<void> {
+    this.roundDue = false
+    await this.timerRound().catch(err => {
+      if (err.name !== 'NoGossipPeersError') this.log.error('gossip round failed - %e', err)
+    })
+  }
+
+  /** After a session: the timer round it held back, if any. */
+  private sessionEnded (): void {
+    this.reconciling--
+    if (this.roundDue && this.started && this.reconciling < this.init.maxConcurrentSessions) void this.runTimerRound()
   }
 
   /**
@@ -239,9 +215,9 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       this.fail(report, err, io?.stream)
     } finally {
       ctl.abort()
-      this.reconciling--
       this.outbound.delete(key)
       this.finish(report, io)
+      this.sessionEnded()
     }
     return report
   }
@@ -313,7 +289,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
           try {
             await runResponder(first, io, this.init.store, report, this.log, this.hooks(report, io, peer))
           } finally {
-            this.reconciling--
+            this.sessionEnded()
           }
           report.outcome = report.rootsEqual ? 'in-sync' : 'synced'
         }
@@ -385,4 +361,4 @@ export function gossip (init: GossipInit): (components: GossipComponents) => Gos
   return (components) => new GossipService(components, init)
 }
 
-export type { RoundReport, SessionRole }
+export type { GossipComponents, GossipInit, RoundReport, SessionRole }

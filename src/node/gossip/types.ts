@@ -1,4 +1,5 @@
-import type { PeerId } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Connection, PeerId, PeerStore, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { Fanout } from './push.js'
 import type { IndexView } from '../../core/reconcile.js'
 import type { PatternState } from '../../core/pattern.js'
 
@@ -52,5 +53,45 @@ export function emptyReport (peer: string, role: SessionRole): RoundReport {
   return {
     peer, role, outcome: 'error', startedAt: Date.now(), ms: 0, roundTrips: 0,
     patternsIn: 0, patternsOut: 0, patternsChanged: 0, bytesIn: 0, bytesOut: 0, rootsEqual: false
+  }
+}
+
+/** Settings of the gossip service; every one but the store has a default (service.ts). */
+export interface GossipInit {
+  store: GossipStore
+  /** mean time between anti-entropy rounds; 0 turns the timer off */
+  intervalMs?: number
+  /** each round waits intervalMs * (1 ± jitter) so nodes' rounds drift apart */
+  jitter?: number
+  /** peers a local write is pushed to at once ('auto': ln(peers) + 7, see push.ts); 0 turns eager push off */
+  fanout?: Fanout
+  sessionTimeoutMs?: number
+  messageTimeoutMs?: number
+  maxSessionsPerPeer?: number
+  /** injected for tests and simulation */
+  random?: () => number
+  /** how many finished rounds to keep for status */
+  keepRounds?: number
+  /**
+   * reconciliation sessions (in and out) this node runs at once; a Hello beyond it is
+   * answered busy and a timer round waits until the session ends. One at a time keeps two peers from
+   * sending a node the same large difference in parallel.
+   */
+  maxConcurrentSessions?: number
+  /** how long an outbound stream is kept open after its last session (see CHANNEL_IDLE_MS) */
+  channelIdleMs?: number
+}
+
+export interface GossipComponents {
+  peerId: PeerId
+  logger: ComponentLogger
+  peerStore: PeerStore
+  registrar: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  }
+  connectionManager: {
+    getConnections(peerId?: PeerId): Connection[]
+    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
   }
 }
