@@ -22,10 +22,10 @@ const TARGET_S = 5
 /** where the puller's time goes: function on the stack -> what it is */
 const STAGES: Array<[string, string]> = [
   ['toRecord', 'EngramNode re-dispatching each merged batch as PatternRecords (re-encode + SHA-256 + view per pattern)'],
-  ['batch', 'LevelDB array batch (abstract-level per-op handling + classic-level write)'],
+  ['batch', 'LevelDB chained batch (abstract-level per-op handling + classic-level write)'],
   ['root', 'Merkle root recomputation after each merged frame'],
   ['prepareState', 're-encoding and digesting each merged state before storing it'],
-  ['keyHash', 'SHA-256 of the key (computed 3 times per pattern)'],
+  ['keyHash', 'SHA-256 of the key (once per pattern, shared by the session check and the merge)'],
   ['decodeMessage', 'decoding and validating the received frames'],
   ['(garbage collector)', 'garbage collection']
 ]

@@ -16,9 +16,29 @@ export function utf8Length (s: string): number {
   return Buffer.byteLength(s, 'utf8')
 }
 
-/** Byte-wise comparison of the UTF-8 encodings: the canonical order on every node. */
+/**
+ * Byte-wise comparison of the UTF-8 encodings: the canonical order on every node.
+ * Hot (canonical encoding sorts and checks ids with it), so it compares code units and
+ * encodes only in the rare cases where UTF-16 order may differ from UTF-8 byte order.
+ */
 export function compareUtf8 (a: string, b: string): number {
   if (a === b) return 0
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    // below the surrogates, code unit order is code point order, which is UTF-8 byte order
+    if (x < 0xd800 && y < 0xd800) return x - y
+    return compareEncoded(a, b)
+  }
+  // a prefix of the other, unless a trailing high surrogate encodes differently (U+FFFD alone)
+  const last = n > 0 ? a.charCodeAt(n - 1) : 0
+  if (last >= 0xd800 && last <= 0xdbff) return compareEncoded(a, b)
+  return a.length - b.length
+}
+
+function compareEncoded (a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }
 

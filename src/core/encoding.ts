@@ -11,7 +11,7 @@
  *     (bit0 deleted, bit1 has summary), [f64 confidence if live], [string summary]
  * nodeIndex points into the clock's sorted entries.
  */
-import { createHash } from 'node:crypto'
+import crypto, { createHash } from 'node:crypto'
 import { ByteReader, ByteWriter, compareUtf8, utf8 } from './bytes.js'
 import { InvalidEncodingError, LimitExceededError } from './errors.js'
 import { MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
@@ -121,7 +121,16 @@ export function decodePattern (bytes: Uint8Array): PatternState {
 
 export const DIGEST_BYTES = 32
 
+/** One-shot SHA-256 (Node >= 20.12): no Hash object per call; hashing is most of a merge's CPU. */
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
+const oneShotText = (crypto as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash
+
 export function sha256 (...parts: Uint8Array[]): Uint8Array {
+  if (oneShot !== undefined && parts.length === 1) {
+    const d = oneShot('sha256', parts[0] as Uint8Array, 'buffer')
+    // a plain Uint8Array view: callers rely on slice() copying, which a Buffer's does not
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+  }
   const h = createHash('sha256')
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
@@ -134,5 +143,10 @@ export function patternDigest (s: PatternState | Uint8Array): Uint8Array {
 
 /** Position of a pattern in the Merkle index: the hash of its key, never its insertion order. */
 export function keyHash (key: string): Uint8Array {
+  // the one-shot hash encodes the string itself (as TextEncoder does, lone surrogates as U+FFFD)
+  if (oneShotText !== undefined) {
+    const d = oneShotText('sha256', key, 'buffer')
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+  }
   return sha256(utf8(key))
 }

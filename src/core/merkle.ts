@@ -12,6 +12,7 @@
  * inner = sha256(0x01 || the 16 child hashes). Every node also carries its pattern count
  * so a reconciler may ask for a small subtree's listing instead of descending.
  * Hashes are recomputed lazily: an update marks its root-to-leaf path dirty (O(depth)).
+ * Nodes are addressed by number (leaf = the first MERKLE_DEPTH nibbles of the key hash).
  */
 import { compareBytes } from './bytes.js'
 import { sha256 } from './encoding.js'
@@ -35,9 +36,8 @@ export interface LeafEntry {
   digest: Uint8Array
 }
 
-const LEAF_TAG = new Uint8Array([0])
 const HEX = '0123456789abcdef'
-const HEX_DIGITS = [...HEX]
+const LEAF_COUNT = MERKLE_FANOUT ** MERKLE_DEPTH
 
 export function toHex (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -55,21 +55,63 @@ export function childPrefixes (p: Prefix): Prefix[] {
   return [...HEX].map(c => p + c)
 }
 
-interface Inner {
-  hash: Uint8Array
-  count: number
-  dirty: boolean
+/** The first MERKLE_DEPTH nibbles of a key hash as a number: its leaf. */
+function leafOf (keyHash: Uint8Array): number {
+  let n = 0
+  for (let i = 0; i < MERKLE_DEPTH; i++) n = n * MERKLE_FANOUT + (((keyHash[i >> 1] as number) >> ((i & 1) === 0 ? 4 : 0)) & 0xf)
+  return n
+}
+
+/** A prefix's position among the nodes of its level (a valid prefix). */
+function slotOf (prefix: Prefix): number {
+  return prefix === '' ? 0 : parseInt(prefix, 16)
+}
+
+/** Byte order of two key hashes; inline, as Buffer.compare's native call costs more on 32 bytes that differ early. */
+function compareHash (a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const d = (a[i] as number) - (b[i] as number)
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+/** Where `keyHash` is (>= 0) or would go (-1 - position) in a sorted leaf. */
+function search (entries: readonly LeafEntry[], keyHash: Uint8Array): number {
+  let lo = 0
+  let hi = entries.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const c = compareHash((entries[mid] as LeafEntry).keyHash, keyHash)
+    if (c === 0) return mid
+    if (c < 0) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -1 - lo
 }
 
 interface Leaf {
-  entries: Map<string, LeafEntry> // keyHash hex -> entry
+  /** sorted by key hash, so a leaf hash needs no sort and listings come out in order */
+  entries: LeafEntry[]
   hash: Uint8Array
   dirty: boolean
 }
 
+/** One level of inner nodes, addressed by number: no per-node objects or string keys. */
+interface Level {
+  counts: Float64Array
+  hashes: Uint8Array[]
+  dirty: Uint8Array
+}
+
 export class MerkleIndex {
-  private readonly leaves = new Map<Prefix, Leaf>()
-  private readonly inners = new Map<Prefix, Inner>()
+  private readonly leaves: Array<Leaf | undefined> = new Array(LEAF_COUNT)
+  /** levels[d]: the MERKLE_FANOUT ** d inner nodes at depth d */
+  private readonly levels: Level[] = Array.from({ length: MERKLE_DEPTH }, (_, d) => {
+    const n = MERKLE_FANOUT ** d
+    return { counts: new Float64Array(n), hashes: new Array<Uint8Array>(n).fill(EMPTY_HASH), dirty: new Uint8Array(n) }
+  })
+
   private total = 0
 
   get size (): number {
@@ -79,107 +121,117 @@ export class MerkleIndex {
   /** Sets (or replaces) the digest stored for a key hash. */
   set (keyHash: Uint8Array, digest: Uint8Array): void {
     if (keyHash.length !== HASH_BYTES || digest.length !== HASH_BYTES) throw new InvalidEncodingError('merkle: key hash and digest must be 32 bytes')
-    const hex = toHex(keyHash)
-    const leafPrefix = hex.slice(0, MERKLE_DEPTH)
-    let leaf = this.leaves.get(leafPrefix)
+    const li = leafOf(keyHash)
+    let leaf = this.leaves[li]
     if (leaf === undefined) {
-      leaf = { entries: new Map(), hash: EMPTY_HASH, dirty: true }
-      this.leaves.set(leafPrefix, leaf)
+      leaf = { entries: [], hash: EMPTY_HASH, dirty: true }
+      this.leaves[li] = leaf
     }
-    const old = leaf.entries.get(hex)
-    if (old !== undefined && compareBytes(old.digest, digest) === 0) return
-    leaf.entries.set(hex, { keyHash: keyHash.slice(), digest: digest.slice() })
+    const at = search(leaf.entries, keyHash)
+    if (at >= 0) {
+      const old = leaf.entries[at] as LeafEntry
+      if (compareBytes(old.digest, digest) === 0) return
+      leaf.entries[at] = { keyHash: old.keyHash, digest: digest.slice() }
+    } else {
+      leaf.entries.splice(-1 - at, 0, { keyHash: keyHash.slice(), digest: digest.slice() })
+    }
     leaf.dirty = true
-    this.touchPath(leafPrefix, old === undefined ? 1 : 0)
+    this.touchPath(li, at >= 0 ? 0 : 1)
   }
 
   delete (keyHash: Uint8Array): boolean {
-    const hex = toHex(keyHash)
-    const leafPrefix = hex.slice(0, MERKLE_DEPTH)
-    const leaf = this.leaves.get(leafPrefix)
-    if (leaf?.entries.delete(hex) !== true) return false
+    if (keyHash.length !== HASH_BYTES) return false
+    const li = leafOf(keyHash)
+    const leaf = this.leaves[li]
+    const at = leaf === undefined ? -1 : search(leaf.entries, keyHash)
+    if (leaf === undefined || at < 0) return false
+    leaf.entries.splice(at, 1)
     leaf.dirty = true
-    if (leaf.entries.size === 0) this.leaves.delete(leafPrefix)
-    this.touchPath(leafPrefix, -1)
+    if (leaf.entries.length === 0) this.leaves[li] = undefined
+    this.touchPath(li, -1)
     return true
   }
 
   get (keyHash: Uint8Array): Uint8Array | undefined {
-    const hex = toHex(keyHash)
-    return this.leaves.get(hex.slice(0, MERKLE_DEPTH))?.entries.get(hex)?.digest
+    if (keyHash.length !== HASH_BYTES) return undefined
+    const leaf = this.leaves[leafOf(keyHash)]
+    if (leaf === undefined) return undefined
+    const at = search(leaf.entries, keyHash)
+    return at < 0 ? undefined : (leaf.entries[at] as LeafEntry).digest
   }
 
-  private touchPath (leafPrefix: Prefix, delta: number): void {
+  private touchPath (leaf: number, delta: number): void {
     this.total += delta
     for (let d = MERKLE_DEPTH - 1; d >= 0; d--) {
-      const p = leafPrefix.slice(0, d)
-      let inner = this.inners.get(p)
-      if (inner === undefined) {
-        inner = { hash: EMPTY_HASH, count: 0, dirty: true }
-        this.inners.set(p, inner)
-      }
-      inner.count += delta
-      inner.dirty = true
-      if (inner.count === 0 && p !== '') this.inners.delete(p)
+      const level = this.levels[d] as Level
+      const slot = Math.floor(leaf / MERKLE_FANOUT ** (MERKLE_DEPTH - d))
+      level.counts[slot] = (level.counts[slot] as number) + delta
+      level.dirty[slot] = 1
     }
   }
 
   /** Hash and pattern count of the subtree at `prefix`. */
   node (prefix: Prefix): NodeSummary {
     if (!isValidPrefix(prefix)) throw new InvalidEncodingError(`merkle: invalid prefix ${JSON.stringify(prefix)}`)
-    return this.summary(prefix)
+    return this.summary(prefix.length, slotOf(prefix))
   }
 
-  /** node() without validation, for our own recursion (hot path) */
-  private summary (prefix: Prefix): NodeSummary {
-    if (prefix.length === MERKLE_DEPTH) {
-      const leaf = this.leaves.get(prefix)
-      if (leaf === undefined) return { hash: EMPTY_HASH, count: 0 }
+  private summary (depth: number, slot: number): NodeSummary {
+    if (depth === MERKLE_DEPTH) return { hash: this.hashAt(depth, slot), count: this.leaves[slot]?.entries.length ?? 0 }
+    return { hash: this.hashAt(depth, slot), count: (this.levels[depth] as Level).counts[slot] as number }
+  }
+
+  /** The node's hash, recomputing what is dirty below it (one buffer and one-shot hash per node). */
+  private hashAt (depth: number, slot: number): Uint8Array {
+    if (depth === MERKLE_DEPTH) {
+      const leaf = this.leaves[slot]
+      if (leaf === undefined) return EMPTY_HASH
       if (leaf.dirty) {
-        const sorted = [...leaf.entries.keys()].sort()
-        const parts: Uint8Array[] = [LEAF_TAG]
-        for (const k of sorted) {
-          const e = leaf.entries.get(k) as LeafEntry
-          parts.push(e.keyHash, e.digest)
-        }
-        leaf.hash = sha256(...parts)
+        const buf = new Uint8Array(1 + leaf.entries.length * 2 * HASH_BYTES) // leaf tag 0
+        leaf.entries.forEach((e, i) => {
+          buf.set(e.keyHash, 1 + i * 2 * HASH_BYTES)
+          buf.set(e.digest, 1 + (i * 2 + 1) * HASH_BYTES)
+        })
+        leaf.hash = sha256(buf)
         leaf.dirty = false
       }
-      return { hash: leaf.hash, count: leaf.entries.size }
+      return leaf.hash
     }
-    const inner = this.inners.get(prefix)
-    if (inner === undefined || inner.count === 0) return { hash: EMPTY_HASH, count: 0 }
-    if (inner.dirty) {
+    const level = this.levels[depth] as Level
+    if (level.counts[slot] === 0) return EMPTY_HASH
+    if (level.dirty[slot] === 1) {
       const buf = new Uint8Array(1 + MERKLE_FANOUT * HASH_BYTES)
       buf[0] = 1 // inner tag
-      for (let i = 0; i < MERKLE_FANOUT; i++) buf.set(this.summary(prefix + HEX_DIGITS[i]).hash, 1 + i * HASH_BYTES)
-      inner.hash = sha256(buf)
-      inner.dirty = false
+      for (let i = 0; i < MERKLE_FANOUT; i++) buf.set(this.hashAt(depth + 1, slot * MERKLE_FANOUT + i), 1 + i * HASH_BYTES)
+      level.hashes[slot] = sha256(buf)
+      level.dirty[slot] = 0
     }
-    return { hash: inner.hash, count: inner.count }
+    return level.hashes[slot] as Uint8Array
   }
 
   root (): Uint8Array {
-    return this.node('').hash
+    return this.hashAt(0, 0)
   }
 
   /** Hashes and counts of the 16 children of an inner prefix, in nibble order. */
   children (prefix: Prefix): NodeSummary[] {
-    if (prefix.length >= MERKLE_DEPTH) throw new InvalidEncodingError(`merkle: prefix ${JSON.stringify(prefix)} has no children`)
-    return childPrefixes(prefix).map(c => this.summary(c))
+    if (!isValidPrefix(prefix) || prefix.length >= MERKLE_DEPTH) throw new InvalidEncodingError(`merkle: prefix ${JSON.stringify(prefix)} has no children`)
+    const first = slotOf(prefix) * MERKLE_FANOUT
+    return Array.from({ length: MERKLE_FANOUT }, (_, i) => this.summary(prefix.length + 1, first + i))
   }
 
   /** All (keyHash, digest) entries under a prefix, sorted by key hash. */
   entries (prefix: Prefix = ''): LeafEntry[] {
     if (!isValidPrefix(prefix)) throw new InvalidEncodingError(`merkle: invalid prefix ${JSON.stringify(prefix)}`)
-    if (prefix.length === MERKLE_DEPTH) {
-      return [...(this.leaves.get(prefix)?.entries.values() ?? [])].sort((a, b) => compareBytes(a.keyHash, b.keyHash))
-    }
+    // the leaves under a prefix are one run of leaf numbers, in key hash order
+    const span = MERKLE_FANOUT ** (MERKLE_DEPTH - prefix.length)
+    const first = slotOf(prefix) * span
     const out: LeafEntry[] = []
-    for (const [p, leaf] of this.leaves) {
-      if (p.startsWith(prefix)) out.push(...leaf.entries.values())
+    for (let li = first; li < first + span; li++) {
+      const leaf = this.leaves[li]
+      if (leaf !== undefined) for (const e of leaf.entries) out.push(e)
     }
-    return out.sort((a, b) => compareBytes(a.keyHash, b.keyHash))
+    return out
   }
 }
 

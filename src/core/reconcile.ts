@@ -114,8 +114,8 @@ export class Initiator {
   private readonly pullQueue: Prefix[] = []
   private outstandingDescend = new Set<Prefix>()
   private outstandingProbeKeys = new Set<string>()
-  /** prefixes under which the responder may send us patterns now */
-  private expectPrefixes: Prefix[] = []
+  /** prefixes under which the responder may send us patterns now (a set: a request may name thousands) */
+  private expectPrefixes = new Set<Prefix>()
   private requests = 0
   roundTrips = 0
   /** the responder was in another session and did not reconcile */
@@ -135,8 +135,11 @@ export class Initiator {
 
   /** Whether a pattern with this key hash may arrive now (it answers our probes or pulls). */
   expectsPattern (keyHash: Uint8Array): boolean {
-    if (this.state !== 'await-reply') return false
-    return this.expectPrefixes.some(p => keyHashHasPrefix(keyHash, p))
+    if (this.state !== 'await-reply' || keyHash.length < Math.ceil(MERKLE_DEPTH / 2)) return false
+    // every expected prefix is one of the MERKLE_DEPTH + 1 prefixes of this key hash, or none is
+    const hex = toHex(keyHash.subarray(0, Math.ceil(MERKLE_DEPTH / 2)))
+    for (let len = 0; len <= MERKLE_DEPTH; len++) if (this.expectPrefixes.has(hex.slice(0, len))) return true
+    return false
   }
 
   onReply (reply: ReplyMsg): InitiatorStep {
@@ -208,7 +211,7 @@ export class Initiator {
     const pullPrefixes = this.pullQueue.splice(0, this.limits.maxPullPrefixes)
     this.outstandingDescend = new Set(descend)
     this.outstandingProbeKeys = new Set(probes.flatMap(p => p.entries.map(e => toHex(e.keyHash))))
-    this.expectPrefixes = [...probes.map(p => p.prefix), ...pullPrefixes]
+    this.expectPrefixes = new Set([...probes.map(p => p.prefix), ...pullPrefixes])
     const done = descend.length === 0 && probes.length === 0 && pullPrefixes.length === 0
     // after a done request the responder still confirms (end reply) that it merged all we pushed
     this.state = done ? 'await-end' : 'await-reply'

@@ -4,7 +4,7 @@
  * its states together with the counter it used in one store batch, so a restart (or a
  * crash) can never hand out a counter twice.
  */
-import { keyHash, patternDigest } from '../core/encoding.js'
+import { keyHash } from '../core/encoding.js'
 import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
 import { mergeIncoming, type MergeKind } from '../core/merge.js'
@@ -153,37 +153,38 @@ export class Replica {
 
   /**
    * Merges a set of remote states and persists every changed one in one batch. States
-   * that change nothing are not rewritten. If a state names an event of this node newer
+   * that change nothing are not rewritten. `encoded[i]`: the bytes states[i] was decoded
+   * from; `keyHashes[i]`: keyHash(states[i].key), both optional. If a state names an event of this node newer
    * than our counter (we lost data and a peer remembers), the counter jumps past it.
    */
-  async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[]): Promise<MergeResult> {
+  async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]): Promise<MergeResult> {
+    if (keyHashes !== undefined && keyHashes.length !== states.length) throw new RangeError('one key hash per state')
     return await this.lock.run(async () => {
       const kinds: Record<MergeKind, number> = { new: 0, newer: 0, older: 0, equal: 0, concurrent: 0 }
-      const merged = new Map<string, PatternState>()
+      // per key: the merged state, its key hash (hashed once) and, for a state new to us, the
+      // bytes it came in (stored exactly as received: no re-encode; bulk pulls are all new)
+      const merged = new Map<string, { state: PatternState, kh: Uint8Array, bytes: Uint8Array | undefined }>()
       let counter = this.counterValue
+      // a caller that checked the key hashes already (gossip) hands them in: SHA-256 once per pattern
+      const khs = keyHashes ?? states.map(s => keyHash(s.key))
       // read only what the index says is stored, all in one go
-      const stored = states.filter(s => this.store.index.get(keyHash(s.key)) !== undefined).map(s => s.key)
-      const unique = [...new Set(stored)]
+      const unique = [...new Set(states.filter((_, n) => this.store.index.get(khs[n] as Uint8Array) !== undefined).map(s => s.key))]
       const locals = new Map(unique.map((k, i) => [k, i]))
       const values = await this.store.getMany(unique)
-      // a state new to us is stored exactly as received: no re-encode (bulk pulls are all new)
-      const received = new Map<PatternState, Uint8Array>()
       states.forEach((incoming, n) => {
         const i = locals.get(incoming.key)
-        const local = merged.get(incoming.key) ?? (i === undefined ? undefined : values[i])
+        const prev = merged.get(incoming.key)
+        const local = prev?.state ?? (i === undefined ? undefined : values[i])
         const { state, kind } = mergeIncoming(local, incoming)
         kinds[kind]++
-        merged.set(incoming.key, state)
-        const bytes = encoded?.[n]
-        if (kind === 'new' && bytes !== undefined) received.set(state, bytes)
+        merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
         counter = Math.max(counter, highestCounterOf(incoming, this.nodeId))
       })
       const changed: PreparedState[] = []
       const changedStates: PatternState[] = []
-      for (const state of merged.values()) {
-        const bytes = received.get(state)
-        const prepared = bytes !== undefined ? prepareEncoded(state, bytes) : prepareState(state)
-        const old = this.store.index.get(prepared.kh)
+      for (const { state, kh, bytes } of merged.values()) {
+        const prepared = bytes !== undefined ? prepareEncoded(state, bytes, kh) : prepareState(state, kh)
+        const old = this.store.index.get(kh)
         if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) {
           changed.push(prepared)
           changedStates.push(state)

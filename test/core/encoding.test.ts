@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { decodePattern, encodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
 import { applyWrite, applyDelete, viewOf } from '../../src/core/pattern.js'
 import { mergePatterns } from '../../src/core/merge.js'
-import { ByteWriter } from '../../src/core/bytes.js'
+import { ByteWriter, compareUtf8 } from '../../src/core/bytes.js'
 import { arbCmd, run } from '../helpers/sim.js'
 
 const DECODE_ERRORS = ['InvalidEncodingError', 'LimitExceededError']
@@ -88,5 +89,15 @@ describe('canonical pattern encoding', () => {
           assert.ok(DECODE_ERRORS.includes(err.name), `${err.name}: ${err.message}`)
         }
       }), { numRuns: 5000 })
+  })
+  it('compareUtf8 is UTF-8 byte order, surrogate pairs and lone surrogates included; keyHash hashes the UTF-8 bytes', () => {
+    const units = ['a', 'z', '\u00e9', '\u0800', '\ud7ff', '\ue000', '\uffff', '\ud83d', '\ude00', '\udbff', '\udfff']
+    const arbStr = fc.oneof(fc.string({ unit: fc.constantFrom(...units), maxLength: 5 }), fc.string({ unit: 'grapheme', maxLength: 5 }))
+    const bytes = (s: string): Buffer => Buffer.from(new TextEncoder().encode(s))
+    fc.assert(fc.property(arbStr, arbStr, fc.boolean(), (a, b, extend) => {
+      const y = extend ? a + b : b
+      assert.equal(Math.sign(compareUtf8(a, y)), Math.sign(Buffer.compare(bytes(a), bytes(y))))
+      assert.equal(Buffer.compare(keyHash(a), createHash('sha256').update(bytes(a)).digest()), 0)
+    }), { numRuns: 3000 })
   })
 })

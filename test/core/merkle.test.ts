@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { EMPTY_HASH, MERKLE_DEPTH, MerkleIndex, diffIndexes, toHex, type Prefix } from '../../src/core/merkle.js'
 import { keyHash, sha256 } from '../../src/core/encoding.js'
 
@@ -86,5 +86,29 @@ describe('merkle index', () => {
     assert.throws(() => idx.node('xyz'), { name: 'InvalidEncodingError' })
     assert.throws(() => idx.children('0000'), { name: 'InvalidEncodingError' })
     assert.throws(() => idx.set(new Uint8Array(3), new Uint8Array(32)), { name: 'InvalidEncodingError' })
+  })
+  it('node hashes follow the spec (leaf = H(0 || sorted keyHash||digest), inner = H(1 || 16 children)), after updates and deletes', () => {
+    const idx = new MerkleIndex()
+    const entries = new Map<string, Uint8Array>()
+    // few leading nibbles so leaves and inner nodes hold several entries
+    for (let i = 0; i < 400; i++) {
+      const kh = new Uint8Array(randomBytes(32))
+      kh[0] = (kh[0] as number) & 0x11
+      kh[1] = (kh[1] as number) & 0x10
+      const d = new Uint8Array(randomBytes(32))
+      idx.set(kh, d)
+      entries.set(toHex(kh), d)
+      if (i % 7 === 0) { const victim = [...entries.keys()][i % entries.size] as string; idx.delete(Buffer.from(victim, 'hex')); entries.delete(victim) }
+    }
+    const h = (...parts: Uint8Array[]): string => { const x = createHash('sha256'); for (const q of parts) x.update(q); return x.digest('hex') }
+    const expect = (p: Prefix): string => {
+      const under = [...entries.keys()].filter(k => k.startsWith(p)).sort()
+      if (under.length === 0) return toHex(EMPTY_HASH)
+      if (p.length === MERKLE_DEPTH) return h(new Uint8Array([0]), ...under.flatMap(k => [Buffer.from(k, 'hex'), entries.get(k) as Uint8Array]))
+      return h(new Uint8Array([1]), ...[...'0123456789abcdef'].map(c => Buffer.from(expect(p + c), 'hex')))
+    }
+    for (const p of ['', '0', '1', '01', '10', '011', '1010', '0110']) assert.equal(toHex(idx.node(p).hash), expect(p), p)
+    assert.equal(idx.size, entries.size)
+    assert.deepEqual(idx.entries('').map(e => toHex(e.keyHash)), [...entries.keys()].sort())
   })
 })

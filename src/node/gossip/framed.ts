@@ -9,14 +9,28 @@ import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from '../../protocol/constants.js
 import type { GossipMessage } from '../../core/reconcile-messages.js'
 import { SessionTimeoutError } from '../../protocol/errors.js'
 
+/** a backlog above this holds at least one whole frame (length prefix included) */
+const RESUME_BELOW = MAX_FRAME_BYTES + 10
+
+function varintLength (n: number): number {
+  let len = 1
+  while (n >= 0x80) { n = Math.floor(n / 0x80); len++ }
+  return len
+}
+
 export class FramedStream {
   private readonly lp: LengthPrefixedStream<Stream>
   /** bytes of frames since the last resetCounts() (one session's worth) */
   bytesIn = 0
   bytesOut = 0
 
+  /** bytes the stream handed to lpStream's buffer, and bytes of frames read from it: their difference waits unread */
+  private delivered = 0
+  private consumed = 0
+
   constructor (readonly stream: Stream, private signal: AbortSignal, private readonly messageTimeoutMs = MESSAGE_TIMEOUT_MS) {
     this.lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    stream.addEventListener('message', ev => { this.delivered += ev.data.byteLength })
   }
 
   /** A stream carries sessions one after another: each brings its own signal (and timeout). */
@@ -45,7 +59,9 @@ export class FramedStream {
     const signal = AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)])
     let buf
     try {
-      if (this.stream.readStatus === 'paused') this.stream.resume()
+      // resume only when what waits unread may lack a whole frame: each resume lets the muxer
+      // deliver a window's worth more, so resuming per frame let a fast sender overrun lpStream's 4 MiB
+      if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) this.stream.resume()
       buf = await this.lp.read({ signal })
     } catch (err: any) {
       if (signal.aborted) throw new SessionTimeoutError(this.signal.aborted ? 'session timed out' : 'no message from peer in time')
@@ -53,6 +69,7 @@ export class FramedStream {
     }
     if (this.stream.readStatus === 'readable') this.stream.pause()
     this.bytesIn += buf.byteLength
+    this.consumed += buf.byteLength + varintLength(buf.byteLength)
     return decodeMessage(buf.subarray())
   }
 

@@ -18,10 +18,13 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
     const msg = await io.read()
     if (msg.type === 'patterns') {
       if (msg.push) throw new ProtocolViolationError('push frame inside a session')
-      for (const s of msg.patterns) {
-        if (!ini.expectsPattern(keyHash(s.key))) throw new ProtocolViolationError(`unsolicited pattern ${JSON.stringify(s.key)}`)
-      }
-      const { changed } = await store.mergeRemote(msg.patterns, msg.encoded)
+      // the whole frame is checked before any of it is merged: an unsolicited pattern stores nothing
+      const keyHashes = msg.patterns.map(s => {
+        const kh = keyHash(s.key)
+        if (!ini.expectsPattern(kh)) throw new ProtocolViolationError(`unsolicited pattern ${JSON.stringify(s.key)}`)
+        return kh
+      })
+      const { changed } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
       report.patternsIn += msg.patterns.length
       report.patternsChanged += changed.length
       if (changed.length > 0) hooks.merged(changed)

@@ -10,8 +10,8 @@ export function replicaGossipStore (replica: Replica, onMerge?: (kinds: Record<M
     async getEncoded (keyHash: Uint8Array): Promise<Uint8Array | undefined> {
       return await replica.getEncodedByKeyHash(keyHash)
     },
-    async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[]) {
-      const result = await replica.mergeRemote(states, encoded)
+    async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]) {
+      const result = await replica.mergeRemote(states, encoded, keyHashes)
       onMerge?.(result.kinds)
       return result
     }

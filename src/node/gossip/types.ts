@@ -8,8 +8,8 @@ export interface GossipStore {
   readonly index: IndexView
   /** canonical encoding of the pattern at this key hash */
   getEncoded(keyHash: Uint8Array): Promise<Uint8Array | undefined>
-  /** merges and persists (atomically per call); returns the states that changed */
-  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[]): Promise<{ changed: PatternState[] }>
+  /** merges and persists (atomically per call); returns the states that changed. keyHashes[i], if given, is keyHash(states[i].key) */
+  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]): Promise<{ changed: PatternState[] }>
 }
 
 export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'
