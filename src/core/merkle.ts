@@ -37,7 +37,6 @@ export interface LeafEntry {
 }
 
 const HEX = '0123456789abcdef'
-const LEAF_COUNT = MERKLE_FANOUT ** MERKLE_DEPTH
 
 export function toHex (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -99,17 +98,18 @@ interface Leaf {
 
 /** One level of inner nodes, addressed by number: no per-node objects or string keys. */
 interface Level {
-  counts: Float64Array
+  counts: Uint32Array
   hashes: Uint8Array[]
   dirty: Uint8Array
 }
 
 export class MerkleIndex {
-  private readonly leaves: Array<Leaf | undefined> = new Array(LEAF_COUNT)
+  /** leaf number -> its entries; a Map, not a 65,536-slot array, so an index costs memory by what it holds (a simulation keeps 10,000 of them) */
+  private readonly leaves = new Map<number, Leaf>()
   /** levels[d]: the MERKLE_FANOUT ** d inner nodes at depth d */
   private readonly levels: Level[] = Array.from({ length: MERKLE_DEPTH }, (_, d) => {
     const n = MERKLE_FANOUT ** d
-    return { counts: new Float64Array(n), hashes: new Array<Uint8Array>(n).fill(EMPTY_HASH), dirty: new Uint8Array(n) }
+    return { counts: new Uint32Array(n), hashes: new Array<Uint8Array>(n).fill(EMPTY_HASH), dirty: new Uint8Array(n) }
   })
 
   private total = 0
@@ -122,10 +122,10 @@ export class MerkleIndex {
   set (keyHash: Uint8Array, digest: Uint8Array): void {
     if (keyHash.length !== HASH_BYTES || digest.length !== HASH_BYTES) throw new InvalidEncodingError('merkle: key hash and digest must be 32 bytes')
     const li = leafOf(keyHash)
-    let leaf = this.leaves[li]
+    let leaf = this.leaves.get(li)
     if (leaf === undefined) {
       leaf = { entries: [], hash: EMPTY_HASH, dirty: true }
-      this.leaves[li] = leaf
+      this.leaves.set(li, leaf)
     }
     const at = search(leaf.entries, keyHash)
     if (at >= 0) {
@@ -142,19 +142,19 @@ export class MerkleIndex {
   delete (keyHash: Uint8Array): boolean {
     if (keyHash.length !== HASH_BYTES) return false
     const li = leafOf(keyHash)
-    const leaf = this.leaves[li]
+    const leaf = this.leaves.get(li)
     const at = leaf === undefined ? -1 : search(leaf.entries, keyHash)
     if (leaf === undefined || at < 0) return false
     leaf.entries.splice(at, 1)
     leaf.dirty = true
-    if (leaf.entries.length === 0) this.leaves[li] = undefined
+    if (leaf.entries.length === 0) this.leaves.delete(li)
     this.touchPath(li, -1)
     return true
   }
 
   get (keyHash: Uint8Array): Uint8Array | undefined {
     if (keyHash.length !== HASH_BYTES) return undefined
-    const leaf = this.leaves[leafOf(keyHash)]
+    const leaf = this.leaves.get(leafOf(keyHash))
     if (leaf === undefined) return undefined
     const at = search(leaf.entries, keyHash)
     return at < 0 ? undefined : (leaf.entries[at] as LeafEntry).digest
@@ -177,14 +177,14 @@ export class MerkleIndex {
   }
 
   private summary (depth: number, slot: number): NodeSummary {
-    if (depth === MERKLE_DEPTH) return { hash: this.hashAt(depth, slot), count: this.leaves[slot]?.entries.length ?? 0 }
+    if (depth === MERKLE_DEPTH) return { hash: this.hashAt(depth, slot), count: this.leaves.get(slot)?.entries.length ?? 0 }
     return { hash: this.hashAt(depth, slot), count: (this.levels[depth] as Level).counts[slot] as number }
   }
 
   /** The node's hash, recomputing what is dirty below it (one buffer and one-shot hash per node). */
   private hashAt (depth: number, slot: number): Uint8Array {
     if (depth === MERKLE_DEPTH) {
-      const leaf = this.leaves[slot]
+      const leaf = this.leaves.get(slot)
       if (leaf === undefined) return EMPTY_HASH
       if (leaf.dirty) {
         const buf = new Uint8Array(1 + leaf.entries.length * 2 * HASH_BYTES) // leaf tag 0
@@ -228,7 +228,7 @@ export class MerkleIndex {
     const first = slotOf(prefix) * span
     const out: LeafEntry[] = []
     for (let li = first; li < first + span; li++) {
-      const leaf = this.leaves[li]
+      const leaf = this.leaves.get(li)
       if (leaf !== undefined) for (const e of leaf.entries) out.push(e)
     }
     return out
