@@ -81,6 +81,8 @@ async function meanGossipPeers (c: RealCluster): Promise<{ given: number, atEnd:
 }
 
 const IDEAL_TRIALS = 300
+/** how long the idle cluster's load is sampled before the push writes */
+const IDLE_LOAD_MS = 5000
 
 /**
  * What ideal push-pull gives with the product's timer schedule (interval × U(1 − jitter, 1 + jitter), jitter ROUND_JITTER, instant
@@ -238,6 +240,10 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
   const c = await RealCluster.start({ n: p.n, intervalMs: 60_000, fanout: p.fanout, shards: SHARDS, randomDegree: p.randomDegree }, rng, log)
   try {
     await sleep(1000)
+    // the cluster's own upkeep before any write (connection-monitor pings, DHT): what the push waves share the cores with
+    await c.loadStart()
+    await sleep(IDLE_LOAD_MS)
+    const idleLoads = await c.load()
     await c.loadStart()
     const writes = await writeSeries(c, rng, `bench/push/${p.n}`, p.writes, p.spacingMs, { quietMs: 500, maxMs: 5000 })
     const deadline = (writes.at(-1) as WriteTrack).t0 + p.tailMs
@@ -245,6 +251,8 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
     const loads = await c.load()
     const end = Date.now()
     const ms = writes.map(w => timeToAll(c, w))
+    const idleCpuShare = idleLoads.reduce((x, l) => x + l.cpuMs / l.wallMs, 0)
+    const waveCpuMs = loads.reduce((x, l) => x + l.cpuMs - idleCpuShare / loads.length * l.wallMs, 0) / writes.length
     // a write not everywhere at the end was watched for (end - its write) ms: its time is at least that
     const censoredFloorMs = Math.min(...writes.filter((_, i) => !Number.isFinite(ms[i] as number)).map(w => end - w.t0))
     const byPush = writes.map(w => [...(c.got.get(w.key)?.values() ?? [])].filter(x => x - w.t0 <= PUSH_WINDOW_MS).length)
@@ -253,6 +261,9 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
     const onGraph = Array.from({ length: 4000 }, () => infectAndDieMissed(p.n, p.fanout, rng, graph))
     const rounds = c.rounds.filter(r => r[1] >= (writes[0] as WriteTrack).t0)
     const pushOut = rounds.filter(r => r[4] === 'push-out')
+    const pushIn = rounds.filter(r => r[4] === 'push-in')
+    // nodes whose first copy came through an anti-entropy session: push never reached them (the writer is not counted)
+    const viaSession = writes.map(w => [...(c.gotVia.get(w.key)?.values() ?? [])].filter(v => v === 'session').length)
     return {
       n: p.n,
       fanout: p.fanout,
@@ -267,6 +278,13 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
       missedByPushMean: round(mean(byPush.map(x => p.n - x)), 3),
       pushesPerWrite: round(pushOut.length / writes.length, 1),
       pushErrors: pushOut.filter(r => r[2] !== 'synced').length,
+      /** push frames received (a lost frame would show as fewer than sent) and failed on receipt */
+      pushesOut: pushOut.length,
+      pushesIn: pushIn.length,
+      pushInErrors: pushIn.filter(r => r[2] !== 'synced').length,
+      /** writes that some node got only through anti-entropy, and such nodes per write */
+      writesMissedByPush: viaSession.filter(x => x > 0).length,
+      notReachedByPushMean: round(mean(viaSession), 3),
       gossipPeersPerNode: await meanGossipPeers(c),
       model: {
         what: 'infect-and-die push (bench/lib/sim-theory.ts infectAndDieMissed), 4000 runs',
@@ -280,8 +298,12 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
           return [f, round(runs.filter(x => x.missed === 0).length / runs.length, 3)]
         }))
       },
-      perWrite: writes.map((w, i) => ({ writer: w.writer, ms: round(ms[i] as number, 1), byPush: byPush[i] })),
+      perWrite: writes.map((w, i) => ({ writer: w.writer, ms: round(ms[i] as number, 1), byPush: byPush[i], viaSession: viaSession[i] })),
       load: loadSummary(loads),
+      /** before the first write, over IDLE_LOAD_MS: the cluster's upkeep alone */
+      idleLoad: loadSummary(idleLoads),
+      /** CPU of all processes per write, above the idle upkeep: the push wave's own cost */
+      waveCpuMs: Math.round(waveCpuMs),
       setup: { ...Object.fromEntries(Object.entries(c.setupMs).map(([k, v]) => [k + 'Ms', Math.round(v)])), dialsFailed: c.dialStats.failed, dialErrors: c.dialStats.errors, missingAtRepairPasses: c.repairs },
       wallSeconds: round((performance.now() - t) / 1000, 1)
     }
@@ -365,10 +387,19 @@ export const run: BenchFn = async (opts) => {
       ? [`b: ${push.writes} writes on random nodes, each once the previous one stopped spreading (no new node for 0.5 s, at most 5 s), so push waves do not overlap; time to all = last node's 'merged' event − the write; the run ends ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
           `p50 ${secs(push.msToAll.p50, push.msToAll.censoredFloorMs)}, p90 ${secs(push.msToAll.p90, push.msToAll.censoredFloorMs)}, p99 ${secs(push.msToAll.p99, push.msToAll.censoredFloorMs)}; writes that push alone completed: ${push.msToAllByPush.writes}, p50 ${secs(push.msToAllByPush.p50)}, p99 ${secs(push.msToAllByPush.p99)}. ` +
           `Pushes per write ${push.pushesPerWrite} (model ${push.model.pushesPerWrite}), failed pushes ${push.pushErrors}. Load: ${push.load.cpuPercentPerProcess} % CPU per process, event-loop delay p99 ${push.load.eventLoopDelayP99Ms} ms, RSS ${push.load.rssMiBTotal} MiB in all.`,
-        `b: push reached every node within ${PUSH_WINDOW_MS / 1000} s for ${fmt(100 * push.allByPushShare, 0)} % of writes, missing ${push.missedByPushMean} nodes per write on average; the rest waited for anti-entropy (interval 60 s × U(${1 - ROUND_JITTER}, ${1 + ROUND_JITTER})). ` +
-          `This is the infect-and-die limit: every node forwards once to ${push.fanout === 'auto' ? `ln(its gossip peers + 1) + ${AUTO_FANOUT_MARGIN} (${fanoutFor('auto', push.n - 1)} with ${push.n - 1} peers)` : push.fanout} random peers, so a node is missed with probability ≈ e^-fanout and all N are reached with probability ≈ exp(−N e^-fanout) ` +
-          `(model at N=${push.n}: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).map(([f, v]) => `fanout ${f}: ${fmt(100 * v, 0)} %`).join(', ')}). ` +
-          `On the gossip graph this cluster really had (uneven degrees) the model reaches all for ${fmt(100 * push.model.onThisGraph.allReachedShare, 0)} % and misses ${push.model.onThisGraph.missedMean} nodes per write; measured ${fmt(100 * push.allByPushShare, 0)} % and ${push.missedByPushMean}.`]
+        `b: nodes push never reached (their first copy came from an anti-entropy session): ${push.writesMissedByPush} of ${push.writes} writes, ${push.notReachedByPushMean} nodes per write on average; ` +
+          `the infect-and-die model on the gossip graph this cluster really had predicts ${fmt(100 * (1 - push.model.onThisGraph.allReachedShare), 1)} % of writes and ${push.model.onThisGraph.missedMean} nodes per write. ` +
+          `Such a node waits for anti-entropy (interval 60 s × U(${1 - ROUND_JITTER}, ${1 + ROUND_JITTER})), so one such write among ${push.writes} is the p99. ` +
+          `Every node forwards once to ${push.fanout === 'auto' ? `ln(its gossip peers + 1) + ${AUTO_FANOUT_MARGIN}` : push.fanout} random peers; node v is missed with probability Π over its neighbours u of (1 − fanout_u / peers_u): ` +
+          `in a full mesh of ${push.n} (${fanoutFor('auto', push.n - 1)} of ${push.n - 1} peers each) that is e^-${fanoutFor('auto', push.n - 1)} per node and all are reached in ${fmt(100 * push.model.allReachedShare, 1)} % of writes ` +
+          `(fixed fanouts: ${Object.entries(push.model.allReachedByFanout as Record<string, number>).filter(([f]) => f !== 'auto').map(([f, v]) => `${f}: ${fmt(100 * v, 0)} %`).join(', ')}); ` +
+          `here the graph is sparse and uneven (${push.gossipPeersPerNode.atEnd} gossip peers per node, as few as ${push.gossipPeersPerNode.minAtEnd}), so a node with few peers whose neighbours have many is missed far more often. ` +
+          `Push frames sent ${push.pushesOut}, received ${push.pushesIn}, failed on the sender ${push.pushErrors}, on the receiver ${push.pushInErrors}.`,
+        `b: the writes push brought everywhere took p50 ${secs(push.msToAllByPush.p50)}, p99 ${secs(push.msToAllByPush.p99)}; that time is CPU queueing of 100 nodes on 2 cores. ` +
+          `Before the first write the idle cluster alone used ${push.idleLoad.cpuPercentPerProcess} % CPU per process (libp2p's connection monitor pings every connection from both ends every 10 s, DHT upkeep), ` +
+          `and each write's wave cost ${(push.waveCpuMs / 1000).toFixed(2)} CPU-s more (${push.pushesPerWrite} pushes: Noise, Yamux, merge, LevelDB write, forwarding; ${fmt(push.waveCpuMs / push.pushesPerWrite, 2)} ms each), ` +
+          `worked off one push after another by the 2 event loops (event-loop delay p99 ${push.load.eventLoopDelayP99Ms} ms, max ${push.load.eventLoopDelayMaxMs} ms). ` +
+          `On 100 machines a node does only its own ~${fanoutFor('auto', Math.round(push.gossipPeersPerNode.atEnd))} pushes per write and a wave is a few network hops.`]
       : [])
   ]
   const section: BenchSection = {

@@ -10,6 +10,10 @@ import { mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { MerkleIndex } from '../src/core/merkle.js'
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { items } from './lib/patterns.js'
 import { int, isMain, median, runAlone, sleep } from './lib/main.js'
@@ -17,6 +21,22 @@ import { int, isMain, median, runAlone, sleep } from './lib/main.js'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const ENGRAM = join(ROOT, 'bin', 'engram')
 const TARGET_MB = 120
+
+/** JS heap and array buffers held by a MerkleIndex of n random keys (forced GCs before and after) */
+function merkleHeapBytes (n: number): number {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  gc(); gc()
+  const used = (): number => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers }
+  const before = used()
+  const index = new MerkleIndex()
+  for (let i = 0; i < n; i++) index.set(randomBytes(32), randomBytes(32))
+  index.root()
+  gc(); gc()
+  const bytes = used() - before
+  if (index.root().length === 0) throw new Error('unreachable: keeps the index alive until measured')
+  return bytes
+}
 
 /** newest mtime under dir (bounded walk) */
 async function newest (dir: string, depth = 6): Promise<number> {
@@ -152,16 +172,15 @@ export const run: BenchFn = async ({ quick }) => {
         `runs, ~30 s into idleness), or at ${maxSettleS} s. MB = 2^20 bytes.`,
       `RSS samples after the import (1 s apart): ${full.samples.join(', ')} MB.`
     ]
-    notes.push(`Where it goes (measured with a heap snapshot of the same setup): live JS heap after a full GC ~31 MB, of which the ` +
-      'Merkle index of 10k patterns is ~8-10 MB (hex-string keys, one object and two separately allocated Uint8Arrays per pattern: ' +
-      '~1 KB per pattern, 1 GB at 1M); compiled code ~6 MB; the rest of RSS is the node runtime with libp2p loaded (the empty node: ' +
-      `${empty.rssMB.toFixed(0)} MB), V8's young generation and LevelDB's native caches.`)
-    if (full.rssMB > TARGET_MB || full.peakMB > TARGET_MB) {
-      notes.push(`${full.rssMB > TARGET_MB ? 'Target missed' : `Target met only after the reducer ran (${full.peakMB.toFixed(0)} MB before)`}: ` +
-        'proposed fixes: (1) start the node with a small young generation (node --max-semi-space-size=1: measured 148 MB right after ' +
-        'the import instead of 169, and 103 MB instead of 130 for a node restarted on the 10k store), e.g. via bin/engram re-exec or ' +
-        '`#!/usr/bin/env -S node --max-semi-space-size=1`; (2) a compact Merkle index (one Uint8Array of sorted 64-byte keyHash||digest ' +
-        'entries per leaf, numeric leaf ids): ~100 B instead of ~1 KB per pattern.')
+    const merkle = merkleHeapBytes(n)
+    notes.push(`Where it goes: the Merkle index of ${int(n)} patterns, built the same way in this process, holds ${(merkle / 2 ** 20).toFixed(1)} MB (JS heap and array buffers) ` +
+      `(${Math.round(merkle / n)} B per pattern: an entry with its key hash and digest, and at this size nearly a leaf (entry list, hash) per pattern); the empty node is ${empty.rssMB.toFixed(0)} MB ` +
+      '(the Node runtime with libp2p, the DHT and LevelDB loaded), the rest is LevelDB\'s caches and V8 heap headroom.')
+    if (full.rssMB > TARGET_MB) {
+      notes.push(`Target missed: settled RSS ${full.rssMB.toFixed(1)} MB.`)
+    } else if (full.peakMB > TARGET_MB) {
+      notes.push(`Right after the import RSS was ${full.peakMB.toFixed(0)} MB ${full.reduced ? `for ~${full.seconds - 8} s` : `(no reduction within ${full.seconds} s)`}: V8 keeps the heap the import grew ` +
+        '(young generation, parsed request bodies) until its memory reducer runs once the node is idle; the settled figure is the idle node.')
     }
     return {
       id: 'footprint',

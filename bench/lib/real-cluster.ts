@@ -96,6 +96,8 @@ export class RealCluster {
   readonly nodes: NodeInfo[] = []
   /** key -> node index -> epoch ms it merged the key */
   readonly got = new Map<string, Map<number, number>>()
+  /** key -> node index -> how its first merge of the key came ('push' | 'session') */
+  readonly gotVia = new Map<string, Map<number, string>>()
   /** every gossip round any node ran, as reported */
   readonly rounds: RoundTuple[] = []
   setupMs: { start: number, dial: number, mesh: number } = { start: 0, dial: 0, mesh: 0 }
@@ -113,10 +115,15 @@ export class RealCluster {
 
   private onEvent (e: ShardEvent): void {
     if (e.ev === 'got') {
-      for (const [key, index, t] of e.items) {
+      for (const [key, index, t, via] of e.items) {
         let m = this.got.get(key)
         if (m === undefined) this.got.set(key, m = new Map())
-        if (!m.has(index)) m.set(index, t)
+        if (!m.has(index)) {
+          m.set(index, t)
+          let v = this.gotVia.get(key)
+          if (v === undefined) this.gotVia.set(key, v = new Map())
+          v.set(index, via)
+        }
       }
     } else if (e.ev === 'rounds') {
       for (const r of e.items) this.rounds.push(r)

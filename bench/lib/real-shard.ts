@@ -38,11 +38,13 @@ export interface ShardLoad {
 
 /** [node index, startedAt epoch ms, outcome, duration ms, role] */
 export type RoundTuple = [number, number, string, number, string]
+/** key, node index, epoch ms, how it came ('push' | 'session') */
+export type GotTuple = [string, number, number, string]
 
 export type ShardEvent =
   | { ev: 'reply', id: number, ok: true, value: unknown }
   | { ev: 'reply', id: number, ok: false, error: string }
-  | { ev: 'got', items: Array<[string, number, number]> }
+  | { ev: 'got', items: GotTuple[] }
   | { ev: 'rounds', items: RoundTuple[] }
 
 const now = (): number => performance.timeOrigin + performance.now()
@@ -50,7 +52,7 @@ const FLUSH_MS = 100
 const MAX_DIAL_ATTEMPTS = 4
 
 const nodes = new Map<number, BenchNode>()
-let got: Array<[string, number, number]> = []
+let got: GotTuple[] = []
 let rounds: RoundTuple[] = []
 let loadT0 = 0
 /** connections that closed (any reason) and were aborted, since load-start */
@@ -92,7 +94,7 @@ async function start (indices: number[], total: number, spreadMs: number, interv
     })
     n.node.addEventListener('merged', ev => {
       const t = now()
-      for (const p of ev.detail.patterns) got.push([p.key, index, t])
+      for (const p of ev.detail.patterns) got.push([p.key, index, t, ev.detail.via])
     })
     n.node.addEventListener('round', ev => {
       const r = ev.detail

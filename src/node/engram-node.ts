@@ -11,6 +11,7 @@ import { createEngramLibp2p, type EngramLibp2p } from './libp2p.js'
 import { gossip, type GossipService, type RoundReport } from './gossip/service.js'
 import { replicaGossipStore } from './gossip/replica-store.js'
 import type { Fanout } from './gossip/push.js'
+import type { MergeVia } from './gossip/types.js'
 import { MetaKnownPeerStore } from './known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -64,7 +65,7 @@ export interface NodeStatus {
 
 export interface EngramNodeEvents {
   /** patterns that changed by a merge from a peer */
-  merged: CustomEvent<{ patterns: PatternRecord[], from: string }>
+  merged: CustomEvent<{ patterns: PatternRecord[], from: string, via: MergeVia }>
   round: CustomEvent<RoundReport>
   /** a running session's counts so far */
   progress: CustomEvent<RoundReport>
@@ -94,7 +95,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
     this.gossip.addEventListener('merged', ev => {
       // records cost an encode and a hash each: a bulk pull with no listener skips them
       if (this.listenerCount('merged') === 0) return
-      this.safeDispatchEvent('merged', { detail: { patterns: ev.detail.states.map(toRecord), from: ev.detail.from.toString() } })
+      this.safeDispatchEvent('merged', { detail: { patterns: ev.detail.states.map(toRecord), from: ev.detail.from.toString(), via: ev.detail.via } })
     })
   }
 

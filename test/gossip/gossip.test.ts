@@ -9,6 +9,7 @@ import { AUTO_FANOUT_MARGIN, fanoutFor } from '../../src/node/gossip/push.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import { GOSSIP_PROTOCOL } from '../../src/protocol/constants.js'
+import { gossipPeers } from '../../src/node/gossip-peers.js'
 import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js'
 
 const nodes: GossipNode[] = []
@@ -69,12 +70,15 @@ describe('gossip over real libp2p', () => {
 
   it('eager push spreads a local write without any anti-entropy round', async () => {
     const four = await cluster(4, { fanout: 3 })
+    const via: string[] = []
+    for (const n of four) n.gossip.addEventListener('merged', ev => { via.push(ev.detail.via) })
     await four[0]!.replica.write('pushed', { addEpisodes: ['e'], confidence: 0.7 })
     await waitFor(async () => {
       for (const n of four) if ((await n.replica.get('pushed')) === undefined) return false
       return true
     }, { timeout: 10_000, message: 'the pushed pattern on every node' })
     assert.ok(four.every(n => n.gossip.lastRounds.every(r => r.role !== 'initiator')))
+    assert.deepEqual(via, ['push', 'push', 'push'], "each other node's merge event says it came by push")
   })
 
   it("fanout 'auto' is ln(peers + 1) + 7: in a small cluster a write goes to every peer at once", async () => {
@@ -127,5 +131,22 @@ describe('gossip over real libp2p', () => {
     }, { timeout: 15_000, message: 'the pattern on every node by anti-entropy' })
     assert.ok(three.some(n => n.gossip.lastRounds.some(r => r.role === 'initiator' && r.patternsOut + r.patternsIn > 0)))
     void peerIdFromString
+  })
+  it('gossip peers: those identify reports speaking gossip; out when the connection closes, back after a redial', async () => {
+    const [a, b, c] = await cluster(3, { intervalMs: 0, fanout: 0 })
+    const ids = async (n: GossipNode): Promise<string[]> => (await n.gossip.gossipPeers()).map(String).sort()
+    assert.deepEqual(await ids(a!), [b!.libp2p.peerId.toString(), c!.libp2p.peerId.toString()].sort())
+    // the same set the peer store gives after identify
+    const fromStore = (await gossipPeers(a!.libp2p)).map(String).sort()
+    assert.deepEqual(await ids(a!), fromStore)
+
+    await a!.libp2p.hangUp(b!.libp2p.peerId)
+    await waitFor(async () => !(await ids(a!)).includes(b!.libp2p.peerId.toString()), { timeout: 10_000, message: 'b to leave a\'s gossip peers' })
+    assert.deepEqual(await ids(a!), [c!.libp2p.peerId.toString()])
+
+    await a!.libp2p.dial(multiaddr(b!.addr))
+    await waitFor(async () => (await ids(a!)).includes(b!.libp2p.peerId.toString()), { timeout: 10_000, message: 'b back among a\'s gossip peers' })
+    const r = await a!.gossip.syncNow(b!.libp2p.peerId)
+    assert.equal(r.outcome, 'in-sync', r.error)
   })
 })

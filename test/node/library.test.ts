@@ -29,7 +29,8 @@ describe('library entry: createEngramNode', { timeout: 60_000 }, () => {
     await b.start()
 
     const merged: PatternRecord[] = []
-    b.addEventListener('merged', ev => merged.push(...ev.detail.patterns))
+    const via = new Set<string>()
+    b.addEventListener('merged', ev => { merged.push(...ev.detail.patterns); via.add(ev.detail.via) })
 
     const put = await a.put('lib/one', { addEpisodes: ['e2', 'e1'], confidence: 0.75, summary: 'hello' })
     assert.deepEqual(put.episodes, ['e1', 'e2'])
@@ -46,6 +47,7 @@ describe('library entry: createEngramNode', { timeout: 60_000 }, () => {
     assert.equal(report.outcome, 'synced')
     assert.equal(report.patternsOut, 2)
     assert.deepEqual(merged.map(p => p.key).sort(), ['lib/one', 'lib/two'])
+    assert.deepEqual([...via], ['session'], 'fanout 0: everything came by the anti-entropy session')
     assert.equal((await b.get('lib/two'))?.deleted, true)
 
     const status = await b.status()

@@ -13,7 +13,7 @@ import { ProtocolViolationError, TooManySessionsError } from '../../protocol/err
 import { FramedStream } from './framed.js'
 import { OutboundChannels } from './channels.js'
 import { sessionHooks } from './session-hooks.js'
-import { gossipPeers } from '../gossip-peers.js'
+import { GossipPeerSet } from './peer-set.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
 import { EagerPusher } from './push.js'
@@ -36,6 +36,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   private readonly controllers = new Set<AbortController>()
   private readonly pusher: EagerPusher
   private readonly channels: OutboundChannels
+  private readonly peerSet: GossipPeerSet
   /** aborted on stop: ends inbound streams waiting for their next session */
   private lifetime = new AbortController()
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -61,6 +62,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       channelIdleMs: CHANNEL_IDLE_MS,
       ...init
     }
+    this.peerSet = new GossipPeerSet(components, GOSSIP_PROTOCOL)
     this.channels = new OutboundChannels({
       open: async (peer, signal) => this.components.connectionManager.openStream(peer, GOSSIP_PROTOCOL, { signal }),
       idleMs: this.init.channelIdleMs,
@@ -90,6 +92,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       maxInboundStreams: MAX_INBOUND_STREAMS,
       maxOutboundStreams: MAX_INBOUND_STREAMS
     })
+    await this.peerSet.start()
     this.lifetime = new AbortController()
     this.started = true
     this.schedule()
@@ -100,6 +103,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     clearTimeout(this.timer)
     this.pusher.stop()
     this.channels.stop()
+    this.peerSet.stop()
     this.lifetime.abort(new Error('gossip service stopping'))
     for (const c of this.controllers) c.abort(new Error('gossip service stopping'))
     await this.components.registrar.unhandle(GOSSIP_PROTOCOL)
@@ -107,9 +111,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
 
   /** Connected peers that speak the gossip protocol. */
   async gossipPeers (): Promise<PeerId[]> {
-    const open = this.components.connectionManager.getConnections().filter(c => c.status === 'open')
-    const peers = new Map(open.map(c => [c.remotePeer.toString(), c.remotePeer]))
-    return await gossipPeers({ getPeers: () => [...peers.values()], peerStore: this.components.peerStore })
+    return this.peerSet.list()
   }
 
   /** Eager push of local writes (no-op when fanout is 0). */
@@ -338,7 +340,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   }
 
   private merged (changed: PatternState[], from: PeerId, fromPush: boolean): void {
-    this.safeDispatch('merged', { states: changed, from })
+    this.safeDispatch('merged', { states: changed, from, via: fromPush ? 'push' : 'session' })
     // forward once: only news that came by push and changed our state goes on, so each node
     // forwards a write at most once; what anti-entropy brings is not re-flooded
     if (fromPush) this.pusher.enqueue(changed, from)

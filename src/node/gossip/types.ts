@@ -1,4 +1,4 @@
-import type { AbortOptions, ComponentLogger, Connection, PeerId, PeerStore, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Connection, PeerId, Stream, StreamHandler, StreamHandlerOptions, Topology } from '@libp2p/interface'
 import type { Fanout } from './push.js'
 import type { IndexView } from '../../core/reconcile.js'
 import type { PatternState } from '../../core/pattern.js'
@@ -46,7 +46,8 @@ export interface GossipEvents {
   round: CustomEvent<RoundReport>
   /** a session still running: counts so far (throttled to a few per second) */
   progress: CustomEvent<RoundReport>
-  merged: CustomEvent<{ states: PatternState[], from: PeerId }>
+  /** `via`: a push frame, or a reconciliation session (either role) */
+  merged: CustomEvent<{ states: PatternState[], from: PeerId, via: MergeVia }>
 }
 
 export function emptyReport (peer: string, role: SessionRole): RoundReport {
@@ -85,13 +86,16 @@ export interface GossipInit {
 export interface GossipComponents {
   peerId: PeerId
   logger: ComponentLogger
-  peerStore: PeerStore
   registrar: {
     handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
     unhandle(protocol: string, options?: AbortOptions): Promise<void>
+    register(protocol: string, topology: Topology): Promise<string>
+    unregister(id: string): void
   }
   connectionManager: {
     getConnections(peerId?: PeerId): Connection[]
     openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
   }
 }
+
+export type MergeVia = 'push' | 'session'
