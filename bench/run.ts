@@ -39,7 +39,7 @@ async function charts (sections: BenchSection[]): Promise<string[]> {
   for (const s of sections) {
     const curves = (s.data as { curves?: { title: string, series: Series[] } } | undefined)?.curves
     if (curves === undefined || curves.series.length === 0) continue
-    const file = `convergence-${s.id}.svg`
+    const file = `${s.id}.svg`
     await writeFile(here(file), lineChart(curves.title, 'rounds', 'nodes that have the pattern', curves.series))
     written.push(file)
   }
