@@ -213,8 +213,8 @@ async function runAntiEntropy (p: AePlan, rng: ReturnType<typeof seededRng>): Pr
       intervalMs: p.intervalMs,
       trials: trials.length,
       unfinished: trials.length - done.length,
-      roundsByTime: { mean: round(mean(done.map(x => x.roundsByTime)), 3), p50: round(percentile(done.map(x => x.roundsByTime), 50), 3), p99: round(percentile(done.map(x => x.roundsByTime), 99), 3) },
-      roundsCounted: { mean: round(mean(done.map(x => x.countedMean)), 3), p99: round(percentile(done.map(x => x.countedMean), 99), 3), maxNodeMean: round(mean(done.map(x => x.countedMax)), 2) },
+      roundsByTime: { mean: round(mean(done.map(x => x.roundsByTime)), 3), se: round(stdError(done.map(x => x.roundsByTime)), 3), p50: round(percentile(done.map(x => x.roundsByTime), 50), 3), p99: round(percentile(done.map(x => x.roundsByTime), 99), 3) },
+      roundsCounted: { mean: round(mean(done.map(x => x.countedMean)), 3), se: round(stdError(done.map(x => x.countedMean)), 3), p99: round(percentile(done.map(x => x.countedMean), 99), 3), maxNodeMean: round(mean(done.map(x => x.countedMax)), 2) },
       /** initiator rounds that were not answered busy, per node, until all had it */
       roundsCountedNotBusy: { mean: round(mean(done.map(x => x.usefulMean)), 3), p99: round(percentile(done.map(x => x.usefulMean), 99), 3) },
       gossipPeersPerNode: await meanGossipPeers(c),
@@ -320,6 +320,12 @@ async function runPush (p: PushPlan, rng: ReturnType<typeof seededRng>): Promise
   }
 }
 
+/** standard error of the mean (trials overlap in time, so this is a lower bound) */
+function stdError (xs: number[]): number {
+  const m = mean(xs)
+  return xs.length < 2 ? NaN : Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length)
+}
+
 const secs = (ms: number, floorMs?: number): string => Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : floorMs !== undefined && Number.isFinite(floorMs) ? `> ${(floorMs / 1000).toFixed(0)} s` : '∞'
 
 export const run: BenchFn = async (opts) => {
@@ -384,12 +390,17 @@ export const run: BenchFn = async (opts) => {
     'a: eager push off (fanout 0). Writes on random nodes, one interval apart, so several spread at once: each spreads through the same sessions independently (a session syncs every differing key); trials are correlated but each is a fair sample. ' +
       `Rounds by time = (last node merged − write) ÷ interval; counted = timer rounds (from the 'round' events; an attempt right after a busy answer is part of the same round) each node started in that time, mean over nodes.`,
     ...(ae.length > 0
-      ? [`a: interval ${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}, keeping ≤ 50 sessions/s: a round costs a few ms of CPU for both ends here (Noise, Yamux, and gossipPeers() reading the peer store for every connected peer). ` +
+      ? [`a: interval ${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}, keeping ≤ 50 sessions/s: a round costs a few ms of CPU for both ends here (Noise, Yamux, multistream-select when a stream is new). ` +
           'Load per process during the trials: ' + ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay p99 ${a.load.eventLoopDelayP99Ms} ms (max ${a.load.eventLoopDelayMaxMs})`).join('; ') + '.',
         `a: busy replies (the responder was in another session, maxConcurrentSessions = 1; the node then tries up to two other peers at once) were ${ae.map(a => `${fmt(100 * a.busyShare, 1)} % at N=${a.n}`).join(', ')} of session attempts; timer rounds in which every peer tried was busy: ${ae.map(a => `${a.allBusyRounds} at N=${a.n}`).join(', ')}; ` +
           `counted without the all-busy rounds: ${ae.map(a => `${fmt(a.roundsCountedNotBusy.mean)} at N=${a.n}`).join(', ')}. Session wall time p50 / p99: ${ae.map(a => `${a.sessionMs.p50} / ${a.sessionMs.p99} ms`).join(', ')}. ` +
           `Initiator rounds per node per interval: ${ae.map(a => a.initiatorRoundsPerNodePerInterval).join(', ')} (1.0 if every timer fired on time and none was skipped because a session was running). ` +
-          `Yardstick (ideal push-pull, same timers, ${IDEAL_TRIALS} simulated trials): on the measured gossip graph ${ae.map(a => `${fmt(a.ideal.onThisGraph)} at N=${a.n}`).join(', ')}; on a complete graph ${ae.map(a => `${fmt(a.ideal.completeGraph)}`).join(', ')}.`]
+          `Yardstick (ideal push-pull, same timers, ${IDEAL_TRIALS} simulated trials): on the measured gossip graph ${ae.map(a => `${fmt(a.ideal.onThisGraph)} at N=${a.n}`).join(', ')}; on a complete graph ${ae.map(a => `${fmt(a.ideal.completeGraph)}`).join(', ')}.`,
+        ...ae.filter(a => a.n === 100).map(a => `a: target at N=100 (≤ ${TARGET_ROUNDS_N100} mean): ${a.roundsByTime.mean <= TARGET_ROUNDS_N100 && a.roundsCounted.mean <= TARGET_ROUNDS_N100 ? 'met' : 'not met'} — by time ${fmt(a.roundsByTime.mean)} ± ${fmt(a.roundsByTime.se)}, counted ${fmt(a.roundsCounted.mean)} ± ${fmt(a.roundsCounted.se)} (± one standard error over ${a.trials} trials). ` +
+          `The same timers doing ideal push-pull on the same graph (every session instant, nobody ever busy) take ${fmt(a.ideal.onThisGraph)}: that is the most one exchange per node per interval can do, and the design's 6.8 is the synchronous-rounds figure. ` +
+          `What remains, ${fmt(a.roundsCounted.mean - a.ideal.onThisGraph)} rounds counted (${fmt(a.roundsByTime.mean - a.ideal.onThisGraph)} by time), is what real sessions cost on 2 shared cores: a session takes time (p99 ${a.sessionMs.p99} ms) during which the news is not yet passed on, ` +
+          `timers fire late behind event-loop stalls (p99 ${a.load.eventLoopDelayP99Ms} ms, max ${a.load.eventLoopDelayMaxMs} ms; ${a.initiatorRoundsPerNodePerInterval} initiator rounds per node per interval instead of 1), and ${a.allBusyRounds} timer rounds found all three peers they tried busy. ` +
+          `The reconciliation itself loses nothing (simulation section: no session left a difference); beating the yardstick needs more exchanges while news is fresh, which is eager push's job (part b).`)]
       : []),
     ...(push !== undefined
       ? [`b: ${push.writes} writes on random nodes (after ${push.warmupMs.length} warm-up writes that opened the gossip streams between the pairs and warmed the JIT, to all in ${push.warmupMs.map((x: number) => secs(x)).join(', ')}), each once the previous one stopped spreading (no new node for 0.5 s, at most 5 s), so push waves do not overlap; time to all = last node's 'merged' event − the write; the run ends ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +
