@@ -1,23 +1,15 @@
 /**
  * `npm run bench [-- --quick] [-- --only id,id]`: every benchmark section, one after the
- * other, then bench/results.md, bench/results.json and the convergence chart(s) in bench/.
+ * other, each in its own process, then bench/results.md, bench/results.json and the convergence chart(s) in bench/.
  * Figures only: nothing here asserts timings. Full suite <= 20 minutes on 2 cores; --quick <= 3.
  */
 import { writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import type { BenchFn, BenchSection } from './lib/types.js'
+import { fork } from 'node:child_process'
+import type { BenchSection } from './lib/types.js'
+import { SECTIONS } from './lib/sections.js'
 import { lineChart, type Series } from './lib/svg.js'
-
-const SECTIONS: Array<[string, () => Promise<{ run: BenchFn }>]> = [
-  ['convergence-real', async () => await import('./convergence-real.js')],
-  ['convergence-sim', async () => await import('./convergence-sim.js')],
-  ['idle-round', async () => await import('./idle-round.js')],
-  ['diff-cost', async () => await import('./diff-cost.js')],
-  ['bulk-sync', async () => await import('./bulk-sync.js')],
-  ['footprint', async () => await import('./footprint.js')],
-  ['core', async () => await import('./core.bench.js')]
-]
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url))
 
@@ -46,6 +38,20 @@ async function charts (sections: BenchSection[]): Promise<string[]> {
   return written
 }
 
+/** One section in its own process (bench/lib/section-child.ts): sections do not share a heap or an event loop. */
+async function runInChild (id: string, quick: boolean): Promise<BenchSection> {
+  const child = fork(here('lib/section-child.ts'), [id, ...(quick ? ['--quick'] : [])], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return await new Promise<BenchSection>((resolve, reject) => {
+    let result: BenchSection | undefined
+    child.on('message', m => { result = m as BenchSection })
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      if (result !== undefined) resolve(result)
+      else reject(new Error(`section ${id} exited with ${signal ?? code} before sending a result`))
+    })
+  })
+}
+
 async function main (): Promise<void> {
   const quick = process.argv.includes('--quick')
   const onlyArg = process.argv.find(a => a.startsWith('--only='))?.slice('--only='.length)
@@ -53,12 +59,12 @@ async function main (): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
   const sections: BenchSection[] = []
   const t0 = Date.now()
-  for (const [id, load] of SECTIONS) {
+  for (const [id] of SECTIONS) {
     if (only !== undefined && !only.includes(id)) continue
     const t = Date.now()
     process.stdout.write(`\n== ${id}${quick ? ' (quick)' : ''}\n`)
     try {
-      const section = await (await load()).run({ quick })
+      const section = await runInChild(id, quick)
       sections.push(section)
       for (const r of section.rows) process.stdout.write(`${r.metric}: ${r.ours}  (design ${r.design}, target ${r.target}${r.met === undefined ? '' : r.met ? ', met' : ', NOT met'})\n`)
     } catch (err: any) {
