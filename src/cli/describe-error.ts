@@ -13,6 +13,8 @@ export function describeError (err: unknown): { message: string, exitCode: numbe
   if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(String(e?.message))) {
     return { message: `${String(e?.message)}: another process listens on that port (pick another with --listen)`, exitCode: 1 }
   }
+  // a bad setting is a usage error, like a bad flag that commander catches
+  if (e?.name === 'InvalidSettingError') return { message: `error: ${String(e.message)}`, exitCode: e.exitCode ?? 1 }
   if (e?.name !== undefined && KNOWN.has(e.name)) return { message: String(e.message), exitCode: e.exitCode ?? 1 }
   return { message: `${String(e?.name ?? 'Error')}: ${String(e?.message ?? err)} (run with DEBUG=engram:* for details)`, exitCode: 1 }
 }

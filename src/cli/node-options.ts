@@ -1,27 +1,12 @@
-/** The node settings as command-line flags, shared by `engram start` and `engram init`. */
-import { Command, Option } from 'commander'
-import { CONFIG_KEYS, DEFAULTS, envName, parseHostPort, type NodeConfig } from './config.js'
-import { collectMultiaddr, intInRange, secondsPositive } from './parse.js'
-import { InvalidArgumentError } from 'commander'
-import { LOG_LEVELS } from '../node/logging.js'
-import type { Fanout } from '../node/gossip/push.js'
-
-function fanoutArg (v: string): Fanout {
-  if (v.trim() === 'auto') return 'auto'
-  try {
-    return intInRange(0, 64)(v)
-  } catch (err: any) {
-    throw new InvalidArgumentError(`${String(err.message)}, or auto`)
-  }
-}
-
-function hostPort (v: string): string {
-  try {
-    return parseHostPort(v)
-  } catch (err: any) {
-    throw new InvalidArgumentError(String(err.message))
-  }
-}
+/**
+ * The node settings as command-line flags, shared by `engram start` and `engram init`.
+ * Flags are kept as typed: resolveConfig parses them with the same parser as ENGRAM_*
+ * variables and config.json, so every source accepts and refuses the same values.
+ */
+import { Command } from 'commander'
+import { CONFIG_KEYS, DEFAULTS, envName, type NodeConfig } from './config.js'
+import { collect } from './parse.js'
+import { LOG_LEVELS } from '../settings/log-levels.js'
 
 const d = (key: keyof NodeConfig): string => {
   const v = DEFAULTS[key]
@@ -34,25 +19,25 @@ export function addNodeOptions (cmd: Command): Command {
   return cmd
     .option('--data <dir>', 'data directory [default: ./data; env ENGRAM_DATA]')
     .option('--key <file>', 'libp2p private key file (the default one is created on first start)' + d('key'))
-    .option('--listen <multiaddr>', 'address to listen on, repeatable' + d('listen'), collectMultiaddr)
-    .option('--announce <multiaddr>', 'address to advertise instead of the listen ones, repeatable' + d('announce'), collectMultiaddr)
-    .option('--join <multiaddr>', 'address of any cluster member, repeatable' + d('join'), collectMultiaddr)
-    .addOption(new Option('--interval <seconds>', 'mean seconds between anti-entropy rounds (jittered ±10 %)' + d('interval')).argParser(secondsPositive))
+    .option('--listen <multiaddr>', 'address to listen on, repeatable' + d('listen'), collect)
+    .option('--announce <multiaddr>', 'address to advertise instead of the listen ones, repeatable' + d('announce'), collect)
+    .option('--join <multiaddr>', 'address of any cluster member, repeatable' + d('join'), collect)
+    .option('--interval <seconds>', 'mean seconds between anti-entropy rounds (jittered ±10 %)' + d('interval'))
     .option('--swarm-key <file>', 'pre-shared swarm key: only nodes with the same key can connect' + d('swarmKey'))
-    .addOption(new Option('--fanout <n>', 'peers a local write is pushed to at once: auto (ln(peers) + 7) or a number; 0 turns eager push off' + d('fanout')).argParser(fanoutArg))
+    .option('--fanout <n>', 'peers a local write is pushed to at once: auto (ln(peers) + 7) or a number; 0 turns eager push off' + d('fanout'))
     .option('--mdns', 'also discover peers on the LAN by multicast DNS' + d('mdns'))
     .option('--cluster <name>', 'cluster name: separate DHT and rendezvous per name' + d('cluster'))
-    .addOption(new Option('--api <host:port>', 'local HTTP API address (keep it on loopback)' + d('api')).argParser(hostPort))
-    .addOption(new Option('--log-level <level>', 'log verbosity' + d('logLevel')).choices([...LOG_LEVELS]))
+    .option('--api <host:port>', 'local HTTP API address (keep it on loopback; port 0 picks a free one)' + d('api'))
+    .option('--log-level <level>', `log verbosity: ${LOG_LEVELS.join(', ')}` + d('logLevel'))
     .option('--log-json', 'logs as JSON lines on stderr' + d('logJson'))
 }
 
-/** The settings given as flags on this command line (and only those). */
-export function flagsOf (cmd: Command): Partial<NodeConfig> {
+/** The settings given as flags on this command line (and only those), as typed. */
+export function flagsOf (cmd: Command): Partial<Record<keyof NodeConfig, unknown>> {
   const opts = cmd.opts()
-  const out: Partial<NodeConfig> = {}
+  const out: Partial<Record<keyof NodeConfig, unknown>> = {}
   for (const key of CONFIG_KEYS) {
-    if (cmd.getOptionValueSource(key) === 'cli') (out as any)[key] = opts[key]
+    if (cmd.getOptionValueSource(key) === 'cli') out[key] = opts[key]
   }
   return out
 }

@@ -1,9 +1,11 @@
 /**
  * A small bounded dial queue: at most `concurrency` dials at once, at most `maxQueued`
- * waiting, one entry per target, every dial with a timeout. Failures are logged, never thrown:
- * an unreachable peer is normal in a cluster.
+ * waiting, one entry per target, every dial with a timeout that holds even if the dial
+ * function ignores its signal. Failures are logged, never thrown: an unreachable peer is
+ * normal in a cluster.
  */
 import './polyfill.js'
+import { withDeadline } from './deadline.js'
 import type { AbortOptions, Connection, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -17,10 +19,16 @@ export interface DialerInit {
   log: Logger
 }
 
+export interface EnqueueOptions {
+  /** Log failures at trace level (repeated re-dials of a peer that is down). */
+  quiet?: boolean
+}
+
 interface Job {
   key: string
   target: DialTargetLike
   reason: string
+  quiet: boolean
 }
 
 export class Dialer {
@@ -32,7 +40,7 @@ export class Dialer {
   constructor (private readonly init: DialerInit) {}
 
   /** Queues a dial unless the same target is already queued or dialling; returns whether it was queued. */
-  enqueue (target: DialTargetLike, reason: string): boolean {
+  enqueue (target: DialTargetLike, reason: string, options: EnqueueOptions = {}): boolean {
     const key = target.toString()
     if (this.controller.signal.aborted || this.keys.has(key)) return false
     if (this.waiting.length >= this.init.maxQueued) {
@@ -40,7 +48,7 @@ export class Dialer {
       return false
     }
     this.keys.add(key)
-    this.waiting.push({ key, target, reason })
+    this.waiting.push({ key, target, reason, quiet: options.quiet === true })
     this.pump()
     return true
   }
@@ -76,12 +84,14 @@ export class Dialer {
   }
 
   private async run (job: Job): Promise<void> {
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)])
     try {
-      const conn = await this.init.dial(job.target, { signal })
+      // the slot is freed at the timeout even if the dial never settles
+      const conn = await withDeadline(this.init.timeout, this.controller.signal,
+        async signal => await this.init.dial(job.target, { signal }))
       this.init.log('dialled %s (%s): %p', job.key, job.reason, conn.remotePeer)
     } catch (err) {
-      this.init.log('dial %s (%s) failed: %s', job.key, job.reason, (err as Error).message ?? err)
+      const log = job.quiet ? this.init.log.trace : this.init.log
+      log('dial %s (%s) failed: %s', job.key, job.reason, (err as Error)?.message ?? err)
     }
   }
 }

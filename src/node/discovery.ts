@@ -3,6 +3,10 @@
  * meets the rest through a DHT rendezvous (every node provides a CID derived from the
  * cluster name and looks up its providers), keeps connections to DHT routing-table peers,
  * and remembers connected cluster peers for the next start.
+ *
+ * Nothing here may stall: every await of a round has a hard bound (the DHT may ignore its
+ * signal), rounds are scheduled independently of how the previous one ends, and a node with
+ * no connection re-dials on its own backoff timers, apart from the DHT rounds.
  */
 import './polyfill.js'
 import { setMaxListeners } from 'node:events'
@@ -13,7 +17,11 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../protocol/constants.js'
+import { Deadline, raceAbort, withDeadline } from './deadline.js'
 import { Dialer } from './dialer.js'
+import { Backoff, Reconnector } from './reconnect.js'
+import { CallGate, RoundScheduler } from './rounds.js'
+import type { RedialCounts } from './reconnect.js'
 import type { KnownPeer, KnownPeerStore } from './peer-book.js'
 import type {
   AbortOptions, ComponentLogger, Connection, ContentRouting, Libp2pEvents, Logger, PeerId,
@@ -48,6 +56,30 @@ export interface DiscoveryInit {
   dialDiscovered?: boolean
   /** Periodic save of connected peers, ms. Default 60 000. */
   saveInterval?: number
+  /** First re-dial delay of a node with no connection, ms (doubles, jittered). Default 1 000. */
+  reconnectMin?: number
+  /** Largest re-dial delay, ms. Default 30 000. */
+  reconnectMax?: number
+}
+
+/** Counters for tests and status output; cumulative since the service was created. */
+export interface DiscoveryStats {
+  /** Rendezvous rounds started. */
+  rounds: number
+  /** Rounds that came due while the previous one still ran, and were skipped. */
+  skippedRounds: number
+  /** DHT calls (provide, findProviders) we stopped waiting for at their bound. */
+  deadlines: number
+  /** DHT calls not made because the previous one of their kind outlived its round. */
+  skippedCalls: number
+  /** No connection at the moment, re-dialling. */
+  isolated: boolean
+  /** Times the node found itself isolated and said so. */
+  isolations: number
+  /** Times it reconnected after that. */
+  reconnects: number
+  /** Re-dial attempts while isolated. */
+  redials: number
 }
 
 /** What we use of the node; every field is a libp2p component. */
@@ -69,6 +101,8 @@ export interface DiscoveryComponents {
 /** Bounds on what we read from the peer store per peer. */
 const MAX_SAVED_ADDRS = 8
 const SAVE_DEBOUNCE_MS = 1000
+/** A DHT call still in flight this many bounds after it started is given up on. */
+const FORGET_AFTER_BOUNDS = 3
 
 /** The CID every member of `cluster` provides; namespaced so it cannot collide with content. */
 export async function rendezvousCid (cluster: string): Promise<CID> {
@@ -93,13 +127,18 @@ export class DiscoveryService implements Startable {
   private readonly maxPeers: number
   private readonly saveInterval: number
   private readonly dialer: Dialer
+  private readonly rounds: RoundScheduler
+  private readonly reconnector: Reconnector
+  private readonly provideGate: CallGate
+  private readonly lookupGate: CallGate
   private started = false
   private shutdown = new AbortController()
-  private tickTimer?: ReturnType<typeof setTimeout>
   private saveTimer?: ReturnType<typeof setTimeout>
   private saveEvery?: ReturnType<typeof setInterval>
-  private tickRunning?: Promise<void>
   private saving: Promise<void> = Promise.resolve()
+  private deadlines = 0
+  private skippedCalls = 0
+  private warnedStuckRound = false
   private lastProvide = 0
   private cid?: CID
 
@@ -119,8 +158,31 @@ export class DiscoveryService implements Startable {
       dial: async (target, options) => await components.connectionManager.openConnection(target, options),
       log: this.log
     })
+    this.rounds = new RoundScheduler({
+      nextDelay: () => jitter(this.interval),
+      round: async () => { this.warnedStuckRound = false; await this.tick() },
+      onSkip: (n, runningFor) => {
+        // normal when the interval is shorter than the lookup bound; news only past the bound
+        // (which the round's own deadline should prevent), and then once per round
+        const stuck = runningFor > 2 * this.lookupTimeout
+        const log = stuck && !this.warnedStuckRound ? this.log : this.log.trace
+        if (stuck) this.warnedStuckRound = true
+        log('previous discovery round still running after %d ms; skipped %d round(s)', runningFor, n)
+      },
+      onError: (err) => { this.log.error('discovery round failed: %e', err) }
+    })
+    this.reconnector = new Reconnector({
+      connections: () => components.connectionManager.getConnections().length,
+      redial: async (signal) => await this.redial(signal),
+      backoff: new Backoff({ initial: init.reconnectMin ?? 1000, max: init.reconnectMax ?? 30_000 }),
+      timeout: this.lookupTimeout,
+      log: this.log
+    })
+    this.provideGate = new CallGate(this.lookupTimeout * FORGET_AFTER_BOUNDS)
+    this.lookupGate = new CallGate(this.lookupTimeout * FORGET_AFTER_BOUNDS)
     this.onDiscovery = this.onDiscovery.bind(this)
     this.onIdentify = this.onIdentify.bind(this)
+    this.onPeerChange = this.onPeerChange.bind(this)
   }
 
   isStarted (): boolean {
@@ -136,13 +198,16 @@ export class DiscoveryService implements Startable {
     this.cid = await rendezvousCid(this.cluster)
     this.components.events.addEventListener('peer:discovery', this.onDiscovery)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.components.events.addEventListener('peer:connect', this.onPeerChange)
+    this.components.events.addEventListener('peer:disconnect', this.onPeerChange)
     this.started = true
   }
 
   /** Dials from afterStart, once every component (transports included) is running. */
   async afterStart (): Promise<void> {
-    this.dialBootstrap(await this.loadKnownPeers())
-    this.scheduleTick(0)
+    this.dialBootstrap(await this.loadKnownPeers(this.shutdown.signal))
+    this.rounds.start(0)
+    this.reconnector.start()
     if (this.init.knownPeers != null) {
       this.saveEvery = setInterval(() => { this.saveSoon(0) }, this.saveInterval)
     }
@@ -151,6 +216,8 @@ export class DiscoveryService implements Startable {
   /** Saves while connections are still open; libp2p closes them after beforeStop. */
   async beforeStop (): Promise<void> {
     this.clearTimers()
+    // libp2p is about to close every connection: that is no reason to re-dial
+    await this.reconnector.stop()
     await this.save()
   }
 
@@ -159,9 +226,12 @@ export class DiscoveryService implements Startable {
     this.clearTimers()
     this.components.events.removeEventListener('peer:discovery', this.onDiscovery)
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.components.events.removeEventListener('peer:connect', this.onPeerChange)
+    this.components.events.removeEventListener('peer:disconnect', this.onPeerChange)
     this.shutdown.abort()
+    await this.reconnector.stop()
     await this.dialer.stop()
-    await this.tickRunning
+    await this.rounds.settled()
     await this.saving
   }
 
@@ -170,16 +240,29 @@ export class DiscoveryService implements Startable {
     return this.dialer.size
   }
 
-  /** Runs one rendezvous round now (tests, or an operator's "discover now"). */
+  get stats (): DiscoveryStats {
+    return {
+      rounds: this.rounds.started,
+      skippedRounds: this.rounds.skipped,
+      deadlines: this.deadlines,
+      skippedCalls: this.skippedCalls,
+      isolated: this.reconnector.isolated,
+      isolations: this.reconnector.isolations,
+      reconnects: this.reconnector.reconnects,
+      redials: this.reconnector.redials
+    }
+  }
+
+  /** Runs one rendezvous round now, or waits for the one running (tests, "discover now"). */
   async discoverNow (): Promise<void> {
-    await this.tick()
+    await this.rounds.runNow()
   }
 
   private clearTimers (): void {
-    clearTimeout(this.tickTimer)
+    this.rounds.stop()
     clearTimeout(this.saveTimer)
     clearInterval(this.saveEvery)
-    this.tickTimer = this.saveTimer = this.saveEvery = undefined
+    this.saveTimer = this.saveEvery = undefined
   }
 
   private connected (peer: PeerId): boolean {
@@ -191,70 +274,104 @@ export class DiscoveryService implements Startable {
   }
 
   /** Dials a peer we know by id (its addresses go to the peer store first). */
-  private async dialPeer (id: PeerId, addrs: Multiaddr[], reason: string): Promise<void> {
+  private async dialPeer (id: PeerId, addrs: Multiaddr[], reason: string, quiet = false): Promise<void> {
     if (id.equals(this.components.peerId) || this.connected(id) || this.full()) return
     if (addrs.length > 0) {
       await this.components.peerStore.merge(id, { multiaddrs: addrs.slice(0, MAX_SAVED_ADDRS) })
     }
-    this.dialer.enqueue(id, reason)
+    this.dialer.enqueue(id, reason, { quiet })
   }
 
-  private dialBootstrap (known: KnownPeer[]): void {
+  /** Dials join addresses and remembered peers; `quiet` for the isolated node's re-dials. */
+  private dialBootstrap (known: KnownPeer[], quiet = false): RedialCounts {
+    const counts = { join: 0, remembered: 0 }
     for (const addr of this.init.join ?? []) {
       try {
         const ma = multiaddr(addr)
         const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-        if (id != null && (id === this.components.peerId.toString() || this.connected(peerIdFromString(id)))) continue
-        this.dialer.enqueue(ma, 'join')
+        if (id === this.components.peerId.toString()) continue
+        counts.join++
+        if (id != null && this.connected(peerIdFromString(id))) continue
+        this.dialer.enqueue(ma, 'join', { quiet })
       } catch (err) {
-        this.log.error('ignoring join address %s: %e', addr, err)
+        if (!quiet) this.log.error('ignoring join address %s: %e', addr, err)
       }
     }
     for (const peer of known) {
       try {
         const addrs = peer.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-        void this.dialPeer(peerIdFromString(peer.id), addrs, 'remembered').catch(err => {
-          this.log('cannot dial remembered peer %s: %e', peer.id, err)
+        const id = peerIdFromString(peer.id)
+        if (id.equals(this.components.peerId)) continue
+        counts.remembered++
+        void this.dialPeer(id, addrs, 'remembered', quiet).catch(err => {
+          this.log.trace('cannot dial remembered peer %s: %e', peer.id, err)
         })
       } catch (err) {
-        this.log('ignoring remembered peer %s: %e', peer.id, err)
+        if (!quiet) this.log('ignoring remembered peer %s: %e', peer.id, err)
       }
     }
+    return counts
   }
 
-  private async loadKnownPeers (): Promise<KnownPeer[]> {
+  /** The reconnector's attempt: everyone we were given or remember, again. */
+  private async redial (signal: AbortSignal): Promise<RedialCounts> {
+    return this.dialBootstrap(await this.loadKnownPeers(signal), true)
+  }
+
+  /** Remembered peers, or none if the store fails or does not answer in time. */
+  private async loadKnownPeers (signal: AbortSignal): Promise<KnownPeer[]> {
+    const store = this.init.knownPeers
+    if (store == null) return []
     try {
-      return await this.init.knownPeers?.load() ?? []
+      return await withDeadline(this.lookupTimeout, signal, async () => await store.load())
     } catch (err) {
-      this.log.error('cannot load remembered peers: %e', err)
+      if (!this.shutdown.signal.aborted) this.log.error('cannot load remembered peers: %e', err)
       return []
     }
-  }
-
-  private scheduleTick (delay: number): void {
-    if (!this.started) return
-    clearTimeout(this.tickTimer)
-    this.tickTimer = setTimeout(() => {
-      this.tickTimer = undefined
-      this.tickRunning = this.tick()
-        .catch(err => { this.log.error('discovery round failed: %e', err) })
-        .finally(() => { this.tickRunning = undefined; this.scheduleTick(jitter(this.interval)) })
-    }, delay)
   }
 
   /** One round: provide when due, look up providers, reconnect routing-table peers. */
   private async tick (): Promise<void> {
     const cid = this.cid
     if (cid == null || this.shutdown.signal.aborted) return
-    const signal = (): AbortSignal => AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.lookupTimeout)])
-    const jobs: Array<Promise<void>> = [this.findProviders(cid, signal())]
-    if (Date.now() - this.lastProvide >= this.provideInterval) jobs.push(this.provide(cid, signal()))
+    // a missed connect/disconnect event must not leave an isolated node waiting
+    this.reconnector.check()
     this.keepRoutingTablePeers()
-    // lost everyone (the whole cluster restarted?): start over from what we were given
-    if (this.components.connectionManager.getConnections().length === 0) {
-      this.dialBootstrap(await this.loadKnownPeers())
+    // one signal per round, aborted by us at the bound or at shutdown
+    const round = new Deadline(this.lookupTimeout, this.shutdown.signal)
+    try {
+      const jobs = [this.bounded('findProviders', this.lookupGate, round, async () => { await this.findProviders(cid, round.signal) })]
+      if (Date.now() - this.lastProvide >= this.provideInterval) {
+        jobs.push(this.bounded('provide', this.provideGate, round, async () => { await this.provide(cid, round.signal) }))
+      }
+      await Promise.all(jobs)
+    } finally {
+      round.dispose()
     }
-    await Promise.all(jobs)
+  }
+
+  /**
+   * Runs one DHT call and waits for it until the round's bound at most, whether or not the
+   * callee honours the signal; skips it while the previous call of its kind is still stuck.
+   */
+  private async bounded (what: string, gate: CallGate, round: Deadline, call: () => Promise<void>): Promise<void> {
+    const { state, skips } = gate.enter()
+    if (state === 'busy') {
+      this.skippedCalls++
+      const log = skips === 1 ? this.log : this.log.trace
+      log('%s from an earlier round outlived its %d ms bound; not starting another', what, round.ms)
+      return
+    }
+    if (state === 'forgotten') this.log('%s from an earlier round never settled; starting a new one', what)
+    const work = call()
+    gate.track(work)
+    try {
+      await raceAbort(work, round.signal)
+    } catch (err) {
+      if (!round.expired) return // shutdown
+      this.deadlines++
+      this.log.trace('%s: %s', what, (err as Error).message)
+    }
   }
 
   private async provide (cid: CID, signal: AbortSignal): Promise<void> {
@@ -272,6 +389,7 @@ export class DiscoveryService implements Startable {
     let found = 0
     try {
       for await (const provider of this.components.contentRouting.findProviders(cid, { signal })) {
+        if (signal.aborted) break // the round is over; leaving the loop closes the iterator
         found++
         await this.dialPeer(provider.id, provider.multiaddrs, 'rendezvous')
       }
@@ -311,6 +429,10 @@ export class DiscoveryService implements Startable {
     this.saveSoon(SAVE_DEBOUNCE_MS)
   }
 
+  private onPeerChange (): void {
+    this.reconnector.check()
+  }
+
   private saveSoon (delay: number): void {
     if (this.init.knownPeers == null || !this.started || this.saveTimer != null) return
     this.saveTimer = setTimeout(() => {
@@ -323,9 +445,12 @@ export class DiscoveryService implements Startable {
   private async save (): Promise<void> {
     const store = this.init.knownPeers
     if (store == null) return
+    // bounded: a store that never answers must not block every later save, nor stop()
     const run = this.saving.then(async () => {
-      const peers = await this.connectedClusterPeers()
-      if (peers.length > 0) await store.save(peers)
+      await withDeadline(this.lookupTimeout, undefined, async () => {
+        const peers = await this.connectedClusterPeers()
+        if (peers.length > 0) await store.save(peers)
+      })
     }).catch(err => { this.log.error('cannot save known peers: %e', err) })
     this.saving = run
     await run

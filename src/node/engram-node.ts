@@ -24,6 +24,7 @@ import { toHex } from '../core/merkle.js'
 import type { MergeKind } from '../core/merge.js'
 import type { DiscoveryInit } from './discovery.js'
 import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../protocol/constants.js'
+import { checkNodeOptions } from '../settings/library-options.js'
 
 export interface EngramNodeOptions {
   /** the data directory: LevelDB store and node files live here */
@@ -101,6 +102,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
 
   /** Opens the store and builds the node; `start()` goes on the network. */
   static async create (opts: EngramNodeOptions): Promise<EngramNode> {
+    checkNodeOptions(opts)
     const peerId = peerIdFromKey(opts.privateKey)
     const replica = await Replica.open({ dir: join(opts.dataDir, 'store'), nodeId: peerId.toString() })
     let node: EngramNode | undefined
@@ -201,6 +203,7 @@ export interface CreateEngramNodeOptions extends Omit<EngramNodeOptions, 'privat
 
 /** The library entry: builds a node (call `start()` to go on the network). */
 export async function createEngramNode (opts: CreateEngramNodeOptions): Promise<EngramNode> {
+  checkNodeOptions(opts)
   let privateKey = opts.privateKey
   if (privateKey === undefined && opts.keyFile !== undefined) privateKey = (await loadOrCreateKey(opts.keyFile, { create: true })).privateKey
   privateKey ??= await generateKeyPair('Ed25519')

@@ -7,8 +7,8 @@
 import debug from 'weald'
 import { format } from 'node:util'
 
-export const LOG_LEVELS = ['silent', 'error', 'info', 'debug', 'trace'] as const
-export type LogLevel = typeof LOG_LEVELS[number]
+import type { LogLevel } from '../settings/log-levels.js'
+export { LOG_LEVELS, isLogLevel, type LogLevel } from '../settings/log-levels.js'
 
 const NAMESPACES: Record<LogLevel, string> = {
   silent: '',
@@ -16,10 +16,6 @@ const NAMESPACES: Record<LogLevel, string> = {
   info: 'engram:*,-engram:*:trace',
   debug: 'engram:*,-engram:*:trace,libp2p:*:error',
   trace: 'engram:*,libp2p:*'
-}
-
-export function isLogLevel (s: string): s is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(s)
 }
 
 export interface LoggingOptions {

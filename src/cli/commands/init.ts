@@ -19,9 +19,10 @@ export function initCommand (): Command {
       const flags = flagsOf(cmd)
       // validate the whole resulting configuration now, not at the first start
       const { config } = resolveConfig(flags, {}, {})
+      const given = Object.fromEntries(Object.keys(flags).map(k => [k, config[k as keyof typeof config]]))
       await dir.ensure()
       const key = await loadOrCreateKey(config.key, { create: true })
-      await writeConfigFile(dir.configFile, { ...flags, key: config.key })
+      await writeConfigFile(dir.configFile, { ...given, key: config.key })
       await dir.token()
       const out = process.stdout
       out.write(`initialised ${dir.root}\n`)

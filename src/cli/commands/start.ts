@@ -1,17 +1,27 @@
 import { Command } from 'commander'
+import { access, rm } from 'node:fs/promises'
 import { DataDir } from '../../node/data-dir.js'
 import type { EngramNode } from '../../node/engram-node.js'
-import { readConfigFile, resolveConfig } from '../config.js'
+import type { ApiServer } from '../../api/server.js'
+import { describeSource, readConfigFile, resolveConfig, type Resolved } from '../config.js'
 import { addNodeOptions, dataDirOf, flagsOf } from '../node-options.js'
 import { joinHint } from '../addresses.js'
-
-function splitHostPort (s: string): { host: string, port: number } {
-  const i = s.lastIndexOf(':')
-  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) }
-}
+import { checkListenAddrs } from '../preflight.js'
+import { CliError } from '../errors.js'
+import { splitHostPort } from '../../settings/node-settings.js'
 
 function isLoopbackHost (host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '::1'
+}
+
+/** What a start made so far, so a failed one can take it all back. */
+interface Undo {
+  dataDirCreated: boolean
+  keyCreated?: string
+  unlock?: () => Promise<void>
+  node?: EngramNode
+  metrics?: { close: () => void }
+  api?: ApiServer
 }
 
 export function startCommand (): Command {
@@ -22,54 +32,94 @@ export function startCommand (): Command {
       // "stop as soon as started", never the default (an abrupt exit)
       const stopRequested = onStopSignal()
       const dir = new DataDir(dataDirOf(cmd))
-      const { config, sources } = resolveConfig(flagsOf(cmd), process.env, await readConfigFile(dir.configFile))
-      // the node's modules (libp2p and all) load only here, so client commands start fast
-      const [{ loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }] = await Promise.all([
-        import('../../node/keys.js'), import('../../node/swarm-key.js'), import('../../node/engram-node.js'), import('../../node/logging.js'),
-        import('../../node/metrics.js'), import('../../api/server.js'), import('../../api/status-page.js')
-      ])
-      configureLogging({ level: config.logLevel, json: config.logJson })
-      const unlock = await dir.lock()
+      // every setting is checked before anything is created
+      const resolved = resolveConfig(flagsOf(cmd), process.env, await readConfigFile(dir.configFile))
+      const undo: Undo = { dataDirCreated: !await access(dir.root).then(() => true, () => false) }
+      let started = false
       try {
-        // only the default key is created implicitly; a named one must exist
-        const key = await loadOrCreateKey(config.key, { create: sources.key === 'default' })
-        const swarmKey = config.swarmKey !== null ? await readSwarmKeyFile(config.swarmKey) : undefined
-        const node = await EngramNode.create({
-          dataDir: dir.root,
-          privateKey: key.privateKey,
-          listen: config.listen,
-          announce: config.announce,
-          join: config.join,
-          intervalMs: config.interval * 1000,
-          fanout: config.fanout,
-          swarmKey,
-          mdns: config.mdns,
-          cluster: config.cluster
-        })
-        const metrics = createNodeMetrics(node)
-        let api: { url: string, close: () => Promise<void> } | undefined
-        try {
-          await node.start()
-          const { host, port } = splitHostPort(config.api)
-          api = await startApiServer({ node, host, port, token: await dir.token(), metrics, statusPage })
-          await dir.writeApiInfo({ url: api.url, pid: process.pid, peerId: node.peerId.toString() })
-          printStarted(node, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host))
-          await stopRequested
-        } finally {
-          // ordered: stop taking requests, stop gossip and the network, close the store
-          await api?.close().catch(() => {})
-          await dir.removeApiInfo()
-          metrics.close()
-          await node.stop()
-          process.stdout.write('stopped\n')
-        }
+        const node = await startNode(dir, resolved, undo)
+        started = true
+        await stopRequested
+        await stopInOrder(dir, undo, node)
+      } catch (err) {
+        if (!started) await rollBack(dir, undo)
+        throw err
       } finally {
-        await unlock()
+        await undo.unlock?.()
       }
     })
 }
 
-function printStarted (node: EngramNode, dir: DataDir, apiUrl: string, createdKey: string | undefined, swarmKey: string | null, apiOnLoopback: boolean): void {
+async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Undo): Promise<EngramNode> {
+  // the node's modules (libp2p and all) load only here, so client commands start fast
+  const [{ loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }] = await Promise.all([
+    import('../../node/keys.js'), import('../../node/swarm-key.js'), import('../../node/engram-node.js'), import('../../node/logging.js'),
+    import('../../node/metrics.js'), import('../../api/server.js'), import('../../api/status-page.js')
+  ])
+  configureLogging({ level: config.logLevel, json: config.logJson })
+  undo.unlock = await dir.lock()
+  // only the default key is created implicitly; a named one must exist
+  const key = await loadOrCreateKey(config.key, { create: sources.key === 'default' })
+  if (key.created) undo.keyCreated = config.key
+  const swarmKey = config.swarmKey !== null ? await readSwarmKeyFile(config.swarmKey) : undefined
+  await checkListenAddrs(config.listen, describeSource('listen', sources.listen))
+  const node = await EngramNode.create({
+    dataDir: dir.root,
+    privateKey: key.privateKey,
+    listen: config.listen,
+    announce: config.announce,
+    join: config.join,
+    intervalMs: config.interval * 1000,
+    fanout: config.fanout,
+    swarmKey,
+    mdns: config.mdns,
+    cluster: config.cluster
+  })
+  undo.node = node
+  const metrics = createNodeMetrics(node)
+  undo.metrics = metrics
+  // the API binds before the node goes on the network: a taken port fails the start cleanly
+  const { host, port } = splitHostPort(config.api)
+  const bind = async (p: number): Promise<ApiServer> => await startApiServer({ node, host, port: p, token: await dir.token(), metrics, statusPage })
+  try {
+    undo.api = await bind(port)
+  } catch (err: any) {
+    if (err?.code !== 'EADDRINUSE') throw new CliError(`cannot serve the API on ${config.api} (${String(err?.code ?? err?.message)}; from ${describeSource('api', sources.api)}): pick another with --api host:port`)
+    // the default port is a convenience, not a promise: a second node on the machine takes a free one
+    if (sources.api !== 'default') throw new CliError(`API address ${config.api} (from ${describeSource('api', sources.api)}) is in use by another process (another engram node?): pick another with --api ${host}:0 (any free port) or --api ${host}:<port>`)
+    undo.api = await bind(0)
+  }
+  const api = undo.api
+  await node.start()
+  await dir.writeApiInfo({ url: api.url, pid: process.pid, peerId: node.peerId.toString() })
+  printStarted(node, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host), api.url.endsWith(`:${port}`))
+  return node
+}
+
+/** Ordered: stop taking requests, stop gossip and the network, close the store. */
+async function stopInOrder (dir: DataDir, undo: Undo, node: EngramNode): Promise<void> {
+  await undo.api?.close().catch(() => {})
+  await dir.removeApiInfo()
+  undo.metrics?.close()
+  await node.stop()
+  process.stdout.write('stopped\n')
+}
+
+/** A failed start leaves nothing behind: no API, no network, no new data dir, no new key. */
+async function rollBack (dir: DataDir, undo: Undo): Promise<void> {
+  await undo.api?.close().catch(() => {})
+  undo.metrics?.close()
+  await undo.node?.stop().catch(() => {})
+  if (undo.unlock !== undefined) await dir.removeApiInfo().catch(() => {})
+  if (undo.dataDirCreated && undo.unlock !== undefined) {
+    await undo.unlock()
+    undo.unlock = undefined
+    await rm(dir.root, { recursive: true, force: true })
+  }
+  if (undo.keyCreated !== undefined) await rm(undo.keyCreated, { force: true })
+}
+
+function printStarted (node: EngramNode, dir: DataDir, apiUrl: string, createdKey: string | undefined, swarmKey: string | null, apiOnLoopback: boolean, apiPortAsConfigured: boolean): void {
   const out = process.stdout
   if (createdKey !== undefined) out.write(`created a new node key in ${createdKey} (keep it: it is this node's identity)\n`)
   out.write(`engram node started\npeer id: ${node.peerId.toString()}\nlistening on:\n`)
@@ -78,6 +128,7 @@ function printStarted (node: EngramNode, dir: DataDir, apiUrl: string, createdKe
   const report = node.replica.openReport
   if (report.rebuilt) out.write(`store repaired: index rebuilt (${report.reason ?? 'root mismatch'}); ${report.quarantined.length} unreadable records quarantined\n`)
   out.write(`api: ${apiUrl} (token in ${dir.tokenFile}; status page: ${apiUrl}/)\n`)
+  if (!apiPortAsConfigured) out.write(`api: the default port was taken (another node?), so this node took a free one; engram commands with --data ${dir.root} find it in ${dir.apiFile}\n`)
   if (!apiOnLoopback) out.write('warning: the API listens beyond loopback; anyone who can reach it needs only the token\n')
   out.write(`to join this node, on another machine or port run:\n  ${joinHint(node.addresses(), swarmKey ?? undefined)}\n`)
 }

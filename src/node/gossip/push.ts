@@ -10,6 +10,7 @@ import type { PatternState } from '../../core/pattern.js'
 import { encodePattern } from '../../core/encoding.js'
 import { batchEncodedPatterns, encodePatternsFrame } from '../../protocol/codec.js'
 import type { FramedStream } from './framed.js'
+import type { Fanout } from '../../settings/node-settings.js'
 import { emptyReport, type GossipStore, type RoundReport } from './types.js'
 
 const MAX_PENDING = 10_000
@@ -25,7 +26,7 @@ const MAX_IN_FLIGHT = 64
  */
 export const AUTO_FANOUT_MARGIN = 7
 
-export type Fanout = number | 'auto'
+export type { Fanout }
 
 export function fanoutFor (fanout: Fanout, gossipPeers: number): number {
   return fanout === 'auto' ? Math.ceil(Math.log(gossipPeers + 1)) + AUTO_FANOUT_MARGIN : fanout
