@@ -74,7 +74,10 @@ async function pull (peer: Peer): Promise<{ node: BenchNode, run: () => Promise<
 }
 
 function describeRounds (rounds: RoundReport[]): string {
-  return rounds.map((r, i) => `#${i + 1} ${r.outcome}, ${int(r.patternsIn)} in, ${(r.ms / 1000).toFixed(2)} s${r.error !== undefined ? ` (${r.error})` : ''}`).join('; ')
+  return rounds.map((r, i) => {
+    const error = r.error !== undefined ? ` (${r.error})` : ''
+    return `#${i + 1} ${r.outcome}, ${int(r.patternsIn)} in, ${(r.ms / 1000).toFixed(2)} s${error}`
+  }).join('; ')
 }
 
 function overflowNotes (rounds: RoundReport[], peak: number): string[] {
@@ -141,7 +144,12 @@ export const run: BenchFn = async ({ quick }) => {
         design: '-',
         target: '-'
       },
-      { metric: 'bulk sync: payload in, total (per pattern)', ours: `${(bytesIn / 1048576).toFixed(1)} MiB (${(bytesIn / n).toFixed(0)} B)`, design: '-', target: '-' },
+      {
+        metric: 'bulk sync: payload in, total (per pattern)',
+        ours: `${(bytesIn / 1048576).toFixed(1)} MiB (${(bytesIn / n).toFixed(0)} B)`,
+        design: '-',
+        target: '-'
+      },
       { metric: 'bulk sync: same pull with the CPU profiler on (both processes)', ours: `${p.seconds.toFixed(2)} s`, design: '-', target: '-' }
     ]
     const notes = [
@@ -150,25 +158,39 @@ export const run: BenchFn = async ({ quick }) => {
         'puller\'s gossip.syncNow(peer) rounds (Hello, the 16 pullPrefixes of the root, every Patterns frame, the merge and LevelDB ' +
         'batch of each frame) until it holds every pattern and both roots are equal. One session should do it; when a session fails, ' +
         'what it merged stays and the next round resumes, as the node\'s own timer rounds would (here at once; 50 ms after a busy answer).',
-      `Profiles (inspector CPU sampler at 0.5 ms, the same as node --cpu-prof) of a second fresh puller doing the same pull: ` +
+      'Profiles (inspector CPU sampler at 0.5 ms, the same as node --cpu-prof) of a second fresh puller doing the same pull: ' +
         `${join(profDir, 'bulk-sync-puller.cpuprofile')} and bulk-sync-server.cpuprofile (open in Chrome DevTools).`,
       `Sessions of the timed pull: ${describeRounds(t.rounds)}.`,
-      `Flow control: the puller reads frame by frame and pauses the stream while a whole frame waits unread (src/node/gossip/framed.ts), and a ` +
-        `Yamux stream window is capped at 1 MiB (src/node/libp2p.ts), so a sender faster than the merge waits instead of overrunning the 4 MiB ` +
+      'Flow control: the puller reads frame by frame and pauses the stream while a whole frame waits unread (src/node/gossip/framed.ts), and a ' +
+        'Yamux stream window is capped at 1 MiB (src/node/libp2p.ts), so a sender faster than the merge waits instead of overrunning the 4 MiB ' +
         `read buffer at which lpStream aborts a stream: largest unread backlog ${(Math.max(t.peakBacklog, p.peakBacklog) / 1048576).toFixed(2)} MiB.`,
       'Where the puller\'s time goes (profiled pull, share of sampled time, callees included, no overlap): ' +
         stages.map((st, i) => `${STAGES[i]?.[1] ?? st.fn} ${st.pct} %`).join('; ') + '.',
       ...formatSummary(pullerSummary, 12, 12).map(l => `Puller ${l}.`),
       ...formatSummary(server, 12, 12).map(l => `Server ${l}.`)
     ]
-    if (!oneSession || Math.max(t.peakBacklog, p.peakBacklog) > 3 * 1048576) notes.push(...overflowNotes([...t.rounds, ...p.rounds], Math.max(t.peakBacklog, p.peakBacklog)))
+    const peakBacklog = Math.max(t.peakBacklog, p.peakBacklog)
+    if (!oneSession || peakBacklog > 3 * 1048576) notes.push(...overflowNotes([...t.rounds, ...p.rounds], peakBacklog))
     if (t.seconds > TARGET_S * n / 100_000) notes.push(...throughputNotes(stages, pullerSummary, n, p.seconds))
     return {
       id: 'bulk-sync',
       title: 'Bulk sync (fresh node pulls everything from one peer)',
       rows,
       notes,
-      data: { patterns: n, seconds: t.seconds, rate, rounds: t.rounds, peakBacklog: t.peakBacklog, profiledRounds: p.rounds, profiledPeakBacklog: p.peakBacklog, profiledSeconds: p.seconds, puller: pullerSummary, stages, server, buildMs: peer.info.buildMs }
+      data: {
+        patterns: n,
+        seconds: t.seconds,
+        rate,
+        rounds: t.rounds,
+        peakBacklog: t.peakBacklog,
+        profiledRounds: p.rounds,
+        profiledPeakBacklog: p.peakBacklog,
+        profiledSeconds: p.seconds,
+        puller: pullerSummary,
+        stages,
+        server,
+        buildMs: peer.info.buildMs
+      }
     }
   } finally {
     await stopAll(nodes)

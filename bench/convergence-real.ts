@@ -388,7 +388,7 @@ export const run: BenchFn = async (opts) => {
       `so N=100's 4,950 connections would need ~2.8 cores before any gossip; N=100 gets a random graph (each node dials ${RANDOM_DEGREE} random others) and the DHT's own self-queries then add connections. ` +
       [...ae.map(a => meshOf(a, 'a')), ...(push !== undefined ? [meshOf(push, 'b')] : [])].join('; ') + '.',
     'a: eager push off (fanout 0). Writes on random nodes, one interval apart, so several spread at once: each spreads through the same sessions independently (a session syncs every differing key); trials are correlated but each is a fair sample. ' +
-      `Rounds by time = (last node merged − write) ÷ interval; counted = timer rounds (from the 'round' events; an attempt right after a busy answer is part of the same round) each node started in that time, mean over nodes.`,
+      'Rounds by time = (last node merged − write) ÷ interval; counted = timer rounds (from the \'round\' events; an attempt right after a busy answer is part of the same round) each node started in that time, mean over nodes.',
     ...(ae.length > 0
       ? [`a: interval ${ae.map(a => `${a.intervalMs} ms at N=${a.n}`).join(', ')}, keeping ≤ 50 sessions/s: a round costs a few ms of CPU for both ends here (Noise, Yamux, multistream-select when a stream is new). ` +
           'Load per process during the trials: ' + ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay p99 ${a.load.eventLoopDelayP99Ms} ms (max ${a.load.eventLoopDelayMaxMs})`).join('; ') + '.',
@@ -400,7 +400,7 @@ export const run: BenchFn = async (opts) => {
           `The same timers doing ideal push-pull on the same graph (every session instant, nobody ever busy) take ${fmt(a.ideal.onThisGraph)}: that is the most one exchange per node per interval can do, and the design's 6.8 is the synchronous-rounds figure. ` +
           `What remains, ${fmt(a.roundsCounted.mean - a.ideal.onThisGraph)} rounds counted (${fmt(a.roundsByTime.mean - a.ideal.onThisGraph)} by time), is what real sessions cost on 2 shared cores: a session takes time (p99 ${a.sessionMs.p99} ms) during which the news is not yet passed on, ` +
           `timers fire late behind event-loop stalls (p99 ${a.load.eventLoopDelayP99Ms} ms, max ${a.load.eventLoopDelayMaxMs} ms; ${a.initiatorRoundsPerNodePerInterval} initiator rounds per node per interval instead of 1), and ${a.allBusyRounds} timer rounds found all three peers they tried busy. ` +
-          `The reconciliation itself loses nothing (simulation section: no session left a difference); beating the yardstick needs more exchanges while news is fresh, which is eager push's job (part b).`)]
+          'The reconciliation itself loses nothing (simulation section: no session left a difference); beating the yardstick needs more exchanges while news is fresh, which is eager push\'s job (part b).')]
       : []),
     ...(push !== undefined
       ? [`b: ${push.writes} writes on random nodes (after ${push.warmupMs.length} warm-up writes that opened the gossip streams between the pairs and warmed the JIT, to all in ${push.warmupMs.map((x: number) => secs(x)).join(', ')}), each once the previous one stopped spreading (no new node for 0.5 s, at most 5 s), so push waves do not overlap; time to all = last node's 'merged' event − the write; the run ends ${push.waitedAfterLastWriteMs / 1000} s after the last write. ` +

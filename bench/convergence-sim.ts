@@ -175,15 +175,15 @@ export const run: BenchFn = async (opts) => {
   const t100 = s100.permutation.traffic
   const notes = [
     `Model (rows 1-${sizes.length}): asynchronous rounds. In every round each node acts once, in a fresh random order (a model of unsynchronised timers), ` +
-      `and runs one push-pull session with a uniformly random other node; a write that is everywhere by the end of round 5 took 5 rounds. ` +
-      `Every exchange is a real session: Initiator/Responder state machines, frames encoded and decoded by the wire codec, patterns merged with mergeIncoming into a MerkleIndex (bench/lib/mem-net.ts). No libp2p nodes.`,
+      'and runs one push-pull session with a uniformly random other node; a write that is everywhere by the end of round 5 took 5 rounds. ' +
+      'Every exchange is a real session: Initiator/Responder state machines, frames encoded and decoded by the wire codec, patterns merged with mergeIncoming into a MerkleIndex (bench/lib/mem-net.ts). No libp2p nodes.',
     `The real code behaved exactly as ideal push-pull: ${dev} sessions (of all trials and sizes) left one side without a pattern the other had.`,
     `Rows ${sizes.length + 1}-${2 * sizes.length}: the product's own schedule (next round interval × U(${1 - JITTER}, ${1 + JITTER}) after the previous one, phases stationary), time from the write in intervals; sessions take no time here. ` +
       `Initiator rounds per node in that time: ${sizes.map(s => `${fmt(s.timer.countedRoundsPerNode)} at N=${s.n}`).join(', ')} (what convergence-real counts via 'round' events).`,
     `Theory: a mean-field of this schedule (bench/lib/sim-theory.ts) predicts E[rounds] ${sizes.map(s => `${fmt(s.theory.meanFieldAsync.expectedRounds)} at N=${s.n}`).join(', ')} ` +
       `(measured ${sizes.map(s => fmt(s.permutation.mean)).join(', ')}). While few nodes are informed it grows ×2e ≈ 5.44 per round (an informed node pushes once and newly informed nodes that have not acted yet push in the same round; uninformed ones pull), ` +
       `so rounds ≈ log_2e N + an O(ln ln N) tail: asymptotically ${fmt(Math.log(10) / Math.log(ASYNC_EARLY_GROWTH))} rounds per 10× nodes, ${fmt(mfGrowth)} over these N in the mean-field (the tail still grows), measured ${fmt(growth)}. Logarithmic growth holds.`,
-    `The issue's reference "log3 N + O(ln ln N)" is the synchronous push-pull result (Karp et al. 2000: the informed set triples per round, then the pull tail squares the uninformed fraction): ` +
+    'The issue\'s reference "log3 N + O(ln ln N)" is the synchronous push-pull result (Karp et al. 2000: the informed set triples per round, then the pull tail squares the uninformed fraction): ' +
       `log3 100 = 4.19 is only its leading term; on the abstract synchronous model the full figure is ${fmt(s100.syncReference.mean)} at N=100 (mean-field ${fmt(s100.theory.meanFieldSync.expectedRounds)}), close to the design's ${DESIGN_ROUNDS_N100}. ` +
       `ln N (the leading term of asynchronous push-pull with Poisson clocks) is ${fmt(Math.log(100))} at N=100; the product timer schedule measures ${fmt(s100.timer.mean)}.`,
     `Target ≤ ${TARGET_MEAN_N100} at N=100: ${s100.permutation.mean <= TARGET_MEAN_N100 ? 'met' : 'not met'} by the round model (${fmt(s100.permutation.mean)} ± ${fmt(s100.permutation.stderr)} s.e.), ` +

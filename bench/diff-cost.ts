@@ -71,7 +71,7 @@ function missedNotes (what: string, x: Exchange, per: number): string {
   const proj = with8ByteChildHashes(x) / per
   return `${what}: most of the metadata is Reply child hashes — every descended parent costs 16 truncated hashes of 16 B (256 B) ` +
     'plus 16 counts, although with few differences only one of the 16 children differs; the levels above the probed leaves are paid ' +
-    `once per differing subtree. Proposed fix (protocol, needs a version bump): 8-byte child hashes in Reply (keep 16-byte digests in ` +
+    'once per differing subtree. Proposed fix (protocol, needs a version bump): 8-byte child hashes in Reply (keep 16-byte digests in ' +
     `probe listings): from the measured breakdown that gives ${proj.toFixed(0)} B${per > 1 ? ' per differing pattern' : ''}. An accidental ` +
     'collision (2^-64 per comparison) only hides a difference until either side next changes that subtree. Further: name `need` entries ' +
     'by their index in the probe listing instead of a 32-byte key hash, and list 16-byte key-hash prefixes in probes.'
@@ -96,7 +96,8 @@ async function partA (): Promise<{ rows: BenchRow[], notes: string[], data: unkn
     await writeItems(a, items(q, { start: 0, variant: '-a' }))      // A newer (B holds the older state)
     await writeItems(a, items(q, { start: q, variant: '-a' }))      // concurrent: both changed it
     await writeItems(b, items(q, { start: q, variant: '-b' }))
-    const differing = new Set([0, 1, 2, 3].flatMap(k => Array.from({ length: q }, (_, i) => patternKey(k === 0 ? n + i : k === 1 ? n + q + i : k === 2 ? i : q + i))))
+    const differing = new Set([0, 1, 2, 3].flatMap(k =>
+      Array.from({ length: q }, (_, i) => patternKey(k === 0 ? n + i : k === 1 ? n + q + i : k === 2 ? i : q + i))))
     proxy = await CountingProxy.start(b.port)
     await connect(a, b, proxy.port)
     const x = await exchange(a, b, proxy)
@@ -130,7 +131,12 @@ async function partA (): Promise<{ rows: BenchRow[], notes: string[], data: unkn
       },
       { metric: '10k/1 %: round trips', ours: String(x.report.roundTrips), design: '-', target: `<= ${RTT_TARGET}`, met: x.report.roundTrips <= RTT_TARGET },
       { metric: '10k/1 %: wall time of the session (loopback, LevelDB merges included)', ours: `${Math.round(x.wallMs)} ms`, design: '-', target: '-' },
-      { metric: '10k/1 %: payload / wire bytes, both directions', ours: `${int(x.report.bytesIn + x.report.bytesOut)} B / ${int(x.wire)} B`, design: '-', target: '-' }
+      {
+        metric: '10k/1 %: payload / wire bytes, both directions',
+        ours: `${int(x.report.bytesIn + x.report.bytesOut)} B / ${int(x.wire)} B`,
+        design: '-',
+        target: '-'
+      }
     ]
     const notes = [
       `(a) Two real nodes share ${int(n)} identical patterns; then ${differing.size} keys differ: ${q} only on A, ${q} only on B, ${q} updated on A ` +
@@ -139,12 +145,15 @@ async function partA (): Promise<{ rows: BenchRow[], notes: string[], data: unkn
         `only a digest prefix, so the responder cannot tell a stale state from a concurrent one and sends its own; the ${q} states of B ` +
         'that A already dominates are the only moves the CRDT did not need (merged as "older", no change).',
       `Metadata = payload of both directions (${int(x.report.bytesIn + x.report.bytesOut)} B, RoundReport) minus the canonical encodings ` +
-        `of the ${x.tally.initiator.patterns + x.tally.responder.patterns} patterns carried (${int(x.tally.initiator.patternBytes + x.tally.responder.patternBytes)} B); ` +
+        `of the ${x.tally.initiator.patterns + x.tally.responder.patterns} patterns carried ` +
+        `(${int(x.tally.initiator.patternBytes + x.tally.responder.patternBytes)} B); ` +
         'it includes Hello, every Reply/Request, the need lists and the Patterns frames\' own protobuf framing. ' +
         `Frames written: initiator ${JSON.stringify(x.tally.initiator.frames)}, responder ${JSON.stringify(x.tally.responder.frames)}.`,
       `Metadata breakdown: ${breakdown(x)}.`
     ]
-    if (perDiff > META_PER_DIFF_TARGET) notes.push(missedNotes(`(a) Target missed (${perDiff.toFixed(0)} B > ${META_PER_DIFF_TARGET} B per differing pattern)`, x, differing.size))
+    if (perDiff > META_PER_DIFF_TARGET) {
+      notes.push(missedNotes(`(a) Target missed (${perDiff.toFixed(0)} B > ${META_PER_DIFF_TARGET} B per differing pattern)`, x, differing.size))
+    }
     return { rows, notes, data: { n, differing: differing.size, report: x.report, wire: x.wire, metadata: meta, tally: stripKeys(x.tally), extra, missing } }
   } finally {
     await proxy?.close()
@@ -192,11 +201,20 @@ async function partB (n: number): Promise<{ rows: BenchRow[], notes: string[], d
         target: n >= 1_000_000 ? `<= ${BIG_META_TARGET} B` : `<= ${BIG_META_TARGET} B (target is for 1M)`,
         met: meta <= BIG_META_TARGET
       },
-      { metric: `${label}/1 differing: round trips`, ours: String(x.report.roundTrips), design: '-', target: `<= ${RTT_TARGET}`, met: x.report.roundTrips <= RTT_TARGET },
+      {
+        metric: `${label}/1 differing: round trips`,
+        ours: String(x.report.roundTrips),
+        design: '-',
+        target: `<= ${RTT_TARGET}`,
+        met: x.report.roundTrips <= RTT_TARGET
+      },
       { metric: `${label}/1 differing: patterns moved A->B / B->A`, ours: `${x.report.patternsOut} / ${x.report.patternsIn}`, design: '-', target: '-' },
       { metric: `${label}/1 differing: session wall time / wire bytes`, ours: `${Math.round(x.wallMs)} ms / ${int(x.wire)} B`, design: '-', target: '-' }
     ]
-    const frames = (s: Tally['initiator']): string => Object.entries(s.bytes).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${s.frames[k as keyof typeof s.frames]}x ${v} B`).join(', ')
+    const frames = (s: Tally['initiator']): string => Object.entries(s.bytes)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${s.frames[k as keyof typeof s.frames]}x ${v} B`)
+      .join(', ')
     const notes = [
       `(b) Real nodes with ${int(n)} patterns each, built through Replica.writeMany in batches of ${int(batch)} on A, then B got a byte copy ` +
         `of A's LevelDB (${buildS.toFixed(0)} s to build, ${openS.toFixed(1)} s to open each); then A updated one pattern and ran one session with B.`,

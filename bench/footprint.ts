@@ -142,7 +142,8 @@ export const run: BenchFn = async ({ quick }) => {
     const empty = await memOf(pid)
 
     const file = join(dir, 'patterns.ndjson')
-    await writeFile(file, items(n).map(({ key, op }) => JSON.stringify({ key, episodes: op.addEpisodes, confidence: op.confidence, summary: op.summary })).join('\n') + '\n')
+    const lines = items(n).map(({ key, op }) => JSON.stringify({ key, episodes: op.addEpisodes, confidence: op.confidence, summary: op.summary }))
+    await writeFile(file, lines.join('\n') + '\n')
     const t = performance.now()
     await cli(['pattern', 'import', file, '--data', data, '--chunk', '1000'])
     const importS = (performance.now() - t) / 1000
@@ -159,7 +160,12 @@ export const run: BenchFn = async ({ quick }) => {
         target: `<= ${TARGET_MB} MB`,
         met: full.rssMB <= TARGET_MB
       },
-      { metric: 'footprint: RSS right after the import, until V8\'s memory reducer ran', ours: `${full.peakMB.toFixed(1)} MB (${full.reduced ? `for ~${full.seconds - 8} s` : `no reduction within ${full.seconds} s`})`, design: '-', target: '-' },
+      {
+        metric: 'footprint: RSS right after the import, until V8\'s memory reducer ran',
+        ours: `${full.peakMB.toFixed(1)} MB (${full.reduced ? `for ~${full.seconds - 8} s` : `no reduction within ${full.seconds} s`})`,
+        design: '-',
+        target: '-'
+      },
       { metric: 'footprint: RSS of the same node empty, 5 s after start', ours: `${empty.rssMB.toFixed(1)} MB`, design: '-', target: '-' },
       { metric: 'footprint: peak RSS (VmHWM)', ours: `${hwmMB.toFixed(1)} MB`, design: '-', target: '-' },
       { metric: `footprint: engram pattern import of ${int(n)} patterns (chunks of 1,000)`, ours: `${importS.toFixed(1)} s`, design: '-', target: '-' }
@@ -173,13 +179,16 @@ export const run: BenchFn = async ({ quick }) => {
       `RSS samples after the import (1 s apart): ${full.samples.join(', ')} MB.`
     ]
     const merkle = merkleHeapBytes(n)
-    notes.push(`Where it goes: the Merkle index of ${int(n)} patterns, built the same way in this process, holds ${(merkle / 2 ** 20).toFixed(1)} MB (JS heap and array buffers) ` +
-      `(${Math.round(merkle / n)} B per pattern: an entry with its key hash and digest, and at this size nearly a leaf (entry list, hash) per pattern); the empty node is ${empty.rssMB.toFixed(0)} MB ` +
+    notes.push(`Where it goes: the Merkle index of ${int(n)} patterns, built the same way in this process, ` +
+      `holds ${(merkle / 2 ** 20).toFixed(1)} MB (JS heap and array buffers) ` +
+      `(${Math.round(merkle / n)} B per pattern: an entry with its key hash and digest, and at this size nearly a leaf (entry list, hash) per pattern); ` +
+      `the empty node is ${empty.rssMB.toFixed(0)} MB ` +
       '(the Node runtime with libp2p, the DHT and LevelDB loaded), the rest is LevelDB\'s caches and V8 heap headroom.')
     if (full.rssMB > TARGET_MB) {
       notes.push(`Target missed: settled RSS ${full.rssMB.toFixed(1)} MB.`)
     } else if (full.peakMB > TARGET_MB) {
-      notes.push(`Right after the import RSS was ${full.peakMB.toFixed(0)} MB ${full.reduced ? `for ~${full.seconds - 8} s` : `(no reduction within ${full.seconds} s)`}: V8 keeps the heap the import grew ` +
+      const how = full.reduced ? `for ~${full.seconds - 8} s` : `(no reduction within ${full.seconds} s)`
+      notes.push(`Right after the import RSS was ${full.peakMB.toFixed(0)} MB ${how}: V8 keeps the heap the import grew ` +
         '(young generation, parsed request bodies) until its memory reducer runs once the node is idle; the settled figure is the idle node.')
     }
     return {
@@ -187,7 +196,17 @@ export const run: BenchFn = async ({ quick }) => {
       title: 'Footprint (idle node with 10,000 patterns)',
       rows,
       notes,
-      data: { patterns: n, rssMB: full.rssMB, peakMB: full.peakMB, settleS: full.seconds, reduced: full.reduced, emptyRssMB: empty.rssMB, hwmMB, importS, samples: full.samples }
+      data: {
+        patterns: n,
+        rssMB: full.rssMB,
+        peakMB: full.peakMB,
+        settleS: full.seconds,
+        reduced: full.reduced,
+        emptyRssMB: empty.rssMB,
+        hwmMB,
+        importS,
+        samples: full.samples
+      }
     }
   } finally {
     if (node !== undefined) await stopNode(node)

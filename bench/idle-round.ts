@@ -145,7 +145,8 @@ export const run: BenchFn = async ({ quick }) => {
         ? [
             { metric: '  same, a round that opens a new gossip stream (multistream-select, Yamux open)', ours: `${freshBytes} B`, design: '-', target: '-' },
             {
-              metric: `  expected mean at N=100, 60 s rounds: ${Math.round(100 * share100)} % of rounds find a kept stream (kept ${CHANNEL_IDLE_MS / 3_600_000} h)`,
+              metric: `  expected mean at N=100, 60 s rounds: ${Math.round(100 * share100)} % of rounds find a kept stream ` +
+                `(kept ${CHANNEL_IDLE_MS / 3_600_000} h)`,
               ours: `${mix100} B`,
               design: '-',
               target: `<= ${WIRE_TARGET} B`,
@@ -153,7 +154,12 @@ export const run: BenchFn = async ({ quick }) => {
             }
           ]
         : []),
-      { metric: 'idle round: wire bytes initiator -> responder / responder -> initiator', ours: `${typical.up} B / ${typical.down} B`, design: '-', target: '-' },
+      {
+        metric: 'idle round: wire bytes initiator -> responder / responder -> initiator',
+        ours: `${typical.up} B / ${typical.down} B`,
+        design: '-',
+        target: '-'
+      },
       {
         metric: 'idle round: app payload initiator -> responder (Hello frame)',
         ours: `${pUp} B (+${typical.prefixUp} B length prefix)`,
@@ -191,8 +197,8 @@ export const run: BenchFn = async ({ quick }) => {
       ...(fresh !== undefined
         ? [`A round that opens the stream: initiator ${frameList(fresh, 'initiator')}; responder ${frameList(fresh, 'responder')} ` +
             `(${freshBytes} B). js-yamux answers every data frame with a window update (2 x 30 B of the kept-stream figure). ` +
-            `Before streams were kept, every round opened and closed one: 521 B.`,
-          `Expected mean: a node picks a random one of its peers each round, so with 99 peers and 60-s rounds it comes back to a given peer ` +
+            'Before streams were kept, every round opened and closed one: 521 B.',
+        'Expected mean: a node picks a random one of its peers each round, so with 99 peers and 60-s rounds it comes back to a given peer ' +
             `after ~99 min on average (exponentially distributed); ${Math.round(100 * share100)} % of rounds come within the ${CHANNEL_IDLE_MS / 3_600_000} h a stream is kept ` +
             `(pushes keep it open as well, so this is a floor). With 999 peers: ${Math.round(100 * keptShare(999, 60_000))} %.`]
         : ['The first round\'s window was discarded (other traffic), so the new-stream figure is missing in this run.'])

@@ -14,7 +14,7 @@ import { lineChart, type Series } from './lib/svg.js'
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url))
 
 function markdown (sections: BenchSection[], machine: string, quick: boolean, when: string): string {
-  const out: string[] = [`# Benchmark results`, '', `${when}, ${machine}${quick ? ', **quick mode**' : ''}. Produced by \`npm run bench\`.`, '']
+  const out: string[] = ['# Benchmark results', '', `${when}, ${machine}${quick ? ', **quick mode**' : ''}. Produced by \`npm run bench\`.`, '']
   for (const s of sections) {
     out.push(`## ${s.title}`, '', '| metric | ours | design | target | met |', '| --- | --- | --- | --- | --- |')
     for (const r of s.rows) out.push(`| ${r.metric} | ${r.ours} | ${r.design} | ${r.target} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`)

@@ -27,7 +27,6 @@ export function addClientOptions (cmd: Command): Command {
     .exitOverride()
 }
 
-
 export class ApiClient {
   constructor (readonly dir: DataDir, readonly info: ApiInfo, private readonly token: string) {}
 
@@ -111,7 +110,8 @@ export class ApiClient {
       message = JSON.parse(text)?.error?.message
     } catch {}
     if (status === 401) {
-      return new CliError(`the node refused the API token in ${this.dir.tokenFile} (401): it is not the token the node started with (restart the node to make it use this file)`)
+      return new CliError(`the node refused the API token in ${this.dir.tokenFile} (401): ` +
+        'it is not the token the node started with (restart the node to make it use this file)')
     }
     return new CliError(message ?? `the node answered ${status}: ${text.slice(0, 200)}`)
   }

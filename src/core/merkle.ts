@@ -266,7 +266,11 @@ export function walkListings<T extends { keyHash: Uint8Array }> (a: readonly T[]
   while (i < a.length || j < b.length) {
     const x = a[i]
     const y = b[j]
-    if (y === undefined || (x !== undefined && compareBytes(x.keyHash, y.keyHash) < 0)) { onlyA(x as T); i++ } else if (x === undefined || compareBytes(x.keyHash, y.keyHash) > 0) { onlyB(y); j++ } else {
+    if (y === undefined || (x !== undefined && compareBytes(x.keyHash, y.keyHash) < 0)) {
+      onlyA(x as T); i++
+    } else if (x === undefined || compareBytes(x.keyHash, y.keyHash) > 0) {
+      onlyB(y); j++
+    } else {
       both(x, y)
       i++; j++
     }

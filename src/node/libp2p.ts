@@ -69,6 +69,10 @@ export interface EngramLibp2pOptions<T extends ServiceMap = ServiceMap> {
 }
 
 /** mDNS finds every libp2p node on the segment; a per-cluster service tag finds only ours. */
+/** Re-dials of a lost gossip peer, this far apart: about ten minutes of tries at most. */
+const RECONNECT_INTERVAL_MS = 2_000
+const RECONNECT_RETRIES = 300
+
 export function mdnsServiceTag (cluster: string): string {
   return `_engram-${createHash('sha256').update(cluster).digest('hex').slice(0, 16)}._udp.local`
 }
@@ -111,6 +115,14 @@ export async function createEngramLibp2p<T extends ServiceMap = ServiceMap> (opt
     // stream buffers before it resets (the default window may grow to 16 MiB)
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
     peerDiscovery,
+    connectionManager: {
+      // gossip peers carry a KEEP_ALIVE tag (gossip/service.ts): a lost one is re-dialled every
+      // few seconds for a while, so a healed partition reconnects (and syncs) within seconds
+      // instead of at the next discovery round; a peer gone for good is given up after that
+      reconnectRetries: RECONNECT_RETRIES,
+      reconnectRetryInterval: RECONNECT_INTERVAL_MS,
+      reconnectBackoffFactor: 1
+    },
     // service factories are typed per key; the merged map is what createLibp2p expects
     services: services as unknown as ServiceFactoryMap<EngramServices & T>,
     start: opts.start ?? true

@@ -13,7 +13,7 @@ export { LOG_LEVELS, isLogLevel, type LogLevel } from '../settings/log-levels.js
 const NAMESPACES: Record<LogLevel, string> = {
   silent: '',
   error: 'engram:*:error',
-  info: 'engram:*,-engram:*:trace',
+  info: 'engram:*,-engram:*:trace,-engram:*:debug',
   debug: 'engram:*,-engram:*:trace,libp2p:*:error',
   trace: 'engram:*,libp2p:*'
 }
@@ -28,6 +28,7 @@ export interface LoggingOptions {
 function levelOf (namespace: string): string {
   if (namespace.endsWith(':error')) return 'error'
   if (namespace.endsWith(':trace')) return 'trace'
+  if (namespace.endsWith(':debug')) return 'debug'
   return 'info'
 }
 
@@ -53,7 +54,7 @@ export function configureLogging (opts: LoggingOptions): void {
     write(JSON.stringify({
       time: new Date().toISOString(),
       level: levelOf(ns),
-      component: ns.replace(/:(error|trace)$/, ''),
+      component: ns.replace(/:(error|trace|debug)$/, ''),
       msg: format(...args)
     }) + '\n')
   }

@@ -79,6 +79,9 @@ export function createNodeMetrics (node: EngramNode): NodeMetrics {
     buckets: DURATION_BUCKETS,
     registers
   })
+  // Gauges are read only at scrape time (collect); constructing one registers it in `registry`
+  // through `registers`, which is all it needs, so nothing keeps a handle on them.
+  /* eslint-disable no-new -- prom-client metrics register themselves on construction */
   new Gauge({
     name: 'engram_patterns',
     help: 'Patterns held by this node (tombstones included)',
@@ -110,6 +113,7 @@ export function createNodeMetrics (node: EngramNode): NodeMetrics {
       for (const [peer, equal] of node.gossip.peerInSync) this.set({ peer }, equal ? 1 : 0)
     }
   })
+  /* eslint-enable no-new */
 
   // zero series up front: a rate() over a series that appears mid-way misses its first step
   for (const kind of MERGE_KINDS) merges.inc({ kind }, 0)

@@ -156,7 +156,10 @@ export function decodeMessage (bytes: Uint8Array): GossipMessage {
     if (r.childCounts.length !== r.parents.length * MERKLE_FANOUT) fail('child counts do not match parents')
     const children: ChildHashes[] = r.parents.map((parent, i) => ({
       parent: checkPrefix(parent, MERKLE_DEPTH - 1),
-      hashes: Array.from({ length: MERKLE_FANOUT }, (_, j) => r.childHashes.subarray((i * MERKLE_FANOUT + j) * CHILD_HASH_BYTES, (i * MERKLE_FANOUT + j + 1) * CHILD_HASH_BYTES)),
+      hashes: Array.from({ length: MERKLE_FANOUT }, (_, j) => {
+        const at = (i * MERKLE_FANOUT + j) * CHILD_HASH_BYTES
+        return r.childHashes.subarray(at, at + CHILD_HASH_BYTES)
+      }),
       counts: r.childCounts.slice(i * MERKLE_FANOUT, (i + 1) * MERKLE_FANOUT).map(c => toNumber(c, 'child count'))
     }))
     for (const n of r.need) if (n.length !== 32) fail('needed key hash is not 32 bytes')
@@ -167,7 +170,7 @@ export function decodeMessage (bytes: Uint8Array): GossipMessage {
     try {
       return decodePattern(b)
     } catch (err: any) {
-      fail(`invalid pattern: ${String(err?.message ?? err)}`)
+      return fail(`invalid pattern: ${String(err?.message ?? err)}`)
     }
   })
   return { type: 'patterns', patterns, push: p.push, encoded: p.patterns }

@@ -8,6 +8,11 @@ export class SessionTimeoutError extends Error {
   override name = 'SessionTimeoutError'
 }
 
+/** The gossip service is stopping: a session or idle stream ends with a goodbye, not a failure. */
+export class ServiceStoppingError extends Error {
+  override name = 'ServiceStoppingError'
+}
+
 /** Refused: too many sessions from one peer at once. */
 export class TooManySessionsError extends Error {
   override name = 'TooManySessionsError'

@@ -54,7 +54,6 @@ export interface PreparedState {
   key: string
   bytes: Uint8Array
 }
-type Prepared = PreparedState
 
 export interface WriteOptions {
   /**
@@ -286,16 +285,22 @@ export class LevelPatternStore {
   }
 }
 
+function checkPatternSize (state: PatternState, bytes: Uint8Array): void {
+  if (bytes.length > MAX_PATTERN_BYTES) {
+    throw new LimitExceededError(`pattern ${JSON.stringify(state.key)} encodes to ${bytes.length} bytes, limit ${MAX_PATTERN_BYTES}`)
+  }
+}
+
 /** A state received with its canonical bytes (already validated by the decoder): no re-encode. `kh`: its key hash, if known. */
 export function prepareEncoded (state: PatternState, bytes: Uint8Array, kh?: Uint8Array): PreparedState {
-  if (bytes.length > MAX_PATTERN_BYTES) throw new LimitExceededError(`pattern ${JSON.stringify(state.key)} encodes to ${bytes.length} bytes, limit ${MAX_PATTERN_BYTES}`)
+  checkPatternSize(state, bytes)
   return { kh: kh ?? keyHash(state.key), digest: patternDigest(bytes), key: state.key, bytes }
 }
 
 export function prepareState (state: PatternState, kh?: Uint8Array): PreparedState {
   const bytes = encodePattern(state)
   // a state too big to decode would be unreadable (and quarantined) on the next open
-  if (bytes.length > MAX_PATTERN_BYTES) throw new LimitExceededError(`pattern ${JSON.stringify(state.key)} encodes to ${bytes.length} bytes, limit ${MAX_PATTERN_BYTES}`)
+  checkPatternSize(state, bytes)
   return { kh: kh ?? keyHash(state.key), digest: patternDigest(bytes), key: state.key, bytes }
 }
 
@@ -313,7 +318,7 @@ function checkWritableMeta (name: string): string {
 async function ensureFormat (db: RawDb, dir: string, sync: boolean): Promise<void> {
   const marker = await db.get(metaKey(META_FORMAT))
   if (marker === undefined) {
-    for await (const _ of db.keys({ limit: 1 })) {
+    if ((await db.keys({ limit: 1 }).all()).length > 0) {
       throw new StoreFormatError(`${dir} is not an Engram data directory: it holds a LevelDB without an Engram format marker`)
     }
     await db.batch([

@@ -12,7 +12,9 @@ import type { MerkleIndex } from '../core/merkle.js'
 import { applyDelete, applyWrite, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { PatternNotFoundError } from './errors.js'
-import { type ListOptions, LevelPatternStore, prepareEncoded, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions } from './level-store.js'
+import {
+  type ListOptions, LevelPatternStore, prepareEncoded, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions
+} from './level-store.js'
 import { Mutex } from './mutex.js'
 
 export type ChangeOrigin = 'local' | 'remote'

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { startApiServer, type ApiServer } from '../../src/api/server.js'
-import { startChain, stopEngrams, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
+import { startChain, stopEngrams, waitForConnectSyncs, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
 import { call, type CallOptions } from '../helpers/api.js'
 
 const TOKEN = 'sync-token-0123456789abcdef'
@@ -30,7 +30,10 @@ describe('HTTP API: peers and sync between two nodes', { timeout: 120_000 }, () 
     const p = r.json.peers.find((x: { peerId: string }) => x.peerId === other)
     assert.ok(p !== undefined, r.text)
     assert.equal(p.gossip, true)
-    assert.equal(p.inSync, null, 'no exchange yet')
+    // the two had a session when they connected, and found their (empty) roots equal
+    await waitForConnectSyncs(nodes)
+    const again = (await v1('GET', '/v1/peers')).json.peers.find((x: { peerId: string }) => x.peerId === other)
+    assert.equal(again.inSync, true)
     assert.ok(p.addresses.length > 0 && p.addresses.every((a: string) => a.startsWith('/ip4/127.0.0.1/')))
     const status = (await v1('GET', '/v1/status')).json
     assert.ok(status.gossipPeers.includes(other))

@@ -213,7 +213,13 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
       assert.equal(r.status, 404, path)
       assert.equal(r.json.error.code, 'not_found')
     }
-    for (const [method, path, allow] of [['POST', '/v1/status', 'GET'], ['PATCH', '/v1/patterns/a', 'GET, PUT, DELETE'], ['GET', '/v1/sync', 'POST'], ['DELETE', '/v1/patterns', 'GET, POST']]) {
+    const wrongMethods = [
+      ['POST', '/v1/status', 'GET'],
+      ['PATCH', '/v1/patterns/a', 'GET, PUT, DELETE'],
+      ['GET', '/v1/sync', 'POST'],
+      ['DELETE', '/v1/patterns', 'GET, POST']
+    ]
+    for (const [method, path, allow] of wrongMethods) {
       const r = await v1(method!, path!)
       assert.equal(r.status, 405, `${method} ${path}`)
       assert.equal(r.json.error.code, 'method_not_allowed')
@@ -244,7 +250,13 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
     const slow = await startApiServer({ node: n.node, host: '127.0.0.1', port: 0, token: TOKEN, requestTimeoutMs: 500 })
     try {
       const url = new URL(slow.url)
-      const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/v1/patterns/slow', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': '100' } })
+      const req = request({
+        host: url.hostname,
+        port: url.port,
+        method: 'PUT',
+        path: '/v1/patterns/slow',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': '100' }
+      })
       req.write('{"confidence"')
       const timer = setTimeout(() => req.destroy(new Error('server never answered')), 10_000)
       const [res] = await once(req, 'response') as [import('node:http').IncomingMessage]

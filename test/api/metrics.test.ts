@@ -223,7 +223,8 @@ describe('node metrics', { timeout: 90_000 }, () => {
     await waitFor(async () => value(await scrape(ma), 'engram_eager_pushes_total') === 1, { timeout: 10_000, message: 'the eager push to be counted' })
     await waitFor(async () => {
       const fb = await scrape(mb)
-      return value(fb, 'engram_merges_total', { kind: 'new' }) === 1 && (value(fb, 'engram_gossip_sessions_total', { role: 'push-in', outcome: 'synced' }) ?? 0) >= 1
+      return value(fb, 'engram_merges_total', { kind: 'new' }) === 1 &&
+        (value(fb, 'engram_gossip_sessions_total', { role: 'push-in', outcome: 'synced' }) ?? 0) >= 1
     }, { timeout: 10_000, message: "b to count the pushed pattern's merge and push-in session" })
     assert.equal(value(await scrape(mb), 'engram_patterns'), 4)
 

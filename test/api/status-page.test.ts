@@ -178,8 +178,18 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
       connectedPeers: [evil],
       peersInSync: { [evil]: false },
       lastRounds: [{
-        peer: evil, role: 'initiator', outcome: 'error', startedAt: Date.now(), ms: 3, roundTrips: 1,
-        patternsIn: 0, patternsOut: 0, patternsChanged: 0, bytesIn: 10, bytesOut: 20, rootsEqual: false,
+        peer: evil,
+        role: 'initiator',
+        outcome: 'error',
+        startedAt: Date.now(),
+        ms: 3,
+        roundTrips: 1,
+        patternsIn: 0,
+        patternsOut: 0,
+        patternsChanged: 0,
+        bytesIn: 10,
+        bytesOut: 20,
+        rootsEqual: false,
         error: '<b id="xss">boom</b>'
       }]
     }

@@ -70,7 +70,8 @@ describe('canonical pattern encoding', () => {
     assert.throws(() => decodePattern(new Uint8Array(2 * 1024 * 1024)), { name: 'LimitExceededError' })
     // a clock claiming 2^50 entries, an episode list claiming 10^6
     assert.throws(() => decodePattern(new ByteWriter().u8(1).string('k').varint(2 ** 50).finish()), { name: 'LimitExceededError' })
-    assert.throws(() => decodePattern(new ByteWriter().u8(1).string('k').varint(1).string('a').varint(1).varint(1_000_000).finish()), { name: 'LimitExceededError' })
+    assert.throws(() => decodePattern(new ByteWriter().u8(1).string('k').varint(1).string('a').varint(1).varint(1_000_000).finish()),
+      { name: 'LimitExceededError' })
     assert.throws(() => decodePattern(new ByteWriter().u8(1).varint(1_000_000).finish()), { name: 'LimitExceededError' })
   })
 

@@ -118,7 +118,9 @@ describe('pattern merge', () => {
     assert.throws(() => applyWrite(undefined, 'k', { confidence: Number.NaN }, 'a', 1), { name: 'InvalidPatternError' })
     assert.throws(() => applyWrite(undefined, 'x'.repeat(600), { confidence: 0.5 }, 'a', 1), { name: 'LimitExceededError' })
     assert.throws(() => applyWrite(undefined, 'k', { confidence: 0.5, addEpisodes: [''] }, 'a', 1), { name: 'InvalidPatternError' })
-    assert.throws(() => mergePatterns(applyWrite(undefined, 'k', { confidence: 0.5 }, 'a', 1), applyWrite(undefined, 'j', { confidence: 0.5 }, 'a', 1)), { name: 'KeyMismatchError' })
+    const k = applyWrite(undefined, 'k', { confidence: 0.5 }, 'a', 1)
+    const j = applyWrite(undefined, 'j', { confidence: 0.5 }, 'a', 1)
+    assert.throws(() => mergePatterns(k, j), { name: 'KeyMismatchError' })
   })
 })
 

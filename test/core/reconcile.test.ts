@@ -76,7 +76,8 @@ describe('sans-IO reconciliation', () => {
     const ini = new Initiator(idx)
     assert.throws(() => ini.onReply({ type: 'reply', inSync: true, children: [], need: [] }), { name: 'ProtocolViolationError' })
     ini.hello()
-    assert.throws(() => ini.onReply({ type: 'reply', inSync: false, children: [{ parent: '7', hashes: [], counts: [] }], need: [] }), { name: 'ProtocolViolationError' })
+    assert.throws(() => ini.onReply({ type: 'reply', inSync: false, children: [{ parent: '7', hashes: [], counts: [] }], need: [] }),
+      { name: 'ProtocolViolationError' })
     const other = new MerkleIndex()
     other.set(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2))
     const r2 = new Responder(other)
@@ -111,7 +112,8 @@ describe('sans-IO reconciliation', () => {
   })
 
   it('diffProbe splits listings into ours and theirs', () => {
-    const e = (k: number, d: number): { keyHash: Uint8Array, digest: Uint8Array } => ({ keyHash: new Uint8Array(32).fill(k), digest: new Uint8Array(16).fill(d) })
+    const e = (k: number, d: number): { keyHash: Uint8Array, digest: Uint8Array } =>
+      ({ keyHash: new Uint8Array(32).fill(k), digest: new Uint8Array(16).fill(d) })
     const { ours, theirs } = diffProbe([e(1, 1), e(2, 2), e(4, 4)], [e(2, 2), e(3, 3), e(4, 5)])
     assert.deepEqual(ours.map(x => x[0]), [1, 4])
     assert.deepEqual(theirs.map(x => x[0]), [3, 4])

@@ -55,6 +55,14 @@ export async function waitForMesh (nodes: TestEngram[], timeout = 30_000): Promi
   }, { timeout, message: 'every node to have every other as a gossip peer' })
 }
 
+/** Every pair of nodes has had one successful session (the sync each gets when it connects). */
+export async function waitForConnectSyncs (nodes: TestEngram[], timeout = 30_000): Promise<void> {
+  const ok = (o: string): boolean => o === 'in-sync' || o === 'synced'
+  await waitFor(() => nodes.every(n => nodes.every(o => o === n ||
+    n.node.gossip.lastRounds.some(r => r.peer === o.node.peerId.toString() && (r.role === 'initiator' || r.role === 'responder') && ok(r.outcome)))),
+  { timeout, message: 'a connect sync between every pair of nodes' })
+}
+
 export async function stopEngrams (nodes: Array<TestEngram | undefined>, removeData = true): Promise<void> {
   await Promise.allSettled(nodes.map(async n => {
     if (n === undefined) return

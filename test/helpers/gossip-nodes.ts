@@ -32,7 +32,7 @@ export async function startGossipNode (opts: { join?: string[], gossip?: Partial
     mdns: false,
     dht: { initialQuerySelfInterval: 100 },
     discovery: { ...FAST_DISCOVERY, join: opts.join },
-    services: { gossip: gossip({ store: replicaGossipStore(replica), intervalMs: 0, fanout: 0, ...opts.gossip }) }
+    services: { gossip: gossip({ store: replicaGossipStore(replica), intervalMs: 0, fanout: 0, connectSync: { enabled: false }, ...opts.gossip }) }
   })
   const node: GossipNode = {
     libp2p,

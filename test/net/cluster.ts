@@ -95,7 +95,10 @@ export class EngramHost {
     let cursor: string | null = null
     for (let page = 0; page < 1000; page++) {
       const args = ['pattern', 'list', '--json', '--limit', '1000', ...(cursor !== null ? ['--cursor', cursor] : [])]
-      const res = JSON.parse(await this.cli(args)) as { patterns: Array<{ key: string, digest: string, deleted: boolean, confidence: number, episodes: string[] }>, nextCursor: string | null }
+      const res = JSON.parse(await this.cli(args)) as {
+        patterns: Array<{ key: string, digest: string, deleted: boolean, confidence: number, episodes: string[] }>
+        nextCursor: string | null
+      }
       for (const p of res.patterns) out.set(p.key, { digest: p.digest, deleted: p.deleted, confidence: p.confidence, episodes: p.episodes })
       cursor = res.nextCursor
       if (cursor === null) break

@@ -74,7 +74,18 @@ async function main (): Promise<number> {
         process.stdout.write(`ok ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`)
       } catch (err: any) {
         failed++
-        results.push({ scenario: name, hosts: hosts.filter(h => h.running).length, writes: 0, lost: 0, rounds: null, seconds: null, moved: null, differing: null, passed: false, note: String(err?.message ?? err).split('\n')[0] ?? '' })
+        results.push({
+          scenario: name,
+          hosts: hosts.filter(h => h.running).length,
+          writes: 0,
+          lost: 0,
+          rounds: null,
+          seconds: null,
+          moved: null,
+          differing: null,
+          passed: false,
+          note: String(err?.message ?? err).split('\n')[0] ?? ''
+        })
         process.stdout.write(`not ok ${name}: ${String(err?.stack ?? err)}\n`)
         // a failed scenario may leave the cluster broken: the later ones would only fail the same way
         if (name === 'no fixed seed') break

@@ -68,7 +68,18 @@ export async function noFixedSeed (ctx: Ctx): Promise<ScenarioResult> {
   await seed!.start(undefined)
   await waitForMesh(ctx.hosts)
   await converge(ctx, ctx.hosts, 60_000)
-  return { scenario: 'no fixed seed', hosts: live.length, writes: 1, lost: 0, rounds, seconds, moved: null, differing: null, passed: true, note: `seed ${seed!.host.ns} killed; ${late.host.ns} joined via ${via.host.ns}; seed rejoined without --join` }
+  return {
+    scenario: 'no fixed seed',
+    hosts: live.length,
+    writes: 1,
+    lost: 0,
+    rounds,
+    seconds,
+    moved: null,
+    differing: null,
+    passed: true,
+    note: `seed ${seed!.host.ns} killed; ${late.host.ns} joined via ${via.host.ns}; seed rejoined without --join`
+  }
 }
 
 /** 1. Partition and heal, with concurrent writes of the same keys and a delete. */
@@ -108,7 +119,18 @@ export async function partitionAndHeal (ctx: Ctx): Promise<ScenarioResult> {
   }
   assert.equal(lost, 0, `${lost} acknowledged writes lost`)
   assert.equal(d.get('doomed')?.deleted, true, 'the delete did not hold')
-  return { scenario: 'partition and heal', hosts: hosts.length, writes: 31, lost, rounds, seconds, moved: null, differing: null, passed: true, note: 'seconds and rounds from heal; 5 keys written on both sides merged to confidence 0.6, delete held' }
+  return {
+    scenario: 'partition and heal',
+    hosts: hosts.length,
+    writes: 31,
+    lost,
+    rounds,
+    seconds,
+    moved: null,
+    differing: null,
+    passed: true,
+    note: 'seconds and rounds from heal; 5 keys written on both sides merged to confidence 0.6, delete held'
+  }
 }
 
 /** 3. 30 % loss and 200 ms one-way delay on the WAN: the cluster still converges. */
@@ -127,14 +149,30 @@ export async function lossyLink (ctx: Ctx): Promise<ScenarioResult> {
     let lost = 0
     for (let i = 0; i < 5; i++) for (const k of [`lossy-a/${i}`, `lossy-b/${i}`]) if (!d.has(k)) lost++
     assert.equal(lost, 0)
-    return { scenario: 'lossy slow WAN (30 % loss, 200 ms)', hosts: hosts.length, writes: 10, lost, rounds, seconds, moved: null, differing: null, passed: true, note: '' }
+    return {
+      scenario: 'lossy slow WAN (30 % loss, 200 ms)',
+      hosts: hosts.length,
+      writes: 10,
+      lost,
+      rounds,
+      seconds,
+      moved: null,
+      differing: null,
+      passed: true,
+      note: ''
+    }
   } finally {
     await ctx.topo.wan.set(0, 0)
   }
 }
 
 function bulk (prefix: string, n: number): Array<{ key: string, episodes: string[], confidence: number, summary: string }> {
-  return Array.from({ length: n }, (_, i) => ({ key: `${prefix}/${i}`, episodes: [`ep-${i}-a`, `ep-${i}-b`], confidence: (i % 100) / 100, summary: `bulk pattern ${i} ${'x'.repeat(150)}` }))
+  return Array.from({ length: n }, (_, i) => ({
+    key: `${prefix}/${i}`,
+    episodes: [`ep-${i}-a`, `ep-${i}-b`],
+    confidence: (i % 100) / 100,
+    summary: `bulk pattern ${i} ${'x'.repeat(150)}`
+  }))
 }
 
 /** 4. One host cut off while the others take thousands of writes; back, it gets only the difference. */
@@ -158,7 +196,18 @@ export async function longIsolation (ctx: Ctx): Promise<ScenarioResult> {
   // only the difference moves: at most twice it (two peers may answer at once), far from the whole state
   assert.ok(moved >= N && moved <= 2 * N, `moved ${moved} for ${N} differing`)
   assert.ok(moved < after, `moved ${moved} of a state of ${after}`)
-  return { scenario: 'long isolation', hosts: hosts.length, writes: N, lost: 0, rounds, seconds, moved, differing: N, passed: true, note: `${lonely.host.ns} held ${before} patterns, then caught up to ${after}` }
+  return {
+    scenario: 'long isolation',
+    hosts: hosts.length,
+    writes: N,
+    lost: 0,
+    rounds,
+    seconds,
+    moved,
+    differing: N,
+    passed: true,
+    note: `${lonely.host.ns} held ${before} patterns, then caught up to ${after}`
+  }
 }
 
 /** 2. SIGKILL a node again and again while it pulls a large state; it restarts and catches up. */
@@ -197,7 +246,18 @@ export async function crashDuringSync (ctx: Ctx): Promise<ScenarioResult> {
   assert.equal(final, target)
   const partial = seen.filter(n => n > 0 && n < target).length
   assert.ok(partial >= 1, `no restart found a partial state (${seen.join(', ')}): the kills missed the transfer`)
-  return { scenario: 'crash during sync', hosts: hosts.length, writes: N, lost: 0, rounds, seconds, moved: null, differing: null, passed: true, note: `3 SIGKILLs mid-pull; patterns held at each restart: ${seen.join(', ')} of ${target}` }
+  return {
+    scenario: 'crash during sync',
+    hosts: hosts.length,
+    writes: N,
+    lost: 0,
+    rounds,
+    seconds,
+    moved: null,
+    differing: null,
+    passed: true,
+    note: `3 SIGKILLs mid-pull; patterns held at each restart: ${seen.join(', ')} of ${target}`
+  }
 }
 
 export { GOSSIP_INTERVAL_S, sleep }

@@ -31,6 +31,8 @@ describe('library entry: createEngramNode', { timeout: 60_000 }, () => {
     const merged: PatternRecord[] = []
     const via = new Set<string>()
     b.addEventListener('merged', ev => { merged.push(...ev.detail.patterns); via.add(ev.detail.via) })
+    // b gets a session with a as soon as they connect (nothing to move yet), not at a timer round
+    await waitFor(() => b.gossip.lastRounds.some(r => r.peer === a.peerId.toString() && r.outcome === 'in-sync'), { timeout: 15_000, message: 'the sync on connect' })
 
     const put = await a.put('lib/one', { addEpisodes: ['e2', 'e1'], confidence: 0.75, summary: 'hello' })
     assert.deepEqual(put.episodes, ['e1', 'e2'])

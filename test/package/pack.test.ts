@@ -204,7 +204,8 @@ test('npm package: pack, global install, run the installed engram', { timeout: 6
 
   await t.test('installs globally into an empty prefix', async () => {
     assert.ok(tarball !== '', 'no tarball (pack failed)')
-    const r = await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: work, timeout: 300_000, lowPriority: true })
+    const r = await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tarball],
+      { cwd: work, timeout: 300_000, lowPriority: true })
     assert.equal(r.code, 0, report('npm install -g', r))
     assert.ok(existsSync(bin), `${bin} not created`)
     assert.ok(existsSync(join(installed, 'dist', 'cli', 'main.js')), 'dist/cli/main.js not installed')

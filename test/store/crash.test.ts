@@ -48,7 +48,7 @@ async function killAfterCommits (child: ChildProcess, n: number): Promise<number
   } finally {
     clearTimeout(timer)
     child.kill('SIGKILL')
-    await Promise.race([closed, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('writer did not die')), WAIT_MS) })])
+    await Promise.race([closed, new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new Error('writer did not die')), WAIT_MS) })])
     clearTimeout(timer)
   }
   return highest

@@ -29,7 +29,13 @@ export function patternCommand (): Command {
     .addOption(new Option('--confidence <0..1>', 'confidence in [0, 1]').argParser(parseNumber))
     .addOption(new Option('--summary <text>', 'short summary').conflicts('clearSummary'))
     .option('--clear-summary', 'remove the summary')
-    .action(async (key: string, opts: { episode?: string[], removeEpisode?: string[], confidence?: number, summary?: string, clearSummary?: boolean }, cmd: Command) => {
+    .action(async (key: string, opts: {
+      episode?: string[]
+      removeEpisode?: string[]
+      confidence?: number
+      summary?: string
+      clearSummary?: boolean
+    }, cmd: Command) => {
       const body: Record<string, unknown> = {}
       if (opts.episode !== undefined) body.episodes = opts.episode
       if (opts.removeEpisode !== undefined) body.removeEpisodes = opts.removeEpisode
@@ -68,7 +74,11 @@ export function patternCommand (): Command {
       print(cmd, text, () => {
         if (value.patterns.length === 0) return 'no patterns\n'
         let out = value.patterns.map(p => patternLine(p) + '\n').join('')
-        if (value.nextCursor !== null) out += `more: engram pattern list --cursor ${value.nextCursor}${opts.prefix !== undefined ? ` --prefix ${JSON.stringify(opts.prefix)}` : ''}${opts.limit !== undefined ? ` --limit ${opts.limit}` : ''}\n`
+        if (value.nextCursor !== null) {
+          const prefix = opts.prefix !== undefined ? ` --prefix ${JSON.stringify(opts.prefix)}` : ''
+          const limit = opts.limit !== undefined ? ` --limit ${opts.limit}` : ''
+          out += `more: engram pattern list --cursor ${value.nextCursor}${prefix}${limit}\n`
+        }
         return out
       })
     })

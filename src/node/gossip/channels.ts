@@ -64,11 +64,12 @@ export class OutboundChannels {
     return this.idle.size
   }
 
+  /** Closes the idle streams (a clean end the peer reads as a goodbye, not a reset). */
   stop (): void {
     this.stopped = true
     for (const key of [...this.idle.keys()]) {
       const io = this.take(key)
-      if (io !== undefined) io.stream.abort(new Error('gossip service stopping'))
+      if (io !== undefined) close(io)
     }
   }
 

@@ -64,6 +64,7 @@ export class FramedStream {
       if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) this.stream.resume()
       buf = await this.lp.read({ signal })
     } catch (err: any) {
+      if (this.signal.aborted && this.signal.reason?.name === 'ServiceStoppingError') throw this.signal.reason
       if (signal.aborted) throw new SessionTimeoutError(this.signal.aborted ? 'session timed out' : 'no message from peer in time')
       throw err
     }

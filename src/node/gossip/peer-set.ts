@@ -17,18 +17,29 @@ export interface PeerSetComponents {
   }
 }
 
+/** Told when a peer enters the set (it connected and speaks gossip) and when it leaves. */
+export interface PeerSetListener {
+  joined(peer: PeerId): void
+  left(peer: PeerId): void
+}
+
 export class GossipPeerSet {
   private readonly peers = new Map<string, PeerId>()
   private topologyId: string | undefined
 
-  constructor (private readonly components: PeerSetComponents, private readonly protocol: string) {}
+  constructor (private readonly components: PeerSetComponents, private readonly protocol: string, private readonly listener?: PeerSetListener) {}
 
   async start (): Promise<void> {
     this.topologyId = await this.components.registrar.register(this.protocol, {
-      onConnect: (peer) => { this.peers.set(peer.toString(), peer) },
+      onConnect: (peer) => {
+        const isNew = !this.peers.has(peer.toString())
+        this.peers.set(peer.toString(), peer)
+        if (isNew) this.listener?.joined(peer)
+      },
       onDisconnect: (peer) => {
         // the registrar tells of a disconnect after an async lookup: a reconnect may already be up
-        if (!this.connected(peer)) this.peers.delete(peer.toString())
+        if (this.connected(peer)) return
+        if (this.peers.delete(peer.toString())) this.listener?.left(peer)
       }
     })
   }
@@ -37,6 +48,11 @@ export class GossipPeerSet {
     if (this.topologyId !== undefined) this.components.registrar.unregister(this.topologyId)
     this.topologyId = undefined
     this.peers.clear()
+  }
+
+  /** whether the peer is in the set and has an open connection now */
+  has (peer: PeerId): boolean {
+    return this.peers.has(peer.toString()) && this.connected(peer)
   }
 
   /** gossip peers with an open connection now */

@@ -4,24 +4,44 @@
  * eager pushes, and eager push of local writes. Shaped like js-libp2p's ping
  * service: `gossip(init)` returns a factory of components -> service.
  */
-import { serviceCapabilities, TypedEventEmitter, type AbortOptions, type Connection, type Logger, type PeerId, type Startable, type Stream } from '@libp2p/interface'
+import { KEEP_ALIVE, serviceCapabilities, TypedEventEmitter, type AbortOptions, type Connection, type Logger, type PeerId, type Startable, type Stream } from '@libp2p/interface'
 import type { PatternState } from '../../core/pattern.js'
 import {
   CHANNEL_IDLE_MS, CHANNEL_IDLE_RESPONDER_MS, GOSSIP_PROTOCOL, ROUND_JITTER, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS
 } from '../../protocol/constants.js'
-import { ProtocolViolationError, TooManySessionsError } from '../../protocol/errors.js'
+import { ProtocolViolationError, ServiceStoppingError, TooManySessionsError } from '../../protocol/errors.js'
 import { FramedStream } from './framed.js'
 import { OutboundChannels } from './channels.js'
 import { sessionHooks } from './session-hooks.js'
 import { GossipPeerSet } from './peer-set.js'
+import { ConnectSync } from './connect-sync.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
 import { EagerPusher } from './push.js'
 import type { GossipMessage } from '../../core/reconcile-messages.js'
 import { emptyReport, type GossipComponents, type GossipEvents, type GossipInit, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
 
+/** starts with KEEP_ALIVE, which is what libp2p's reconnect queue looks for */
+const KEEP_ALIVE_TAG = `${KEEP_ALIVE}-engram-gossip`
+/** how long a stop waits for running sessions to end before it cuts them */
+const STOP_GRACE_MS = 2_000
+/** errors that only say the peer (or its connection) went away: normal, logged at debug */
+const PEER_GONE = new Set([
+  'StreamResetError', 'StreamAbortedError', 'StreamClosedError', 'ConnectionClosedError',
+  'ConnectionClosingError', 'MuxerClosedError', 'UnexpectedEOFError', 'ServiceStoppingError'
+])
 /** other peers a timer round tries when the one it picked answers busy */
 const BUSY_RETRIES = 2
+/** tries of an operator's sync with a busy peer (backoff from 100 ms, at most 1 s apart) */
+const SYNC_NOW_RETRIES = 8
+
+async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>(resolve => {
+    const t = setTimeout(done, ms)
+    function done (): void { clearTimeout(t); signal?.removeEventListener('abort', done); resolve() }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
 
 export class GossipService extends TypedEventEmitter<GossipEvents> implements Startable {
   readonly [Symbol.toStringTag] = 'engram:gossip'
@@ -30,13 +50,18 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   /** per peer: were the roots equal at the last exchange */
   readonly peerInSync = new Map<string, boolean>()
   private readonly log: Logger
+  /** expected events worth a line only when debugging (a peer went away, a stop's goodbyes) */
+  private readonly debug: Logger
   private readonly init: Required<Omit<GossipInit, 'store'>> & { store: GossipStore }
   private readonly inbound = new Map<string, number>()
   private readonly outbound = new Set<string>()
+  /** outbound sessions running now, by peer */
+  private readonly outboundRuns = new Map<string, Promise<RoundReport>>()
   private readonly controllers = new Set<AbortController>()
   private readonly pusher: EagerPusher
   private readonly channels: OutboundChannels
   private readonly peerSet: GossipPeerSet
+  private readonly connectSync: ConnectSync
   /** aborted on stop: ends inbound streams waiting for their next session */
   private lifetime = new AbortController()
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -49,6 +74,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   constructor (private readonly components: GossipComponents, init: GossipInit) {
     super()
     this.log = components.logger.forComponent('engram:gossip')
+    this.debug = components.logger.forComponent('engram:gossip:debug')
     this.init = {
       intervalMs: 60_000,
       jitter: ROUND_JITTER,
@@ -60,9 +86,24 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       keepRounds: 50,
       maxConcurrentSessions: 1,
       channelIdleMs: CHANNEL_IDLE_MS,
+      connectSync: {},
       ...init
     }
-    this.peerSet = new GossipPeerSet(components, GOSSIP_PROTOCOL)
+    this.connectSync = new ConnectSync({
+      self: components.peerId,
+      run: async (peer) => await this.initiate(peer, {}),
+      connected: (peer) => this.peerSet.has(peer),
+      log: this.log,
+      random: this.init.random,
+      ...this.init.connectSync
+    })
+    this.peerSet = new GossipPeerSet(components, GOSSIP_PROTOCOL, {
+      joined: (peer) => {
+        this.connectSync.connected(peer)
+        this.keepAlive(peer)
+      },
+      left: (peer) => { this.connectSync.disconnected(peer) }
+    })
     this.channels = new OutboundChannels({
       open: async (peer, signal) => this.components.connectionManager.openStream(peer, GOSSIP_PROTOCOL, { signal }),
       idleMs: this.init.channelIdleMs,
@@ -92,21 +133,47 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
       maxInboundStreams: MAX_INBOUND_STREAMS,
       maxOutboundStreams: MAX_INBOUND_STREAMS
     })
+    if (this.init.connectSync.enabled !== false) this.connectSync.start()
     await this.peerSet.start()
     this.lifetime = new AbortController()
     this.started = true
     this.schedule()
   }
 
+  /**
+   * A clean stop, while connections are still open: no new sessions, running ones get a
+   * moment to finish, idle streams are closed (the peer reads a clean end, not a reset).
+   */
+  async beforeStop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearTimeout(this.timer)
+    this.connectSync.stop()
+    this.pusher.stop()
+    for (let waited = 0; this.controllers.size > 0 && waited < STOP_GRACE_MS; waited += 50) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    this.channels.stop()
+    this.lifetime.abort(new ServiceStoppingError('gossip service stopping'))
+  }
+
   async stop (): Promise<void> {
     this.started = false
     clearTimeout(this.timer)
+    this.connectSync.stop()
     this.pusher.stop()
     this.channels.stop()
     this.peerSet.stop()
-    this.lifetime.abort(new Error('gossip service stopping'))
-    for (const c of this.controllers) c.abort(new Error('gossip service stopping'))
+    this.lifetime.abort(new ServiceStoppingError('gossip service stopping'))
+    for (const c of this.controllers) c.abort(new ServiceStoppingError('gossip service stopping'))
     await this.components.registrar.unhandle(GOSSIP_PROTOCOL)
+  }
+
+  /** libp2p re-dials a lost peer with a KEEP_ALIVE tag (see libp2p.ts for how long). */
+  private keepAlive (peer: PeerId): void {
+    this.components.peerStore.merge(peer, { tags: { [KEEP_ALIVE_TAG]: { value: 1 } } }).catch((err: Error) => {
+      this.log('cannot tag %p keep-alive - %e', peer, err)
+    })
   }
 
   /** Connected peers that speak the gossip protocol. */
@@ -119,14 +186,27 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     if (this.started) this.pusher.enqueue(states, undefined)
   }
 
-  /** One anti-entropy round now, with `peer` or a random gossip peer (even if another session runs). */
+  /**
+   * One anti-entropy round now, with `peer` or a random gossip peer (even if another session
+   * runs here). An operator's sync should not fail because the peer is in another session
+   * (our connect sync, say): a busy answer, or a session with that peer already running, is
+   * waited out a few times with backoff before the busy report is returned.
+   */
   async syncNow (peer?: PeerId, options: AbortOptions = {}): Promise<RoundReport> {
     if (peer === undefined) {
       const peers = await this.gossipPeers()
       if (peers.length === 0) throw new NoGossipPeersError('no gossip peers connected')
       peer = peers[Math.floor(this.init.random() * peers.length)] as PeerId
     }
-    return this.initiate(peer, options)
+    let report = await this.initiate(peer, options)
+    for (let attempt = 0; attempt < SYNC_NOW_RETRIES && (report.outcome === 'busy' || report.outcome === 'refused'); attempt++) {
+      if (!this.started || options.signal?.aborted === true) break
+      const running = this.outboundRuns.get(peer.toString())
+      if (running !== undefined) await running
+      else await sleep(Math.min(1000, 100 * 2 ** attempt) * (0.75 + 0.5 * this.init.random()), options.signal)
+      report = await this.initiate(peer, options)
+    }
+    return report
   }
 
   private schedule (): void {
@@ -186,13 +266,25 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
 
   private async initiate (peer: PeerId, options: AbortOptions): Promise<RoundReport> {
     const key = peer.toString()
-    const report = emptyReport(key, 'initiator')
     if (this.outbound.has(key)) {
+      const report = emptyReport(key, 'initiator')
       report.outcome = 'refused'
       report.error = 'a session with this peer is already running'
       return report
     }
     this.outbound.add(key)
+    const run = this.runInitiatorSession(peer, options)
+    this.outboundRuns.set(key, run)
+    try {
+      return await run
+    } finally {
+      this.outboundRuns.delete(key)
+    }
+  }
+
+  private async runInitiatorSession (peer: PeerId, options: AbortOptions): Promise<RoundReport> {
+    const key = peer.toString()
+    const report = emptyReport(key, 'initiator')
     this.reconciling++
     const ctl = this.newController()
     const signal = options.signal !== undefined ? AbortSignal.any([ctl.signal, options.signal]) : ctl.signal
@@ -255,6 +347,10 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
             this.log.trace('gossip stream from %p idle, closing it', peer)
             break
           }
+          if (err?.name === 'ServiceStoppingError') {
+            this.debug('closing idle gossip stream from %p: stopping', peer)
+            break
+          }
           const report = emptyReport(key, 'responder')
           this.fail(report, err, stream)
           this.finish(report, io)
@@ -311,7 +407,12 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
   private fail (report: RoundReport, err: any, stream: Stream | undefined): void {
     report.outcome = err?.name === 'SessionTimeoutError' || err?.name === 'TimeoutError' ? 'timeout' : 'error'
     report.error = `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
-    this.log.error('%s session with %s failed - %e', report.role, report.peer, err)
+    if (PEER_GONE.has(err?.name) || !this.started) {
+      // the peer (or we) stopped or went away: an ordinary end, not a fault worth a stack trace
+      this.debug('%s session with %s ended: %s', report.role, report.peer, report.error)
+    } else {
+      this.log.error('%s session with %s failed - %e', report.role, report.peer, err)
+    }
     stream?.abort(err instanceof Error ? err : new Error(String(err)))
   }
 
@@ -326,6 +427,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     if ((report.role === 'initiator' || report.role === 'responder') && (report.outcome === 'in-sync' || report.outcome === 'synced')) {
       this.peerInSync.set(report.peer, report.rootsEqual)
     }
+    this.connectSync.exchanged(report)
     this.lastRounds.push(report)
     if (this.lastRounds.length > this.init.keepRounds) this.lastRounds.shift()
     this.safeDispatch('round', report)

@@ -2,6 +2,7 @@ import type { AbortOptions, ComponentLogger, Connection, PeerId, Stream, StreamH
 import type { Fanout } from './push.js'
 import type { IndexView } from '../../core/reconcile.js'
 import type { PatternState } from '../../core/pattern.js'
+import type { ConnectSyncInit } from './connect-sync.js'
 
 /** What the gossip service needs of the node's patterns. */
 export interface GossipStore {
@@ -81,6 +82,11 @@ export interface GossipInit {
   maxConcurrentSessions?: number
   /** how long an outbound stream is kept open after its last session (see CHANNEL_IDLE_MS) */
   channelIdleMs?: number
+  /** timing of the session a peer gets when it connects (see connect-sync.ts); tests shorten it */
+  connectSync?: Pick<ConnectSyncInit, 'graceMs' | 'cooldownMs' | 'backoffMs' | 'maxBackoffMs' | 'maxAttempts'> & {
+    /** default true; false leaves sessions to the timer and syncNow (tests of single sessions) */
+    enabled?: boolean
+  }
 }
 
 export interface GossipComponents {
@@ -91,6 +97,9 @@ export interface GossipComponents {
     unhandle(protocol: string, options?: AbortOptions): Promise<void>
     register(protocol: string, topology: Topology): Promise<string>
     unregister(id: string): void
+  }
+  peerStore: {
+    merge(peer: PeerId, data: { tags: Record<string, { value?: number } | undefined> }): Promise<unknown>
   }
   connectionManager: {
     getConnections(peerId?: PeerId): Connection[]
