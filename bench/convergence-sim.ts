@@ -139,7 +139,8 @@ export const run: BenchFn = async (opts) => {
   for (const s of sizes) {
     const n100 = s.n === 100
     rows.push({
-      metric: `rounds until all N=${s.n.toLocaleString('en-US')} nodes have a new write, mean / p99 (async push-pull, real reconcile code, ${s.permutation.trials} trials)`,
+      metric: `rounds until all N=${s.n.toLocaleString('en-US')} nodes have a new write, mean / p99 ` +
+        `(async push-pull, real reconcile code, ${s.permutation.trials} trials)`,
       ours: `${fmt(s.permutation.mean)} / ${fmt(s.permutation.p99, 0)}`,
       design: n100 ? String(DESIGN_ROUNDS_N100) : '-',
       // whole rounds (a write everywhere during round 5 counts 5), so this runs ~0.4 above the timer model
@@ -148,7 +149,8 @@ export const run: BenchFn = async (opts) => {
   }
   for (const s of sizes) {
     rows.push({
-      metric: `intervals until all N=${s.n.toLocaleString('en-US')} have it, mean / p99 (product timer: interval × U(${1 - JITTER}, ${1 + JITTER}), ${s.timer.trials} trials)`,
+      metric: `intervals until all N=${s.n.toLocaleString('en-US')} have it, mean / p99 ` +
+        `(product timer: interval × U(${1 - JITTER}, ${1 + JITTER}), ${s.timer.trials} trials)`,
       ours: `${fmt(s.timer.mean)} / ${fmt(s.timer.p99)}`,
       design: s.n === 100 ? String(DESIGN_ROUNDS_N100) : '-',
       target: s.n === 100 ? `≤ ${TARGET_MEAN_N100} mean` : '-',
@@ -173,34 +175,58 @@ export const run: BenchFn = async (opts) => {
 
   const dev = sizes.reduce((n, s) => n + (s.permutation.traffic.deviationsFromIdealPushPull as number), 0)
   const t100 = s100.permutation.traffic
+  const trialCounts = sizes.map(s => `N=${s.n}: ${s.permutation.trials} round-model (${(s.permutation.ms / 1000).toFixed(1)} s), ` +
+    `${s.timer.trials} timer-model, ${s.syncReference.trials} sync-reference`).join('; ')
   const notes = [
     `Model (rows 1-${sizes.length}): asynchronous rounds. In every round each node acts once, in a fresh random order (a model of unsynchronised timers), ` +
       'and runs one push-pull session with a uniformly random other node; a write that is everywhere by the end of round 5 took 5 rounds. ' +
-      'Every exchange is a real session: Initiator/Responder state machines, frames encoded and decoded by the wire codec, patterns merged with mergeIncoming into a MerkleIndex (bench/lib/mem-net.ts). No libp2p nodes.',
+      'Every exchange is a real session: Initiator/Responder state machines, frames encoded and decoded by the ' +
+      'wire codec, patterns merged with mergeIncoming into a MerkleIndex (bench/lib/mem-net.ts). No libp2p nodes.',
     `The real code behaved exactly as ideal push-pull: ${dev} sessions (of all trials and sizes) left one side without a pattern the other had.`,
-    `Rows ${sizes.length + 1}-${2 * sizes.length}: the product's own schedule (next round interval × U(${1 - JITTER}, ${1 + JITTER}) after the previous one, phases stationary), time from the write in intervals; sessions take no time here. ` +
-      `Initiator rounds per node in that time: ${sizes.map(s => `${fmt(s.timer.countedRoundsPerNode)} at N=${s.n}`).join(', ')} (what convergence-real counts via 'round' events).`,
-    `Theory: a mean-field of this schedule (bench/lib/sim-theory.ts) predicts E[rounds] ${sizes.map(s => `${fmt(s.theory.meanFieldAsync.expectedRounds)} at N=${s.n}`).join(', ')} ` +
-      `(measured ${sizes.map(s => fmt(s.permutation.mean)).join(', ')}). While few nodes are informed it grows ×2e ≈ 5.44 per round (an informed node pushes once and newly informed nodes that have not acted yet push in the same round; uninformed ones pull), ` +
-      `so rounds ≈ log_2e N + an O(ln ln N) tail: asymptotically ${fmt(Math.log(10) / Math.log(ASYNC_EARLY_GROWTH))} rounds per 10× nodes, ${fmt(mfGrowth)} over these N in the mean-field (the tail still grows), measured ${fmt(growth)}. Logarithmic growth holds.`,
-    'The issue\'s reference "log3 N + O(ln ln N)" is the synchronous push-pull result (Karp et al. 2000: the informed set triples per round, then the pull tail squares the uninformed fraction): ' +
-      `log3 100 = 4.19 is only its leading term; on the abstract synchronous model the full figure is ${fmt(s100.syncReference.mean)} at N=100 (mean-field ${fmt(s100.theory.meanFieldSync.expectedRounds)}), close to the design's ${DESIGN_ROUNDS_N100}. ` +
-      `ln N (the leading term of asynchronous push-pull with Poisson clocks) is ${fmt(Math.log(100))} at N=100; the product timer schedule measures ${fmt(s100.timer.mean)}.`,
-    `Target ≤ ${TARGET_MEAN_N100} at N=100: ${s100.permutation.mean <= TARGET_MEAN_N100 ? 'met' : 'not met'} by the round model (${fmt(s100.permutation.mean)} ± ${fmt(s100.permutation.stderr)} s.e.), ` +
+    `Rows ${sizes.length + 1}-${2 * sizes.length}: the product's own schedule (next round interval × U(${1 - JITTER}, ${1 + JITTER}) ` +
+      'after the previous one, phases stationary), time from the write in intervals; sessions take no time here. ' +
+      `Initiator rounds per node in that time: ${sizes.map(s => `${fmt(s.timer.countedRoundsPerNode)} at N=${s.n}`).join(', ')} ` +
+      '(what convergence-real counts via \'round\' events).',
+    'Theory: a mean-field of this schedule (bench/lib/sim-theory.ts) predicts ' +
+      `E[rounds] ${sizes.map(s => `${fmt(s.theory.meanFieldAsync.expectedRounds)} at N=${s.n}`).join(', ')} ` +
+      `(measured ${sizes.map(s => fmt(s.permutation.mean)).join(', ')}). While few nodes are informed it grows ×2e ≈ 5.44 per round ` +
+      '(an informed node pushes once and newly informed nodes that have not acted yet push in the same round; uninformed ones pull), ' +
+      `so rounds ≈ log_2e N + an O(ln ln N) tail: asymptotically ${fmt(Math.log(10) / Math.log(ASYNC_EARLY_GROWTH))} rounds per 10× ` +
+      `nodes, ${fmt(mfGrowth)} over these N in the mean-field (the tail still grows), measured ${fmt(growth)}. Logarithmic growth holds.`,
+    'The issue\'s reference "log3 N + O(ln ln N)" is the synchronous push-pull result (Karp et al. ' +
+      '2000: the informed set triples per round, then the pull tail squares the uninformed fraction): ' +
+      `log3 100 = 4.19 is only its leading term; on the abstract synchronous model the full figure is ${fmt(s100.syncReference.mean)} ` +
+      `at N=100 (mean-field ${fmt(s100.theory.meanFieldSync.expectedRounds)}), close to the design's ${DESIGN_ROUNDS_N100}. ` +
+      'ln N (the leading term of asynchronous push-pull with Poisson clocks) ' +
+      `is ${fmt(Math.log(100))} at N=100; the product timer schedule measures ${fmt(s100.timer.mean)}.`,
+    `Target ≤ ${TARGET_MEAN_N100} at N=100: ${s100.permutation.mean <= TARGET_MEAN_N100 ? 'met' : 'not met'} ` +
+      `by the round model (${fmt(s100.permutation.mean)} ± ${fmt(s100.permutation.stderr)} s.e.), ` +
       `${s100.timer.mean <= TARGET_MEAN_N100 ? 'met' : 'not met'} in intervals by the timer model (${fmt(s100.timer.mean)} ± ${fmt(s100.timer.stderr)}). ` +
-      'Both are what one push-pull exchange per node per interval can do (the code loses nothing, see above); going below needs more exchanges while news is fresh (e.g. eager push), not better reconciliation.',
+      'Both are what one push-pull exchange per node per interval can do (the code loses nothing, see above); ' +
+      'going below needs more exchanges while news is fresh (e.g. eager push), not better reconciliation.',
     `Cost per session at N=100: ${t100.bytesPerInSyncSession} B when roots are equal (${fmt(100 * t100.inSyncShare, 1)} % of sessions, 1 round trip), ` +
-      `${t100.bytesPerTransferSession} B and ${t100.roundTripsPerTransferSession} round trips when it moves the pattern (frames incl. length prefix, no Noise/Yamux overhead).`,
-    `Trials: ${sizes.map(s => `N=${s.n}: ${s.permutation.trials} round-model (${(s.permutation.ms / 1000).toFixed(1)} s), ${s.timer.trials} timer-model, ${s.syncReference.trials} sync-reference`).join('; ')}. ` +
+      `${t100.bytesPerTransferSession} B and ${t100.roundTripsPerTransferSession} round ` +
+      'trips when it moves the pattern (frames incl. length prefix, no Noise/Yamux overhead).',
+    `Trials: ${trialCounts}. ` +
       `p99 is nearest-rank (the maximum when there are fewer than 100 trials). Seed ${SEED}.`,
-    'data.sizes[i].permutation.curve[r] is the mean fraction of nodes holding the write after round r; timer.curve[k] at k × 0.5 intervals; theory.* holds the mean-field and logistic (dx/dt = 2x(1-x), Poisson clocks) curves for the chart.'
+    'data.sizes[i].permutation.curve[r] is the mean fraction of nodes holding the write after round r; timer.curve[k] at ' +
+      'k × 0.5 intervals; theory.* holds the mean-field and logistic (dx/dt = 2x(1-x), Poisson clocks) curves for the chart.'
   ]
   const section: BenchSection = {
     id: 'convergence-sim',
     title: 'Convergence at scale (simulated network, real reconciliation code)',
     rows,
     notes,
-    data: { curves: chart(sizes), seed: SEED, jitter: JITTER, designRoundsN100: DESIGN_ROUNDS_N100, targetMeanN100: TARGET_MEAN_N100, roundsPerDecade: round(growth, 3), meanFieldRoundsPerDecade: round(mfGrowth, 3), sizes }
+    data: {
+      curves: chart(sizes),
+      seed: SEED,
+      jitter: JITTER,
+      designRoundsN100: DESIGN_ROUNDS_N100,
+      targetMeanN100: TARGET_MEAN_N100,
+      roundsPerDecade: round(growth, 3),
+      meanFieldRoundsPerDecade: round(mfGrowth, 3),
+      sizes
+    }
   }
   return section
 }

@@ -189,18 +189,23 @@ export const run: BenchFn = async ({ quick }) => {
         `traffic is counted. ${discarded.length} of ${out.length + discarded.length} windows discarded; ${connections} connection(s) A<->B.`,
       `TCP reads in a typical exchange: up ${chunkList('up')} B; down ${chunkList('down')} B ` +
         '(a Noise message is a 2-byte length, the ciphertext and a 16-byte tag; a Yamux frame has a 12-byte header).',
-      `Yamux frames of a typical exchange, bytes on the wire in brackets (12 B header + data + 18 B Noise each): initiator ${frameList(typical, 'initiator')}; ` +
-        `responder ${frameList(typical, 'responder')}. Sum ${framed} B ${framed === typical.up + typical.down ? '= the relay\'s count exactly' : `vs ${typical.up + typical.down} B counted by the relay`}. ` +
+      'Yamux frames of a typical exchange, bytes on the wire in brackets (12 B header + data + 18 B Noise each): ' +
+        `initiator ${frameList(typical, 'initiator')}; responder ${frameList(typical, 'responder')}. ` +
+        `Sum ${framed} ` +
+        `B ${framed === typical.up + typical.down ? '= the relay\'s count exactly' : `vs ${typical.up + typical.down} B counted by the relay`}. ` +
         'By kind: ' + kinds.map(k => `${k.kind} ${k.frames} x = ${k.bytes} B`).join(', ') + '.',
       'Payload = RoundReport bytesOut/bytesIn of the initiator (Frame protobuf bytes; the varint length prefix lpStream adds is shown apart). ' +
         'The Hello carries the full 32-byte root plus version and count; the Reply is a bare inSync flag.',
       ...(fresh !== undefined
-        ? [`A round that opens the stream: initiator ${frameList(fresh, 'initiator')}; responder ${frameList(fresh, 'responder')} ` +
-            `(${freshBytes} B). js-yamux answers every data frame with a window update (2 x 30 B of the kept-stream figure). ` +
-            'Before streams were kept, every round opened and closed one: 521 B.',
-        'Expected mean: a node picks a random one of its peers each round, so with 99 peers and 60-s rounds it comes back to a given peer ' +
-            `after ~99 min on average (exponentially distributed); ${Math.round(100 * share100)} % of rounds come within the ${CHANNEL_IDLE_MS / 3_600_000} h a stream is kept ` +
-            `(pushes keep it open as well, so this is a floor). With 999 peers: ${Math.round(100 * keptShare(999, 60_000))} %.`]
+        ? [
+            `A round that opens the stream: initiator ${frameList(fresh, 'initiator')}; responder ${frameList(fresh, 'responder')} ` +
+              `(${freshBytes} B). js-yamux answers every data frame with a window update (2 x 30 B of the kept-stream figure). ` +
+              'Before streams were kept, every round opened and closed one: 521 B.',
+            'Expected mean: a node picks a random one of its peers each round, so with 99 peers and 60-s rounds it comes back to a given peer ' +
+              'after ~99 min on average (exponentially distributed); ' +
+              `${Math.round(100 * share100)} % of rounds come within the ${CHANNEL_IDLE_MS / 3_600_000} h a stream is kept ` +
+              `(pushes keep it open as well, so this is a floor). With 999 peers: ${Math.round(100 * keptShare(999, 60_000))} %.`
+          ]
         : ['The first round\'s window was discarded (other traffic), so the new-stream figure is missing in this run.'])
     ]
     return {

@@ -40,7 +40,8 @@ async function charts (sections: BenchSection[]): Promise<string[]> {
 
 /** One section in its own process (bench/lib/section-child.ts): sections do not share a heap or an event loop. */
 async function runInChild (id: string, quick: boolean): Promise<BenchSection> {
-  const child = fork(here('lib/section-child.ts'), [id, ...(quick ? ['--quick'] : [])], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(here('lib/section-child.ts'), [id, ...(quick ? ['--quick'] : [])],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return await new Promise<BenchSection>((resolve, reject) => {
     let result: BenchSection | undefined
     child.on('message', m => { result = m as BenchSection })
@@ -66,7 +67,10 @@ async function main (): Promise<void> {
     try {
       const section = await runInChild(id, quick)
       sections.push(section)
-      for (const r of section.rows) process.stdout.write(`${r.metric}: ${r.ours}  (design ${r.design}, target ${r.target}${r.met === undefined ? '' : r.met ? ', met' : ', NOT met'})\n`)
+      for (const r of section.rows) {
+        const met = r.met === undefined ? '' : r.met ? ', met' : ', NOT met'
+        process.stdout.write(`${r.metric}: ${r.ours}  (design ${r.design}, target ${r.target}${met})\n`)
+      }
     } catch (err: any) {
       process.stdout.write(`section ${id} failed: ${String(err?.stack ?? err)}\n`)
       sections.push({ id, title: `${id} (failed)`, rows: [], notes: [`failed: ${String(err?.message ?? err)}`] })
@@ -79,7 +83,8 @@ async function main (): Promise<void> {
   if (only === undefined) {
     await writeFile(here('results.md'), md)
     await writeFile(here('results.json'), JSON.stringify({ date: when, machine, quick, sections }, null, 2) + '\n')
-    process.stdout.write(`\nwrote bench/results.md, bench/results.json${svgs.map(f => ', bench/' + f).join('')} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
+    const files = `bench/results.md, bench/results.json${svgs.map(f => ', bench/' + f).join('')}`
+    process.stdout.write(`\nwrote ${files} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
   } else {
     process.stdout.write(`\n(--only: results files not rewritten) ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
   }

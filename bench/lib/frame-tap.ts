@@ -51,7 +51,15 @@ const TAGS: Record<number, FrameType> = { 0x0a: 'hello', 0x12: 'request', 0x1a: 
 
 function emptySide (): SideTally {
   const z = (): Record<FrameType, number> => ({ hello: 0, request: 0, reply: 0, patterns: 0, other: 0 })
-  return { frames: z(), bytes: z(), prefixBytes: 0, patterns: 0, patternBytes: 0, keys: [], parts: { childHashes: 0, parents: 0, childCounts: 0, probeEntries: 0, need: 0, root: 0 } }
+  return {
+    frames: z(),
+    bytes: z(),
+    prefixBytes: 0,
+    patterns: 0,
+    patternBytes: 0,
+    keys: [],
+    parts: { childHashes: 0, parents: 0, childCounts: 0, probeEntries: 0, need: 0, root: 0 }
+  }
 }
 
 function varintLength (n: number): number {

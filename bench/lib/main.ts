@@ -24,7 +24,8 @@ export async function runAlone (run: BenchFn): Promise<void> {
   const t = performance.now()
   const s = await run({ quick })
   printSection(s)
-  process.stdout.write(`\n(${quick ? 'quick' : 'full'} run, ${((performance.now() - t) / 1000).toFixed(1)} s, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'})\n`)
+  const machine = `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`
+  process.stdout.write(`\n(${quick ? 'quick' : 'full'} run, ${((performance.now() - t) / 1000).toFixed(1)} s, ${machine})\n`)
   if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(s) + '\n')
 }
 

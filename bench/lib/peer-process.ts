@@ -79,7 +79,13 @@ async function serve (patterns: number, summaryBytes: number): Promise<void> {
   const t = performance.now()
   const batch = 10_000
   for (let i = 0; i < patterns; i += batch) await writeItems(n, items(Math.min(batch, patterns - i), { start: i, summaryBytes }), batch)
-  const info: PeerInfo = { peerId: n.node.peerId.toString(), port: n.port, root: rootHex(n), count: n.node.replica.count, buildMs: Math.round(performance.now() - t) }
+  const info: PeerInfo = {
+    peerId: n.node.peerId.toString(),
+    port: n.port,
+    root: rootHex(n),
+    count: n.node.replica.count,
+    buildMs: Math.round(performance.now() - t)
+  }
   process.stdout.write(JSON.stringify(info) + '\n')
   const session = new Session()
   session.connect()

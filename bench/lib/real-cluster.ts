@@ -91,6 +91,15 @@ export interface NodeInfo {
   addr: string
 }
 
+/** One node's answer to a shard's `peers` command. */
+interface ShardPeer {
+  index: number
+  gossipPeers: number
+  connected: number
+  root: string
+  patterns: number
+}
+
 export class RealCluster {
   private readonly shards: Shard[] = []
   readonly nodes: NodeInfo[] = []
@@ -148,7 +157,8 @@ export class RealCluster {
     let t = performance.now()
     const started = await Promise.all(this.shards.map(async (sh, s) => {
       const indices = Array.from({ length: n }, (_, i) => i).filter(i => i % this.shards.length === s)
-      return await sh.call<NodeInfo[]>({ cmd: 'start', indices, total: n, spreadMs: Math.min(START_SPREAD_MS, START_SPREAD_PER_NODE_MS * n), intervalMs, fanout })
+      const spreadMs = Math.min(START_SPREAD_MS, START_SPREAD_PER_NODE_MS * n)
+      return await sh.call<NodeInfo[]>({ cmd: 'start', indices, total: n, spreadMs, intervalMs, fanout })
     }))
     for (const info of started.flat().sort((a, b) => a.index - b.index)) this.nodes.push(info)
     this.setupMs.start = performance.now() - t
@@ -174,14 +184,16 @@ export class RealCluster {
     }
     await dialPass(false)
     this.setupMs.dial = performance.now() - t
-    log(`dialed ${pairs.length} connections (${this.opts.randomDegree === undefined ? 'full mesh' : `random graph, mean degree ${(2 * pairs.length / n).toFixed(1)}`}) (${this.dialStats.failed} failed after retries; ${(this.setupMs.dial / 1000).toFixed(1)} s)`)
+    const shape = this.opts.randomDegree === undefined ? 'full mesh' : `random graph, mean degree ${(2 * pairs.length / n).toFixed(1)}`
+    log(`dialed ${pairs.length} connections (${shape}) (${this.dialStats.failed} failed after retries; ${(this.setupMs.dial / 1000).toFixed(1)} s)`)
 
     // libp2p drops some fresh connections while a mesh forms (see the notes of convergence-real):
     // re-dial the missing pairs until every node lists all its neighbours as gossip peers
     t = performance.now()
     let last: Array<{ index: number, gossipPeers: number, connected: number }> = []
     for (let pass = 0; pass < MAX_REPAIR_PASSES; pass++) {
-      const full = await this.waitFor(async () => (last = await this.peers()).every(p => p.gossipPeers >= (want[p.index] as number)), REPAIR_WAIT_MS, 'mesh', 500).then(() => true, () => false)
+      const full = await this.waitFor(async () => (last = await this.peers()).every(p => p.gossipPeers >= (want[p.index] as number)),
+        REPAIR_WAIT_MS, 'mesh', 500).then(() => true, () => false)
       if (full) break
       const missing = last.reduce((s, p) => s + Math.max(0, (want[p.index] as number) - p.connected), 0) / 2
       const dropped = (await Promise.all(this.shards.map(async sh => await sh.call<number>({ cmd: 'drop-non-gossip' })))).reduce((a, b) => a + b, 0)
@@ -218,8 +230,8 @@ export class RealCluster {
     return shuffleInPlace(rng, pairs)
   }
 
-  async peers (): Promise<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>> {
-    return (await Promise.all(this.shards.map(async sh => await sh.call<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>>({ cmd: 'peers' })))).flat()
+  async peers (): Promise<ShardPeer[]> {
+    return (await Promise.all(this.shards.map(async sh => await sh.call<ShardPeer[]>({ cmd: 'peers' })))).flat()
   }
 
   /** Every node's gossip peers now, as node indices. */

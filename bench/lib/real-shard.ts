@@ -75,7 +75,9 @@ const flusher = setInterval(() => {
  * together would fire their periodic work (libp2p's connection-monitor pings every 10 s to
  * every connection) in the same tick, a burst no real cluster sees.
  */
-async function start (indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: Fanout): Promise<Array<{ index: number, peerId: string, addr: string }>> {
+async function start (
+  indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: Fanout
+): Promise<Array<{ index: number, peerId: string, addr: string }>> {
   const out: Array<{ index: number, peerId: string, addr: string }> = []
   const t0 = now()
   for (const index of indices) {
@@ -105,7 +107,9 @@ async function start (indices: number[], total: number, spreadMs: number, interv
   return out
 }
 
-async function dial (all: Array<[number, string]>, concurrency: number, onlyMissing: boolean): Promise<{ ok: number, failed: number, errors: Record<string, number> }> {
+async function dial (
+  all: Array<[number, string]>, concurrency: number, onlyMissing: boolean
+): Promise<{ ok: number, failed: number, errors: Record<string, number> }> {
   const pairs = onlyMissing
     ? all.filter(([from, to]) => {
       const id = to.split('/p2p/')[1]
@@ -118,7 +122,9 @@ async function dial (all: Array<[number, string]>, concurrency: number, onlyMiss
   const errors: Record<string, number> = {}
   const t0 = now()
   const progress = process.env.BENCH_VERBOSE !== undefined
-    ? setInterval(() => { process.stderr.write(`  [shard ${process.pid}] dialled ${ok}/${pairs.length}, ${failed} failed, ${((now() - t0) / 1000).toFixed(0)} s\n`) }, 10_000)
+    ? setInterval(() => {
+      process.stderr.write(`  [shard ${process.pid}] dialled ${ok}/${pairs.length}, ${failed} failed, ${((now() - t0) / 1000).toFixed(0)} s\n`)
+    }, 10_000)
     : undefined
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < pairs.length) {

@@ -40,9 +40,10 @@ export function lineChart (title: string, xLabel: string, yLabel: string, series
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(j).toFixed(1)},${y(Math.max(0, Math.min(1, p))).toFixed(1)}`).join(' ')
-    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`)
+    const dash = s.dashed === true ? ' stroke-dasharray="6 4"' : ''
+    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`)
     const ly = m.t + 10 + i * 20
-    parts.push(`<line x1="${W - m.r + 14}" x2="${W - m.r + 40}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`)
+    parts.push(`<line x1="${W - m.r + 14}" x2="${W - m.r + 40}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`)
     parts.push(`<text x="${W - m.r + 46}" y="${ly + 4}">${esc(s.label)}</text>`)
   })
   parts.push('</svg>')

@@ -34,9 +34,7 @@ export class CountingProxy {
 
   /** Relays 127.0.0.1:<new port> to 127.0.0.1:targetPort. */
   static async start (targetPort: number): Promise<CountingProxy> {
-    // assigned once the port is known, but read by the connection handler defined before that,
-    // so it cannot be a const (a connection would hit the temporal dead zone instead of `?.`)
-    // eslint-disable-next-line prefer-const -- read before its single assignment, see above
+    // eslint-disable-next-line prefer-const -- the handler below reads it before its one assignment (a const would be in its TDZ)
     let proxy: CountingProxy | undefined
     const server = createServer(client => { proxy?.relay(client, targetPort) })
     await new Promise<void>((resolve, reject) => {

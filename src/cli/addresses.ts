@@ -14,12 +14,20 @@ function self (): string {
   return rel.startsWith('..') || isAbsolute(rel) ? 'engram' : `./${rel}`
 }
 
-/** A ready-to-paste `engram start` line for a second node joining this one. */
+/**
+ * A ready-to-paste `engram start` line for another node joining this one. The new node's
+ * key and data dir are named after its port (keys/node-4002.key, ./data-4002 for port 4002),
+ * so the line printed by that node in turn (port 4003) names a key and data dir of its own,
+ * never its parent's.
+ */
 export function joinHint (addresses: string[], swarmKey?: string): string {
   const best = addresses.find(a => !isLoopback(a)) ?? addresses[0] ?? '<this node\'s address>'
   const port = /\/tcp\/(\d+)/.exec(best)?.[1]
-  const nextPort = port !== undefined ? Number(port) + 1 : 4002
+  const nextPort = port !== undefined && Number(port) > 0 && Number(port) < 65535 ? Number(port) + 1 : 4002
   const psk = swarmKey !== undefined ? ` --swarm-key ${swarmKey}` : ''
   const e = self()
-  return `${e} key generate keys/node-2.key && ${e} start --key keys/node-2.key --data ./data-2 --listen /ip4/0.0.0.0/tcp/${nextPort} --join ${best}${psk}`
+  const key = `keys/node-${nextPort}.key`
+  // a node reachable only on loopback can only be joined from this machine: keep the new one there too
+  const host = best.startsWith('/ip6/::1/') ? '/ip6/::1' : isLoopback(best) ? '/ip4/127.0.0.1' : '/ip4/0.0.0.0'
+  return `${e} key generate ${key} && ${e} start --key ${key} --data ./data-${nextPort} --listen ${host}/tcp/${nextPort} --join ${best}${psk}`
 }

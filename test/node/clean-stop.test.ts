@@ -59,7 +59,10 @@ describe('a clean stop', () => {
     const a = await startEngram({ intervalMs: 60_000, fanout: 0 })
     nodes.push(a)
     for (let i = 0; i < 20_000; i += 2000) {
-      await a.node.putMany(Array.from({ length: 2000 }, (_, j) => ({ key: `bulk/${i + j}`, op: { addEpisodes: [`e${i + j}`], confidence: 0.5, summary: 'x'.repeat(200) } })))
+      await a.node.putMany(Array.from({ length: 2000 }, (_, j) => ({
+        key: `bulk/${i + j}`,
+        op: { addEpisodes: [`e${i + j}`], confidence: 0.5, summary: 'x'.repeat(200) }
+      })))
     }
     const b = await startEngram({ intervalMs: 60_000, fanout: 0, join: [a.node.addresses()[0]!] })
     nodes.push(b)

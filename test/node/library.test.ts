@@ -20,11 +20,25 @@ describe('library entry: createEngramNode', { timeout: 60_000 }, () => {
     const dirA = await tempDir()
     const dirB = await tempDir()
     dirs.push(dirA, dirB)
-    const a = await createEngramNode({ dataDir: dirA, keyFile: join(dirA, 'node.key'), listen: ['/ip4/127.0.0.1/tcp/0'], intervalMs: 0, fanout: 0, discovery: FAST_DISCOVERY })
+    const a = await createEngramNode({
+      dataDir: dirA,
+      keyFile: join(dirA, 'node.key'),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      intervalMs: 0,
+      fanout: 0,
+      discovery: FAST_DISCOVERY
+    })
     nodes.push(a)
     await a.start()
     assert.equal((await stat(join(dirA, 'node.key'))).mode & 0o777, 0o600)
-    const b = await createEngramNode({ dataDir: dirB, listen: ['/ip4/127.0.0.1/tcp/0'], join: [a.addresses()[0]!], intervalMs: 0, fanout: 0, discovery: FAST_DISCOVERY })
+    const b = await createEngramNode({
+      dataDir: dirB,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      join: [a.addresses()[0]!],
+      intervalMs: 0,
+      fanout: 0,
+      discovery: FAST_DISCOVERY
+    })
     nodes.push(b)
     await b.start()
 
@@ -32,7 +46,8 @@ describe('library entry: createEngramNode', { timeout: 60_000 }, () => {
     const via = new Set<string>()
     b.addEventListener('merged', ev => { merged.push(...ev.detail.patterns); via.add(ev.detail.via) })
     // b gets a session with a as soon as they connect (nothing to move yet), not at a timer round
-    await waitFor(() => b.gossip.lastRounds.some(r => r.peer === a.peerId.toString() && r.outcome === 'in-sync'), { timeout: 15_000, message: 'the sync on connect' })
+    await waitFor(() => b.gossip.lastRounds.some(r => r.peer === a.peerId.toString() && r.outcome === 'in-sync'),
+      { timeout: 15_000, message: 'the sync on connect' })
 
     const put = await a.put('lib/one', { addEpisodes: ['e2', 'e1'], confidence: 0.75, summary: 'hello' })
     assert.deepEqual(put.episodes, ['e1', 'e2'])

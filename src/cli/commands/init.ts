@@ -20,7 +20,9 @@ export function initCommand (): Command {
       // validate the whole resulting configuration now, not at the first start
       const { config } = resolveConfig(flags, {}, {})
       const given = Object.fromEntries(Object.keys(flags).map(k => [k, config[k as keyof typeof config]]))
-      await dir.ensure()
+      // a running node owns its data dir: refuse rather than change its config under it
+      const unlock = await dir.lock()
+      await unlock()
       const key = await loadOrCreateKey(config.key, { create: true })
       await writeConfigFile(dir.configFile, { ...given, key: config.key })
       await dir.token()

@@ -126,7 +126,8 @@ export class EagerPusher {
       report.bytesOut = io?.bytesOut ?? 0
       report.outcome = 'error'
       report.error = `${String(err?.name)}: ${String(err?.message)}`
-      this.init.log('push to %p failed - %e', peer, err)
+      // usually the peer went away; the report keeps the error, and a failed push asks for a session
+      this.init.log.trace('push to %p failed - %e', peer, err)
       io?.stream.abort(err)
     } finally {
       ctl.abort()
