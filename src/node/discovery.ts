@@ -205,7 +205,10 @@ export class DiscoveryService implements Startable {
 
   /** Dials from afterStart, once every component (transports included) is running. */
   async afterStart (): Promise<void> {
-    this.dialBootstrap(await this.loadKnownPeers(this.shutdown.signal))
+    const known = await this.loadKnownPeers(this.shutdown.signal)
+    // libp2p's start may have failed (and stopped us) while we read: then nothing may dial
+    if (!this.started) return
+    this.dialBootstrap(known)
     this.rounds.start(0)
     this.reconnector.start()
     if (this.init.knownPeers != null) {

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
-import { access, rm } from 'node:fs/promises'
+import { access, rm, rmdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { DataDir } from '../../node/data-dir.js'
 import type { EngramNode } from '../../node/engram-node.js'
 import type { ApiServer } from '../../api/server.js'
@@ -17,7 +18,11 @@ function isLoopbackHost (host: string): boolean {
 /** What a start made so far, so a failed one can take it all back. */
 interface Undo {
   dataDirCreated: boolean
+  /** the outermost directory this start created for the data dir (the data dir or an ancestor) */
+  dataDirTop?: string
   keyCreated?: string
+  /** the outermost directory this start created for a new key file, if any */
+  keyDirTop?: string
   unlock?: () => Promise<void>
   node?: EngramNode
   metrics?: { close: () => void }
@@ -34,7 +39,8 @@ export function startCommand (): Command {
       const dir = new DataDir(dataDirOf(cmd))
       // every setting is checked before anything is created
       const resolved = resolveConfig(flagsOf(cmd), process.env, await readConfigFile(dir.configFile))
-      const undo: Undo = { dataDirCreated: !await access(dir.root).then(() => true, () => false) }
+      const dataDirTop = await outermostMissing(dir.root)
+      const undo: Undo = { dataDirCreated: dataDirTop !== undefined, dataDirTop }
       let started = false
       try {
         const node = await startNode(dir, resolved, undo)
@@ -52,15 +58,21 @@ export function startCommand (): Command {
 
 async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Undo): Promise<EngramNode> {
   // the node's modules (libp2p and all) load only here, so client commands start fast
-  const [{ loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }] = await Promise.all([
+  const [
+    { loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }
+  ] = await Promise.all([
     import('../../node/keys.js'), import('../../node/swarm-key.js'), import('../../node/engram-node.js'), import('../../node/logging.js'),
     import('../../node/metrics.js'), import('../../api/server.js'), import('../../api/status-page.js')
   ])
   configureLogging({ level: config.logLevel, json: config.logJson })
   undo.unlock = await dir.lock()
   // only the default key is created implicitly; a named one must exist
+  const keyDirTop = await outermostMissing(dirname(config.key))
   const key = await loadOrCreateKey(config.key, { create: sources.key === 'default' })
-  if (key.created) undo.keyCreated = config.key
+  if (key.created) {
+    undo.keyCreated = config.key
+    undo.keyDirTop = keyDirTop
+  }
   const swarmKey = config.swarmKey !== null ? await readSwarmKeyFile(config.swarmKey) : undefined
   await checkListenAddrs(config.listen, describeSource('listen', sources.listen))
   const node = await EngramNode.create({
@@ -80,19 +92,28 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
   undo.metrics = metrics
   // the API binds before the node goes on the network: a taken port fails the start cleanly
   const { host, port } = splitHostPort(config.api)
-  const bind = async (p: number): Promise<ApiServer> => await startApiServer({ node, host, port: p, token: await dir.token(), metrics, statusPage })
+  const token = await dir.token()
+  const bind = async (p: number): Promise<ApiServer> => await startApiServer({ node, host, port: p, token, metrics, statusPage })
+  let apiFellBack = false
   try {
     undo.api = await bind(port)
   } catch (err: any) {
-    if (err?.code !== 'EADDRINUSE') throw new CliError(`cannot serve the API on ${config.api} (${String(err?.code ?? err?.message)}; from ${describeSource('api', sources.api)}): pick another with --api host:port`)
+    const from = describeSource('api', sources.api)
+    if (err?.code !== 'EADDRINUSE') {
+      throw new CliError(`cannot serve the API on ${config.api} (${String(err?.code ?? err?.message)}; from ${from}): pick another with --api host:port`)
+    }
     // the default port is a convenience, not a promise: a second node on the machine takes a free one
-    if (sources.api !== 'default') throw new CliError(`API address ${config.api} (from ${describeSource('api', sources.api)}) is in use by another process (another engram node?): pick another with --api ${host}:0 (any free port) or --api ${host}:<port>`)
+    if (sources.api !== 'default') {
+      throw new CliError(`API address ${config.api} (from ${from}) is in use by another process (another engram node?): ` +
+        `pick another with --api ${host}:0 (any free port) or --api ${host}:<port>`)
+    }
     undo.api = await bind(0)
+    apiFellBack = true
   }
   const api = undo.api
   await node.start()
   await dir.writeApiInfo({ url: api.url, pid: process.pid, peerId: node.peerId.toString() })
-  printStarted(node, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host), api.url.endsWith(`:${port}`))
+  printStarted(node, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host), apiFellBack)
   return node
 }
 
@@ -115,20 +136,51 @@ async function rollBack (dir: DataDir, undo: Undo): Promise<void> {
     await undo.unlock()
     undo.unlock = undefined
     await rm(dir.root, { recursive: true, force: true })
+    if (undo.dataDirTop !== undefined) await removeEmptyDirs(dirname(dir.root), undo.dataDirTop)
   }
-  if (undo.keyCreated !== undefined) await rm(undo.keyCreated, { force: true })
+  if (undo.keyCreated !== undefined) {
+    await rm(undo.keyCreated, { force: true })
+    // the key's directory too (keys/), when this start made it and it is empty now
+    if (undo.keyDirTop !== undefined) await removeEmptyDirs(dirname(undo.keyCreated), undo.keyDirTop)
+  }
 }
 
-function printStarted (node: EngramNode, dir: DataDir, apiUrl: string, createdKey: string | undefined, swarmKey: string | null, apiOnLoopback: boolean, apiPortAsConfigured: boolean): void {
+/** The outermost of `path` and its ancestors that does not exist yet; undefined when `path` exists. */
+async function outermostMissing (path: string): Promise<string | undefined> {
+  let missing: string | undefined
+  for (let p = resolve(path); !await access(p).then(() => true, () => false); p = dirname(p)) {
+    missing = p
+    if (dirname(p) === p) break
+  }
+  return missing
+}
+
+/** Removes `dir` and its ancestors up to `top` while they are empty (rmdir never removes content). */
+async function removeEmptyDirs (dir: string, top: string): Promise<void> {
+  const last = resolve(top)
+  for (let d = resolve(dir); d.startsWith(last); d = dirname(d)) {
+    if (!await rmdir(d).then(() => true, () => false)) return
+    if (d === last || dirname(d) === d) return
+  }
+}
+
+function printStarted (
+  node: EngramNode, dir: DataDir, apiUrl: string, createdKey: string | undefined, swarmKey: string | null, apiOnLoopback: boolean, apiFellBack: boolean
+): void {
   const out = process.stdout
   if (createdKey !== undefined) out.write(`created a new node key in ${createdKey} (keep it: it is this node's identity)\n`)
   out.write(`engram node started\npeer id: ${node.peerId.toString()}\nlistening on:\n`)
   for (const a of node.addresses()) out.write(`  ${a}\n`)
   out.write(`data dir: ${dir.root} (${node.replica.count} patterns)\n`)
   const report = node.replica.openReport
-  if (report.rebuilt) out.write(`store repaired: index rebuilt (${report.reason ?? 'root mismatch'}); ${report.quarantined.length} unreadable records quarantined\n`)
+  if (report.rebuilt) {
+    out.write(`store repaired: index rebuilt (${report.reason ?? 'root mismatch'}); ${report.quarantined.length} unreadable records quarantined\n`)
+  }
   out.write(`api: ${apiUrl} (token in ${dir.tokenFile}; status page: ${apiUrl}/)\n`)
-  if (!apiPortAsConfigured) out.write(`api: the default port was taken (another node?), so this node took a free one; engram commands with --data ${dir.root} find it in ${dir.apiFile}\n`)
+  if (apiFellBack) {
+    out.write('api: the default port was taken (another node?), so this node took a free one; ' +
+      `engram commands with --data ${dir.root} find it in ${dir.apiFile}\n`)
+  }
   if (!apiOnLoopback) out.write('warning: the API listens beyond loopback; anyone who can reach it needs only the token\n')
   out.write(`to join this node, on another machine or port run:\n  ${joinHint(node.addresses(), swarmKey ?? undefined)}\n`)
 }
