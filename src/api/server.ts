@@ -84,7 +84,8 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
       const match = router.match(req.method ?? 'GET', pathname)
       if (match.kind === 'not-found') throw new ApiError(404, 'not_found', `no such endpoint: ${req.method ?? ''} ${pathname} (see docs/api.md)`)
       if (match.kind === 'wrong-method') {
-        throw new ApiError(405, 'method_not_allowed', `${req.method ?? ''} is not allowed on ${pathname} (allowed: ${match.allow.join(', ')})`, { allow: match.allow.join(', ') })
+        const allow = match.allow.join(', ')
+        throw new ApiError(405, 'method_not_allowed', `${req.method ?? ''} is not allowed on ${pathname} (allowed: ${allow})`, { allow })
       }
       const timeoutMs = match.route.timeoutMs ?? defaultTimeout
       const ctx: RequestContext = { req, res, params: match.params, query, signal: controller.signal }

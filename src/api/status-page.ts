@@ -195,7 +195,8 @@ function renderChart(rounds) {
   rs.forEach(function (r, i) {
     var hin = (Number(r.bytesIn) || 0) * scale, hout = (Number(r.bytesOut) || 0) * scale, x = left + (MAX_BARS - rs.length + i) * step;
     var g = svg('g', { 'class': 'bar', 'data-bytes': (Number(r.bytesIn) || 0) + (Number(r.bytesOut) || 0) });
-    g.appendChild(svg('title', {})).textContent = clock(r.startedAt) + ' ' + r.role + ' with ' + short(r.peer) + ': ' + bytes(r.bytesIn) + ' in, ' + bytes(r.bytesOut) + ' out';
+    g.appendChild(svg('title', {})).textContent =
+      clock(r.startedAt) + ' ' + r.role + ' with ' + short(r.peer) + ': ' + bytes(r.bytesIn) + ' in, ' + bytes(r.bytesOut) + ' out';
     g.appendChild(svg('rect', { 'class': 'bin', x: x.toFixed(1), y: (bottom - hin).toFixed(1), width: bw.toFixed(1), height: hin.toFixed(1) }));
     g.appendChild(svg('rect', { 'class': 'bout', x: x.toFixed(1), y: (bottom - hin - hout).toFixed(1), width: bw.toFixed(1), height: hout.toFixed(1) }));
     c.appendChild(g);

@@ -28,11 +28,21 @@ async function choosePeer (node: EngramNode, requested: string | undefined): Pro
     }
     const found = peers.find(p => p.equals(id))
     if (found === undefined) {
-      throw new ApiError(409, 'peer_not_connected', `peer ${requested} is not a connected gossip peer (connected gossip peers: ${peers.length}; see GET /v1/peers or engram peers)`)
+      throw new ApiError(
+        409,
+        'peer_not_connected',
+        `peer ${requested} is not a connected gossip peer (connected gossip peers: ${peers.length}; see GET /v1/peers or engram peers)`
+      )
     }
     return found
   }
-  if (peers.length === 0) throw new ApiError(409, 'no_gossip_peers', 'no gossip peer is connected: nothing to sync with yet (see GET /v1/peers or engram peers; a node joins with --join <member address>)')
+  if (peers.length === 0) {
+    throw new ApiError(
+      409,
+      'no_gossip_peers',
+      'no gossip peer is connected: nothing to sync with yet (see GET /v1/peers or engram peers; a node joins with --join <member address>)'
+    )
+  }
   return peers[Math.floor(Math.random() * peers.length)]!
 }
 

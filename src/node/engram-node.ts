@@ -119,7 +119,11 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
         dht: opts.dhtInitialQuerySelfInterval !== undefined ? { initialQuerySelfInterval: opts.dhtInitialQuerySelfInterval } : undefined,
         discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers: new MetaKnownPeerStore(replica) },
         services: {
-          gossip: gossip({ store: replicaGossipStore(replica, kinds => node?.safeDispatchEvent('merge', { detail: kinds })), intervalMs: opts.intervalMs ?? 60_000, fanout: opts.fanout ?? 'auto' })
+          gossip: gossip({
+            store: replicaGossipStore(replica, kinds => node?.safeDispatchEvent('merge', { detail: kinds })),
+            intervalMs: opts.intervalMs ?? 60_000,
+            fanout: opts.fanout ?? 'auto'
+          })
         },
         start: false
       })

@@ -29,7 +29,12 @@ describe('bulk writes: POST /v1/patterns and engram pattern import', { timeout: 
   const status = async (): Promise<{ root: string, patterns: number }> => (await call(base, 'GET', '/v1/status', { token })).json
 
   it('imports NDJSON in atomic chunks', async () => {
-    const lines = Array.from({ length: 1234 }, (_, i) => JSON.stringify({ key: `bulk/${i}`, episodes: [`e${i}`], confidence: (i % 10) / 10, ...(i % 2 === 0 ? { summary: `s${i}` } : {}) }))
+    const lines = Array.from({ length: 1234 }, (_, i) => JSON.stringify({
+      key: `bulk/${i}`,
+      episodes: [`e${i}`],
+      confidence: (i % 10) / 10,
+      ...(i % 2 === 0 ? { summary: `s${i}` } : {})
+    }))
     await writeFile(join(dir, 'in.ndjson'), lines.join('\n') + '\n\n')
     const r = await runCli(['pattern', 'import', join(dir, 'in.ndjson'), '--data', data, '--json'])
     assert.equal(r.code, 0, r.stderr)
@@ -62,7 +67,8 @@ describe('bulk writes: POST /v1/patterns and engram pattern import', { timeout: 
     assert.match(res.text, /patterns\[1\].*confidence/)
     const missing = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: [{ key: 'x/3', episodes: ['e'] }] } })
     assert.equal(missing.status, 400)
-    const tooMany = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: Array.from({ length: 1001 }, (_, i) => ({ key: `y/${i}`, confidence: 0.1 })) } })
+    const overLimit = Array.from({ length: 1001 }, (_, i) => ({ key: `y/${i}`, confidence: 0.1 }))
+    const tooMany = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: overLimit } })
     assert.equal(tooMany.status, 400)
     const unknown = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: [{ key: 'z', confidence: 0.1, colour: 'red' }] } })
     assert.equal(unknown.status, 400)

@@ -169,6 +169,7 @@ describe('engram operator commands against running nodes', { timeout: 180_000 },
       const cmd = `'${process.execPath}' '${ENGRAM}' sync --data '${d1}'`
       execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 60_000 }, (err, stdout) => { err !== null ? reject(err) : resolve(stdout) })
     })
+    // eslint-disable-next-line no-control-regex -- matches the terminal's erase-line escape
     assert.match(out, /\r\x1b\[Ksyncing with 12D3KooW/)
     assert.match(out, /initiator 12D3KooW\S+ synced: 1 patterns in \(1 changed\)/)
     assert.equal((await json('pattern', 'get', 'on-tty', '--data', d1)).confidence, 0.6)
@@ -182,7 +183,14 @@ describe('engram operator commands against running nodes', { timeout: 180_000 },
     assert.equal((await json('status', '--data', d1)).root, before)
   })
 
-  for (const args of [['status', '--bogus'], ['pattern', 'put', 'k', '--confidence', 'high'], ['pattern', 'list', '--limit', '0'], ['pattern', 'get'], ['sync', '--peer'], ['pattern', 'frob']]) {
+  for (const args of [
+    ['status', '--bogus'],
+    ['pattern', 'put', 'k', '--confidence', 'high'],
+    ['pattern', 'list', '--limit', '0'],
+    ['pattern', 'get'],
+    ['sync', '--peer'],
+    ['pattern', 'frob']
+  ]) {
     it(`rejects bad usage: ${args.join(' ')} (exit 2)`, async () => {
       const r = await cli(...args)
       assert.equal(r.code, 2, r.stderr)

@@ -84,7 +84,13 @@ describe('engram CLI: keys and start', { timeout: 120_000 }, () => {
     })
   }
 
-  for (const args of [['start', '--fanout', 'many'], ['start', '--listen', 'localhost:4001'], ['start', '--interval', '-3'], ['start', '--bogus'], ['frobnicate']]) {
+  for (const args of [
+    ['start', '--fanout', 'many'],
+    ['start', '--listen', 'localhost:4001'],
+    ['start', '--interval', '-3'],
+    ['start', '--bogus'],
+    ['frobnicate']
+  ]) {
     it(`rejects bad usage: ${args.join(' ')}`, async () => {
       const r = await runCli(args)
       assert.equal(r.code, 2)

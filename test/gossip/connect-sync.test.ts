@@ -165,7 +165,11 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
     await a.node.libp2p.hangUp(b.node.peerId)
     await a.node.put('while-apart', { addEpisodes: ['x'], confidence: 0.25 })
     // no dial by the test: libp2p's reconnect of the KEEP_ALIVE-tagged gossip peer brings it back
-    await waitFor(async () => (await b.node.get('while-apart')) !== undefined, { timeout: 10_000, interval: 100, message: 'the write to reach b after the reconnect' })
+    await waitFor(async () => (await b.node.get('while-apart')) !== undefined, {
+      timeout: 10_000,
+      interval: 100,
+      message: 'the write to reach b after the reconnect'
+    })
     assert.equal((await b.node.status()).root, (await a.node.status()).root)
     const carried = [...a.node.gossip.lastRounds, ...b.node.gossip.lastRounds]
       .filter(r => r.startedAt >= hungUp && (r.role === 'initiator' || r.role === 'responder') && r.outcome === 'synced')

@@ -113,7 +113,8 @@ describe('gossip over real libp2p', () => {
     nodes.push(a)
     for (const n of [x, y]) await a.libp2p.dial(multiaddr(n.addr))
     await waitFor(async () => (await a.gossip.gossipPeers()).length === 2, { timeout: 10_000, message: 'a to see x and y' })
-    await waitFor(() => a.gossip.lastRounds.filter(r => r.role === 'initiator' && (r.peer === x.id || r.peer === y.id)).length >= 6, { timeout: 15_000, message: 'a few timer rounds' })
+    const roundsWithXY = (): number => a.gossip.lastRounds.filter(r => r.role === 'initiator' && (r.peer === x.id || r.peer === y.id)).length
+    await waitFor(() => roundsWithXY() >= 6, { timeout: 15_000, message: 'a few timer rounds' })
     // (discovery may add the raw client as a third gossip peer: only rounds with x and y count)
     const held = new Set([x.id, y.id])
     const tries = a.gossip.lastRounds.filter(r => r.role === 'initiator' && held.has(r.peer))

@@ -45,20 +45,29 @@ describe('gossip protocol robustness against a raw client', () => {
   }
 
   const frame = (bytes: Uint8Array): Uint8Array => new Uint8Array([...varint(bytes.length), ...bytes])
+  /** A framed patterns message (a push, or a session's patterns) carrying these encoded patterns. */
+  const patternsFrame = (patterns: Uint8Array[], push: boolean): Uint8Array =>
+    frame(Frame.encode({ patterns: { patterns: patterns as Array<Uint8Array<ArrayBuffer>>, push } }))
 
   const cases: Array<[string, () => Uint8Array[], RegExp]> = [
     ['garbage', () => [frame(new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02, 0x03]))], /InvalidMessageError/],
     ['a truncated frame', () => [new Uint8Array([...varint(100), 1, 2, 3])], /error/],
     ['an oversized length prefix', () => [varint(MAX_FRAME_BYTES * 64)], /error/],
-    ['a pattern with a huge clock', () => [frame(Frame.encode({ patterns: { patterns: [hugeClock as Uint8Array<ArrayBuffer>], push: true } }))], /InvalidMessageError/],
-    ['a request before hello', () => [frame(encodeMessage({ type: 'request', descend: [''], probes: [], pullPrefixes: [], done: false }))], /ProtocolViolationError/],
+    ['a pattern with a huge clock', () => [patternsFrame([hugeClock], true)], /InvalidMessageError/],
+    ['a request before hello', () => [
+      frame(encodeMessage({ type: 'request', descend: [''], probes: [], pullPrefixes: [], done: false }))
+    ], /ProtocolViolationError/],
     ['a reply as first message', () => [frame(encodeMessage({ type: 'reply', inSync: true, children: [], need: [] }))], /ProtocolViolationError/],
-    ['session patterns without hello', () => [frame(Frame.encode({ patterns: { patterns: [validPattern('sneaky') as Uint8Array<ArrayBuffer>], push: false } }))], /ProtocolViolationError/],
-    ['a push mixing valid and invalid patterns', () => [frame(Frame.encode({ patterns: { patterns: [validPattern('half') as Uint8Array<ArrayBuffer>, hugeClock as Uint8Array<ArrayBuffer>], push: true } }))], /InvalidMessageError/],
-    ['a frame with two messages', () => [frame(new Uint8Array([...Frame.encode({ hello: { version: 1, root: new Uint8Array(32), count: 0n } }), ...Frame.encode({ request: { descend: [], probes: [], pullPrefixes: [], done: true } })]))], /InvalidMessageError/],
+    ['session patterns without hello', () => [patternsFrame([validPattern('sneaky')], false)], /ProtocolViolationError/],
+    ['a push mixing valid and invalid patterns', () => [patternsFrame([validPattern('half'), hugeClock], true)], /InvalidMessageError/],
+    ['a frame with two messages', () => {
+      const hello = Frame.encode({ hello: { version: 1, root: new Uint8Array(32), count: 0n } })
+      const request = Frame.encode({ request: { descend: [], probes: [], pullPrefixes: [], done: true } })
+      return [frame(new Uint8Array([...hello, ...request]))]
+    }, /InvalidMessageError/],
     ['hello, then a push inside the session', () => [
       frame(encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32), count: 0 })),
-      frame(Frame.encode({ patterns: { patterns: [validPattern('inside') as Uint8Array<ArrayBuffer>], push: true } }))
+      patternsFrame([validPattern('inside')], true)
     ], /ProtocolViolationError/]
   ]
 
@@ -111,14 +120,28 @@ describe('gossip protocol robustness against a raw client', () => {
     assert.equal(busy.patternsIn + busy.patternsOut, 0)
     await lp.write(encodeMessage({ type: 'request', descend: [], probes: [], pullPrefixes: [], done: true }))
     await stream.close()
-    await waitFor(async () => (await good.gossip.syncNow(target.libp2p.peerId)).outcome !== 'busy', { timeout: 10_000, message: 'the target to take sessions again' })
+    await waitFor(async () => (await good.gossip.syncNow(target.libp2p.peerId)).outcome !== 'busy', {
+      timeout: 10_000,
+      message: 'the target to take sessions again'
+    })
   })
 
   it('fuzz: the frame decoder only ever throws InvalidMessageError', () => {
     const samples = [
       encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32).fill(7), count: 5 }),
-      encodeMessage({ type: 'request', descend: ['a', 'b1'], probes: [{ prefix: 'c', entries: [{ keyHash: new Uint8Array(32).fill(0xc0), digest: new Uint8Array(16) }] }], pullPrefixes: ['f'], done: false }),
-      encodeMessage({ type: 'reply', inSync: false, children: [{ parent: '', hashes: Array.from({ length: 16 }, () => new Uint8Array(16)), counts: Array(16).fill(1) }], need: [new Uint8Array(32)] }),
+      encodeMessage({
+        type: 'request',
+        descend: ['a', 'b1'],
+        probes: [{ prefix: 'c', entries: [{ keyHash: new Uint8Array(32).fill(0xc0), digest: new Uint8Array(16) }] }],
+        pullPrefixes: ['f'],
+        done: false
+      }),
+      encodeMessage({
+        type: 'reply',
+        inSync: false,
+        children: [{ parent: '', hashes: Array.from({ length: 16 }, () => new Uint8Array(16)), counts: Array(16).fill(1) }],
+        need: [new Uint8Array(32)]
+      }),
       Frame.encode({ patterns: { patterns: [validPattern('k') as Uint8Array<ArrayBuffer>], push: true } })
     ]
     for (const s of samples) assert.ok(decodeMessage(s))

@@ -32,7 +32,10 @@ export interface RunningCli {
 }
 
 /** Starts a long-running command and waits (bounded) until its stdout matches `ready`. */
-export async function startCli (args: string[], opts: { cwd?: string, ready?: RegExp, timeout?: number, env?: Record<string, string> } = {}): Promise<RunningCli> {
+export async function startCli (
+  args: string[],
+  opts: { cwd?: string, ready?: RegExp, timeout?: number, env?: Record<string, string> } = {}
+): Promise<RunningCli> {
   const child = spawn(process.execPath, [ENGRAM, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -41,7 +44,10 @@ export async function startCli (args: string[], opts: { cwd?: string, ready?: Re
   const ready = opts.ready ?? /engram node started[\s\S]*to join this node/
   const exited = once(child, 'exit').then(([code]) => code as number | null)
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`not ready in time; stdout: ${stdout} stderr: ${stderr}`)) }, opts.timeout ?? 30_000)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`not ready in time; stdout: ${stdout} stderr: ${stderr}`))
+    }, opts.timeout ?? 30_000)
     const check = (): void => {
       if (ready.test(stdout)) { clearTimeout(timer); resolve() }
     }

@@ -21,8 +21,10 @@ export function arbCmd (replicas: number): fc.Arbitrary<Cmd> {
   const r = fc.integer({ min: 0, max: replicas - 1 })
   const key = fc.constantFrom(...KEYS)
   const eps = fc.subarray(EPISODES)
+  const confidence = fc.option(fc.constantFrom(0, 0.1, 0.3, 0.5, 0.7, 0.9, 1), { nil: undefined })
+  const summary = fc.option(fc.constantFrom('s1', 's2', null), { nil: undefined })
   return fc.oneof(
-    { weight: 4, arbitrary: fc.record({ t: fc.constant('write' as const), r, key, add: eps, remove: eps, confidence: fc.option(fc.constantFrom(0, 0.1, 0.3, 0.5, 0.7, 0.9, 1), { nil: undefined }), summary: fc.option(fc.constantFrom('s1', 's2', null), { nil: undefined }) }) },
+    { weight: 4, arbitrary: fc.record({ t: fc.constant('write' as const), r, key, add: eps, remove: eps, confidence, summary }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), r, key }) },
     { weight: 4, arbitrary: fc.record({ t: fc.constant('send' as const), from: r, to: r, key }) },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('deliver' as const), msg: fc.nat(1000) }) }

@@ -4,7 +4,9 @@
  * eager pushes, and eager push of local writes. Shaped like js-libp2p's ping
  * service: `gossip(init)` returns a factory of components -> service.
  */
-import { KEEP_ALIVE, serviceCapabilities, TypedEventEmitter, type AbortOptions, type Connection, type Logger, type PeerId, type Startable, type Stream } from '@libp2p/interface'
+import {
+  KEEP_ALIVE, serviceCapabilities, TypedEventEmitter, type AbortOptions, type Connection, type Logger, type PeerId, type Startable, type Stream
+} from '@libp2p/interface'
 import type { PatternState } from '../../core/pattern.js'
 import {
   CHANNEL_IDLE_MS, CHANNEL_IDLE_RESPONDER_MS, GOSSIP_PROTOCOL, ROUND_JITTER, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS
@@ -19,7 +21,9 @@ import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
 import { EagerPusher } from './push.js'
 import type { GossipMessage } from '../../core/reconcile-messages.js'
-import { emptyReport, type GossipComponents, type GossipEvents, type GossipInit, type GossipStore, type RoundReport, type SessionHooks, type SessionRole } from './types.js'
+import {
+  emptyReport, type GossipComponents, type GossipEvents, type GossipInit, type GossipStore, type RoundReport, type SessionHooks, type SessionRole
+} from './types.js'
 
 /** starts with KEEP_ALIVE, which is what libp2p's reconnect queue looks for */
 const KEEP_ALIVE_TAG = `${KEEP_ALIVE}-engram-gossip`

@@ -53,8 +53,18 @@ export interface GossipEvents {
 
 export function emptyReport (peer: string, role: SessionRole): RoundReport {
   return {
-    peer, role, outcome: 'error', startedAt: Date.now(), ms: 0, roundTrips: 0,
-    patternsIn: 0, patternsOut: 0, patternsChanged: 0, bytesIn: 0, bytesOut: 0, rootsEqual: false
+    peer,
+    role,
+    outcome: 'error',
+    startedAt: Date.now(),
+    ms: 0,
+    roundTrips: 0,
+    patternsIn: 0,
+    patternsOut: 0,
+    patternsChanged: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    rootsEqual: false
   }
 }
 
