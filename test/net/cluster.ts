@@ -3,14 +3,20 @@
  * (`engram start`, `engram pattern put|import|list`, `engram status --json`).
  */
 import { type ChildProcess } from 'node:child_process'
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises'
+import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Host } from './topology.js'
 import { nsExec, sh, sleep, spawnInNs, until } from './sh.js'
 
 const ENGRAM = fileURLToPath(new URL('../../bin/engram', import.meta.url))
+/** the suite's usual gossip interval: short, so that the scenarios do not wait on timer rounds */
 export const GOSSIP_INTERVAL_S = 1
+/** the product's default interval, for the scenarios that check what does not wait for the timer */
+export const PRODUCTION_INTERVAL_S = 60
+
+/** One pattern as `engram pattern list --json` shows it (the fields the scenarios compare). */
+export interface Digest { digest: string, deleted: boolean, confidence: number, episodes: string[] }
 
 export interface NodeStatusJson {
   peerId: string
@@ -18,12 +24,16 @@ export interface NodeStatusJson {
   root: string
   patterns: number
   gossipPeers: string[]
-  lastRounds: Array<{ role: string, outcome: string, startedAt: number, patternsIn: number, patternsOut: number }>
+  lastRounds: Array<{
+    peer: string, role: string, outcome: string, startedAt: number, ms: number, patternsIn: number, patternsOut: number, patternsChanged: number
+  }>
 }
 
 export class EngramHost {
   proc: ChildProcess | undefined
   peerId = ''
+  /** the --interval the node was last started with */
+  intervalS = GOSSIP_INTERVAL_S
   constructor (readonly host: Host, readonly dir: string) {}
 
   get data (): string { return join(this.dir, 'data') }
@@ -37,13 +47,22 @@ export class EngramHost {
     this.peerId = /peer id: (\S+)/.exec(r.stdout)?.[1] ?? ''
   }
 
-  /** engram start in the host's namespace; resolves once it printed its addresses. */
-  async start (join: EngramHost | undefined, extra: string[] = []): Promise<void> {
+  /** whether a node ever ran on this data dir (a restart needs no --join: it has remembered peers) */
+  async hasData (): Promise<boolean> {
+    return await access(this.data).then(() => true, () => false)
+  }
+
+  /**
+   * engram start in the host's namespace; resolves once it printed its addresses. The gossip
+   * interval is the suite's 1 s unless `opts.intervalS` says otherwise (a restart keeps the data dir).
+   */
+  async start (join: EngramHost | undefined, extra: string[] = [], opts: { intervalS?: number } = {}): Promise<void> {
     const from = (await this.log()).length // the log is appended to across restarts
     const log = await open(join_(this.dir, 'node.log'), 'a')
+    this.intervalS = opts.intervalS ?? GOSSIP_INTERVAL_S
     const args = [process.execPath, ENGRAM, 'start', '--data', this.data, '--key', this.key,
       '--listen', `/ip4/${this.host.ip}/tcp/4001`, '--api', '127.0.0.1:5480',
-      '--interval', String(GOSSIP_INTERVAL_S), ...(join !== undefined ? ['--join', join.addr] : []), ...extra]
+      '--interval', String(this.intervalS), ...(join !== undefined ? ['--join', join.addr] : []), ...extra]
     this.proc = spawnInNs(this.host.ns, args, log.fd)
     this.proc.once('exit', () => { void log.close() })
     await until(`${this.host.ns} to start`, async () => {
@@ -65,7 +84,8 @@ export class EngramHost {
     if (this.running) p.kill('SIGKILL')
   }
 
-  async cli (args: string[], timeoutMs = 30_000): Promise<string> {
+  /** One CLI command (60 s: a burst of ~30 concurrent commands on 2 busy cores took over 30 s). */
+  async cli (args: string[], timeoutMs = 60_000): Promise<string> {
     const r = await nsExec(this.host.ns, [process.execPath, ENGRAM, ...args, '--data', this.data], { timeoutMs })
     return r.stdout
   }
@@ -89,12 +109,13 @@ export class EngramHost {
     await this.cli(['pattern', 'import', file], 120_000)
   }
 
-  /** key -> digest of every pattern (tombstones included), all pages. */
-  async digests (): Promise<Map<string, { digest: string, deleted: boolean, confidence: number, episodes: string[] }>> {
-    const out = new Map<string, { digest: string, deleted: boolean, confidence: number, episodes: string[] }>()
+  /** key -> digest of every pattern (tombstones included), all pages; only keys under `prefix` if given. */
+  async digests (prefix?: string): Promise<Map<string, Digest>> {
+    const out = new Map<string, Digest>()
     let cursor: string | null = null
     for (let page = 0; page < 1000; page++) {
-      const args = ['pattern', 'list', '--json', '--limit', '1000', ...(cursor !== null ? ['--cursor', cursor] : [])]
+      const args = ['pattern', 'list', '--json', '--limit', '1000',
+        ...(prefix !== undefined ? ['--prefix', prefix] : []), ...(cursor !== null ? ['--cursor', cursor] : [])]
       const res = JSON.parse(await this.cli(args)) as {
         patterns: Array<{ key: string, digest: string, deleted: boolean, confidence: number, episodes: string[] }>
         nextCursor: string | null
@@ -129,6 +150,20 @@ export async function statuses (hosts: EngramHost[]): Promise<NodeStatusJson[]> 
 export async function sameRoot (hosts: EngramHost[]): Promise<boolean> {
   const s = await statuses(hosts)
   return new Set(s.map(x => x.root)).size === 1
+}
+
+/**
+ * (Re)starts every given host with one gossip interval: running ones are stopped cleanly
+ * (SIGTERM) and started again on their data dir, from their remembered peers; a host that
+ * never ran joins through the first one up.
+ */
+export async function startAll (hosts: EngramHost[], intervalS: number): Promise<void> {
+  await Promise.all(hosts.map(async h => { await h.kill('SIGTERM') }))
+  const up: EngramHost[] = []
+  for (const h of hosts) {
+    await h.start(await h.hasData() ? undefined : up[0], [], { intervalS })
+    up.push(h)
+  }
 }
 
 /** Waits until every host sees every other running host as a gossip peer. */

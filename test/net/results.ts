@@ -12,6 +12,14 @@ export interface ScenarioResult {
   note: string
 }
 
+/** A scenario that ran to the end but missed its bound: its row (passed: false) still goes in the table. */
+export class ScenarioMissed extends Error {
+  constructor (message: string, readonly row: ScenarioResult) {
+    super(message)
+    this.name = 'ScenarioMissed'
+  }
+}
+
 function cell (v: number | null, digits = 0): string {
   return v === null ? '-' : v.toFixed(digits)
 }

@@ -3,14 +3,17 @@
  * throws (with what went wrong) when its pass/fail assertion does not hold.
  */
 import assert from 'node:assert/strict'
+import { dirname, join } from 'node:path'
 import type { Topology } from './topology.js'
-import { EngramHost, GOSSIP_INTERVAL_S, sameRoot, statuses, waitForMesh } from './cluster.js'
+import { EngramHost, GOSSIP_INTERVAL_S, type Digest, PRODUCTION_INTERVAL_S, sameRoot, startAll, statuses, waitForMesh } from './cluster.js'
 import { sleep, until } from './sh.js'
-import type { ScenarioResult } from './results.js'
+import { ScenarioMissed, type ScenarioResult } from './results.js'
 
 export interface Ctx {
   topo: Topology
   hosts: EngramHost[]
+  /** nodes a scenario runs besides `hosts` (fresh data dirs on their hosts); killed at the end too */
+  spares: EngramHost[]
   /** deterministic choice of "random" members, so a failing run can be replayed */
   random: () => number
 }
@@ -28,9 +31,9 @@ async function converge (ctx: Ctx, hosts: EngramHost[], timeoutMs: number): Prom
   return { seconds, rounds }
 }
 
-/** Every host holds the same digest for every key. */
-async function assertIdentical (hosts: EngramHost[]): Promise<Map<string, { digest: string, deleted: boolean, confidence: number, episodes: string[] }>> {
-  const all = await Promise.all(hosts.map(async h => await h.digests()))
+/** Every host holds the same digest for every key (under `prefix`, if given). */
+async function assertIdentical (hosts: EngramHost[], prefix?: string): Promise<Map<string, Digest>> {
+  const all = await Promise.all(hosts.map(async h => await h.digests(prefix)))
   const first = all[0]!
   for (const [i, d] of all.entries()) {
     assert.equal(d.size, first.size, `${hosts[i]!.host.ns} holds ${d.size} patterns, ${hosts[0]!.host.ns} ${first.size}`)
@@ -82,6 +85,40 @@ export async function noFixedSeed (ctx: Ctx): Promise<ScenarioResult> {
   }
 }
 
+/**
+ * The writes of a partition: 10 distinct keys on one host of each side, the same 5 keys on
+ * both sides (merged after the heal), and a delete of `doomed` on side A.
+ */
+async function partitionWrites (ctx: Ctx, A: EngramHost[], B: EngramHost[], prefix: string, doomed: string): Promise<number> {
+  const writes: Array<Promise<void>> = []
+  const a1 = pick(ctx, A)
+  const b1 = pick(ctx, B)
+  for (let i = 0; i < 10; i++) writes.push(a1.put(`${prefix}side-a/${i}`, [`a${i}`], 0.4))
+  for (let i = 0; i < 10; i++) writes.push(b1.put(`${prefix}side-b/${i}`, [`b${i}`], 0.6))
+  for (let i = 0; i < 5; i++) {
+    writes.push(pick(ctx, A).put(`${prefix}shared/${i}`, ['from-A'], 0.9))
+    writes.push(pick(ctx, B).put(`${prefix}shared/${i}`, ['from-B'], 0.3))
+  }
+  await Promise.all(writes)
+  await pick(ctx, A).rm(doomed)
+  return 31
+}
+
+/** After the heal: no acknowledged write lost, the keys written on both sides merged, the delete held. Returns the writes lost. */
+function checkMerged (d: Map<string, { deleted: boolean, confidence: number, episodes: string[] }>, prefix: string, doomed: string): number {
+  let lost = 0
+  for (let i = 0; i < 10; i++) for (const k of [`${prefix}side-a/${i}`, `${prefix}side-b/${i}`]) if (d.get(k) === undefined) lost++
+  for (let i = 0; i < 5; i++) {
+    const s = d.get(`${prefix}shared/${i}`)
+    if (s === undefined) { lost++; continue }
+    assert.deepEqual(s.episodes, ['from-A', 'from-B'], `${prefix}shared/${i} episodes`)
+    assert.ok(Math.abs(s.confidence - 0.6) < 1e-9, `${prefix}shared/${i} confidence ${s.confidence}`)
+  }
+  assert.equal(lost, 0, `${lost} acknowledged writes lost`)
+  assert.equal(d.get(doomed)?.deleted, true, 'the delete did not hold')
+  return lost
+}
+
 /** 1. Partition and heal, with concurrent writes of the same keys and a delete. */
 export async function partitionAndHeal (ctx: Ctx): Promise<ScenarioResult> {
   const hosts = running(ctx)
@@ -91,17 +128,7 @@ export async function partitionAndHeal (ctx: Ctx): Promise<ScenarioResult> {
   await converge(ctx, hosts, 60_000)
 
   await ctx.topo.wan.cut()
-  const writes: Array<Promise<void>> = []
-  const a1 = pick(ctx, A)
-  const b1 = pick(ctx, B)
-  for (let i = 0; i < 10; i++) writes.push(a1.put(`side-a/${i}`, [`a${i}`], 0.4))
-  for (let i = 0; i < 10; i++) writes.push(b1.put(`side-b/${i}`, [`b${i}`], 0.6))
-  for (let i = 0; i < 5; i++) {
-    writes.push(pick(ctx, A).put(`shared/${i}`, ['from-A'], 0.9))
-    writes.push(pick(ctx, B).put(`shared/${i}`, ['from-B'], 0.3))
-  }
-  await Promise.all(writes)
-  await pick(ctx, A).rm('doomed')
+  const writes = await partitionWrites(ctx, A, B, '', 'doomed')
   // each side converges on its own, and the sides differ
   await until('each side to converge alone', async () => await sameRoot(A) && await sameRoot(B), 60_000, 1000)
   assert.notEqual((await A[0]!.status()).root, (await B[0]!.status()).root)
@@ -109,20 +136,11 @@ export async function partitionAndHeal (ctx: Ctx): Promise<ScenarioResult> {
   await ctx.topo.wan.heal()
   const { seconds, rounds } = await converge(ctx, hosts, 120_000)
   const d = await assertIdentical(hosts)
-  let lost = 0
-  for (let i = 0; i < 10; i++) for (const k of [`side-a/${i}`, `side-b/${i}`]) if (d.get(k) === undefined) lost++
-  for (let i = 0; i < 5; i++) {
-    const s = d.get(`shared/${i}`)
-    if (s === undefined) { lost++; continue }
-    assert.deepEqual(s.episodes, ['from-A', 'from-B'], `shared/${i} episodes`)
-    assert.ok(Math.abs(s.confidence - 0.6) < 1e-9, `shared/${i} confidence ${s.confidence}`)
-  }
-  assert.equal(lost, 0, `${lost} acknowledged writes lost`)
-  assert.equal(d.get('doomed')?.deleted, true, 'the delete did not hold')
+  const lost = checkMerged(d, '', 'doomed')
   return {
     scenario: 'partition and heal',
     hosts: hosts.length,
-    writes: 31,
+    writes,
     lost,
     rounds,
     seconds,
@@ -187,15 +205,21 @@ export async function longIsolation (ctx: Ctx): Promise<ScenarioResult> {
   await pick(ctx, others).import(bulk('isolated', N))
   await until('the others to converge', async () => await sameRoot(others), 120_000, 1000)
   const receivedBefore = await lonely.metric('engram_patterns_received_total')
+  const back = Date.now()
   await ctx.topo.isolate(lonely.host, false)
   const { seconds, rounds } = await converge(ctx, hosts, 180_000)
   await assertIdentical(hosts)
   const moved = (await lonely.metric('engram_patterns_received_total')) - receivedBefore
-  const after = (await lonely.status()).patterns
+  const status = await lonely.status()
+  const after = status.patterns
+  // which exchanges brought the patterns (for a failure's message)
+  const names = new Map(hosts.map(h => [h.peerId, h.host.ns]))
+  const inbound = status.lastRounds.filter(r => r.startedAt >= back && r.patternsIn > 0)
+    .map(r => `${r.role} with ${names.get(r.peer) ?? r.peer} at ${secs(r.startedAt - back)} s for ${secs(r.ms)} s: ${r.patternsIn} in`).join('; ')
   assert.equal(after - before, N)
   // only the difference moves: at most twice it (two peers may answer at once), far from the whole state
-  assert.ok(moved >= N && moved <= 2 * N, `moved ${moved} for ${N} differing`)
-  assert.ok(moved < after, `moved ${moved} of a state of ${after}`)
+  assert.ok(moved >= N && moved <= 2 * N, `moved ${moved} for ${N} differing (${inbound})`)
+  assert.ok(moved < after, `moved ${moved} of a state of ${after} (${inbound})`)
   return {
     scenario: 'long isolation',
     hosts: hosts.length,
@@ -258,6 +282,161 @@ export async function crashDuringSync (ctx: Ctx): Promise<ScenarioResult> {
     passed: true,
     note: `3 SIGKILLs mid-pull; patterns held at each restart: ${seen.join(', ')} of ${target}`
   }
+}
+
+/** The product's bound for the two sync-on-connect scenarios at the production interval. */
+export const CONNECT_SYNC_BOUND_S = 10
+/** Status polls while timing those bounds (each poll is an `engram status` process, ~0.5 s of CPU). */
+const FAST_POLL_MS = 250
+const secs = (ms: number): string => (ms / 1000).toFixed(1)
+
+/**
+ * 6. Heal at the production interval (60 s): every node restarted with --interval 60, the WAN
+ * cut long enough for the connections across it to break (libp2p's pings), writes on both
+ * sides; after the heal, libp2p re-dials the lost gossip peers (KEEP_ALIVE) and each new
+ * connection gets an anti-entropy session at once (connect sync), so every root is equal
+ * within CONNECT_SYNC_BOUND_S, well before any timer round (54-66 s away).
+ * Leaves the nodes running at the 60 s interval (run.ts restarts them at 1 s for a later
+ * scenario that needs the usual cluster).
+ */
+export async function healAtProductionInterval (ctx: Ctx): Promise<ScenarioResult> {
+  const hosts = ctx.hosts
+  const A = hosts.filter(h => h.host.site === 'A')
+  const B = hosts.filter(h => h.host.site === 'B')
+  const prefix = 'prod-heal/'
+  const doomed = `${prefix}doomed`
+  await startAll(hosts, PRODUCTION_INTERVAL_S)
+  await waitForMesh(hosts)
+  await pick(ctx, A).put(doomed, ['d'], 0.5)
+  await until('one root before the cut', async () => await sameRoot(hosts), 90_000, 1000)
+
+  const cutAt = Date.now()
+  await ctx.topo.wan.cut()
+  const writes = await partitionWrites(ctx, A, B, prefix, doomed)
+  // eager push (fanout covers every peer here) carries the writes within each side
+  await until('each side to converge alone', async () => await sameRoot(A) && await sameRoot(B), 150_000, 1000)
+  const sidesS = (Date.now() - cutAt) / 1000
+  assert.notEqual((await A[0]!.status()).root, (await B[0]!.status()).root)
+  // hold the cut until libp2p has closed every connection across it (its pings fail), so the
+  // heal is a real reconnect, not a stalled connection coming back to life
+  await sleep(30_000)
+  await until('the connections across the cut to close', async () => {
+    const s = await statuses(hosts)
+    return s.every((x, i) => x.gossipPeers.every(p => hosts.find(h => h.peerId === p)?.host.site === hosts[i]!.host.site))
+  }, 90_000, 1000)
+  const heldS = (Date.now() - cutAt) / 1000
+
+  await ctx.topo.wan.heal()
+  const t0 = Date.now()
+  let meshS: number | null = null
+  let pollMs = 0
+  let polls = 0
+  const ms = await until('one root on every host after the heal', async () => {
+    const p0 = Date.now()
+    const s = await statuses(hosts)
+    pollMs += Date.now() - p0
+    polls++
+    if (meshS === null && s.every(x => x.gossipPeers.length === hosts.length - 1)) meshS = (Date.now() - t0) / 1000
+    return new Set(s.map(x => x.root)).size === 1
+  }, 120_000, FAST_POLL_MS)
+  const seconds = ms / 1000
+  const s = await statuses(hosts)
+  const rounds = s.reduce((n, x) => n + x.lastRounds.filter(r => r.role === 'initiator' && r.startedAt >= t0).length, 0) / s.length
+  // the nodes' own reports (same clock) time it finer than the polls: the first exchange
+  // across the healed link, and the end of the last one that changed a node's state
+  const site = new Map(hosts.map(h => [h.peerId, h.host.site]))
+  let firstCross = Infinity
+  let lastChange = t0
+  for (const [i, x] of s.entries()) {
+    for (const r of x.lastRounds) {
+      if (r.startedAt < t0) continue
+      if (site.get(r.peer) !== hosts[i]!.host.site) firstCross = Math.min(firstCross, r.startedAt)
+      if (r.patternsChanged > 0) lastChange = Math.max(lastChange, r.startedAt + r.ms)
+    }
+  }
+  // equal roots say the whole states are equal; the keys of this scenario are compared one by one
+  const d = await assertIdentical(hosts, prefix)
+  const lost = checkMerged(d, prefix, doomed)
+  const detail = `nodes' reports: first exchange across at ${firstCross === Infinity ? '-' : secs(firstCross - t0)} s, ` +
+    `last state change at ${secs(lastChange - t0)} s; full mesh again ${meshS === null ? 'not seen' : `at ${(meshS as number).toFixed(1)} s`}; ` +
+    `a status poll of all hosts took ${secs(pollMs / polls)} s`
+  const row: ScenarioResult = {
+    scenario: 'heal at production interval (60 s)',
+    hosts: hosts.length,
+    writes,
+    lost,
+    rounds,
+    seconds,
+    moved: null,
+    differing: null,
+    passed: true,
+    note: `seconds from heal, bound ${CONNECT_SYNC_BOUND_S} s; sides converged alone ${sidesS.toFixed(1)} s after the cut, ` +
+      `cut held ${heldS.toFixed(0)} s until no connection crossed it; ${detail}; merge and delete as in partition and heal`
+  }
+  if (seconds > CONNECT_SYNC_BOUND_S) throw new ScenarioMissed(`roots equal ${seconds.toFixed(1)} s after the heal, bound ${CONNECT_SYNC_BOUND_S} s`, row)
+  return row
+}
+
+/**
+ * 7. Join at the production interval (60 s): a member holds 100,000 patterns; a new node
+ * (fresh data dir and key) starts with --join that member and holds all of them, with the
+ * member's root, within CONNECT_SYNC_BOUND_S of its start (connect sync, not the timer round).
+ * Stops every suite node first (the two nodes here get the machine's CPU and ports): run it last.
+ */
+export async function joinAtProductionInterval (ctx: Ctx): Promise<ScenarioResult> {
+  const N = 100_000
+  await Promise.all(ctx.hosts.map(async h => { await h.kill('SIGTERM') }))
+  const at = pick(ctx, ctx.hosts.filter(h => h.host.site === 'A'))
+  const bt = pick(ctx, ctx.hosts.filter(h => h.host.site === 'B'))
+  const member = new EngramHost(at.host, join(dirname(at.dir), `${at.host.ns}-prod-member`))
+  const joiner = new EngramHost(bt.host, join(dirname(bt.dir), `${bt.host.ns}-prod-joiner`))
+  ctx.spares.push(member, joiner)
+  await member.init()
+  await joiner.init()
+  await member.start(undefined, [], { intervalS: PRODUCTION_INTERVAL_S })
+  const i0 = Date.now()
+  for (let i = 0; i < N; i += 25_000) await member.import(bulk(`prod-join/${i / 25_000}`, 25_000))
+  const importS = (Date.now() - i0) / 1000
+  const m = await member.status()
+  assert.equal(m.patterns, N, `the member holds ${m.patterns} patterns after the import`)
+
+  // from just before `engram start` of the new node to the first poll that shows it all
+  const t0 = Date.now()
+  await joiner.start(member, [], { intervalS: PRODUCTION_INTERVAL_S })
+  const startedS = (Date.now() - t0) / 1000
+  let firstS: number | null = null
+  await until('the new node to hold every pattern', async () => {
+    const s = await joiner.status()
+    if (firstS === null && s.patterns > 0) firstS = (Date.now() - t0) / 1000
+    return s.patterns === N && s.root === m.root
+  }, 120_000, FAST_POLL_MS)
+  const seconds = (Date.now() - t0) / 1000
+  const moved = await joiner.metric('engram_patterns_received_total')
+  const s = await joiner.status()
+  const sessions = s.lastRounds.filter(r => (r.role === 'initiator' || r.role === 'responder') && r.patternsIn > 0)
+  const first = sessions[0]
+  const sessionText = first === undefined
+    ? 'no session brought patterns'
+    : `${sessions.length} session(s) brought patterns, the first (${first.role}) from ${secs(first.startedAt - t0)} s for ${secs(first.ms)} s`
+  const detail = `start printed its addresses at ${startedS.toFixed(1)} s, ${sessionText}, ` +
+    `first patterns seen by a poll at ${firstS === null ? '-' : (firstS as number).toFixed(1)} s`
+  const row: ScenarioResult = {
+    scenario: 'join at production interval (60 s)',
+    hosts: 2,
+    writes: N,
+    lost: 0,
+    rounds: null,
+    seconds,
+    moved,
+    differing: N,
+    passed: true,
+    note: `seconds from spawning \`engram start\` of ${joiner.host.ns} (fresh) --join ${member.host.ns} ` +
+      `(imported ${N} in ${importS.toFixed(0)} s), bound ${CONNECT_SYNC_BOUND_S} s; ${detail}`
+  }
+  if (seconds > CONNECT_SYNC_BOUND_S) {
+    throw new ScenarioMissed(`the new node held all ${N} ${seconds.toFixed(1)} s after its start, bound ${CONNECT_SYNC_BOUND_S} s`, row)
+  }
+  return row
 }
 
 export { GOSSIP_INTERVAL_S, sleep }

@@ -13,7 +13,12 @@ export async function sh (cmd: string, args: string[], opts: { allowFail?: boole
     execFile(cmd, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof (err as any).code === 'number' ? (err as any).code : 1
       if (code !== 0 && opts.allowFail !== true) {
-        reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr.trim() || stdout.trim() || String(err?.message)}`))
+        // killed by our timeout (or a signal): say so, not just "failed (1)"
+        const e = err as any
+        const why = e?.killed === true
+          ? `killed after its ${opts.timeoutMs ?? 30_000} ms timeout`
+          : e?.signal != null ? `killed by ${String(e.signal)}` : String(code)
+        reject(new Error(`${cmd} ${args.join(' ')} failed (${why}): ${stderr.trim() || stdout.trim() || String(err?.message)}`))
         return
       }
       resolve({ code, stdout, stderr })

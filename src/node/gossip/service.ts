@@ -95,7 +95,11 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements St
     }
     this.connectSync = new ConnectSync({
       self: components.peerId,
-      run: async (peer) => await this.initiate(peer, {}),
+      // like a timer round, it waits while this node is in a session: two at once would pull
+      // the same difference twice (the peer that connected may be sending it to us right now)
+      run: async (peer) => this.reconciling >= this.init.maxConcurrentSessions
+        ? { ...emptyReport(peer.toString(), 'initiator'), outcome: 'busy' }
+        : await this.initiate(peer, {}),
       connected: (peer) => this.peerSet.has(peer),
       log: this.log,
       random: this.init.random,
