@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { startChain, stopEngrams, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
+import { startChain, stopEngrams, waitForConnectSyncs, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import { statusPage } from '../../src/api/status-page.js'
 import { startApiServer } from '../../src/api/server.js'
@@ -67,6 +67,9 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
     dir = await mkdtemp(join(tmpdir(), 'engram-status-page-'))
     nodes = await startChain(3)
     await waitForMesh(nodes)
+    // the sessions each pair gets on connect find nothing to move yet; wait them out so the
+    // rounds counted below are the ones this test runs
+    await waitForConnectSyncs(nodes)
     const [n0, n1, n2] = nodes.map(n => n.node) as [TestEngram['node'], TestEngram['node'], TestEngram['node']]
     await n0.put('here/0', { addEpisodes: ['e0'], confidence: 0.6 })
     for (let i = 0; i < 3; i++) await n1.put(`one/${i}`, { addEpisodes: [`e${i}`], confidence: 0.5 })
