@@ -5,7 +5,7 @@
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startEngram, stopEngrams, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
+import { startEngram, stopEngrams, waitForConnectSyncs, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import { createNodeMetrics, type NodeMetrics } from '../../src/node/metrics.js'
 
@@ -174,6 +174,8 @@ describe('node metrics', { timeout: 90_000 }, () => {
     const b = await startEngram({ fanout: 0, join: [a.node.addresses()[0]!] })
     nodes.push(b)
     await waitForMesh(nodes)
+    // the session the two get on connect comes before the metrics, so the counts below are ours
+    await waitForConnectSyncs(nodes)
     const bId = b.node.peerId.toString()
     const ma = createNodeMetrics(a.node)
     const mb = createNodeMetrics(b.node)
