@@ -10,7 +10,7 @@ export default [
       'dist/**',
       'node_modules/**',
       'bench/tmp/**',
-      'src/protocol/gossip.ts'
+      'src/gossip/pb/gossip.ts'
     ]
   },
   ...neostandard({

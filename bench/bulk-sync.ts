@@ -14,7 +14,7 @@ import { dialPeer, rootHex, startBenchNode, stopAll, type BenchNode } from './li
 import { spawnPeer, type Peer } from './lib/peer-process.js'
 import { stopBacklog, trackBacklog } from './lib/frame-tap.js'
 import { formatSummary, profile, stackShares, summarize, type ProfileSummary } from './lib/profile.js'
-import type { RoundReport } from '../src/node/gossip/types.js'
+import type { RoundReport } from '../src/gossip/types.js'
 import { int, isMain, runAlone, sleep } from './lib/main.js'
 
 const TARGET_S = 5
@@ -161,7 +161,7 @@ export const run: BenchFn = async ({ quick }) => {
       'Profiles (inspector CPU sampler at 0.5 ms, the same as node --cpu-prof) of a second fresh puller doing the same pull: ' +
         `${join(profDir, 'bulk-sync-puller.cpuprofile')} and bulk-sync-server.cpuprofile (open in Chrome DevTools).`,
       `Sessions of the timed pull: ${describeRounds(t.rounds)}.`,
-      'Flow control: the puller reads frame by frame and pauses the stream while a whole frame waits unread (src/node/gossip/framed.ts), and a ' +
+      'Flow control: the puller reads frame by frame and pauses the stream while a whole frame waits unread (src/gossip/framed.ts), and a ' +
         'Yamux stream window is capped at 1 MiB (src/node/libp2p.ts), so a sender faster than the merge waits instead of overrunning the 4 MiB ' +
         `read buffer at which lpStream aborts a stream: largest unread backlog ${(Math.max(t.peakBacklog, p.peakBacklog) / 1048576).toFixed(2)} MiB.`,
       'Where the puller\'s time goes (profiled pull, share of sampled time, callees included, no overlap): ' +

@@ -20,8 +20,8 @@ import { infectAndDieMissed } from './lib/sim-theory.js'
 import { timerTrial } from './lib/sim-schedules.js'
 import { isMain, runAlone, sleep } from './lib/main.js'
 import type { Series } from './lib/svg.js'
-import { AUTO_FANOUT_MARGIN, fanoutFor, type Fanout } from '../src/node/gossip/push.js'
-import { ROUND_JITTER } from '../src/protocol/constants.js'
+import { AUTO_FANOUT_MARGIN, fanoutFor, type Fanout } from '../src/gossip/push.js'
+import { ROUND_JITTER } from '../src/gossip/constants.js'
 
 const SEED = 0xc0ffee
 const DESIGN_ROUNDS_N100 = 6.8
@@ -115,7 +115,7 @@ type RoundRow = RealCluster['rounds'][number]
 
 /**
  * One row per timer round: a node whose peer answered busy tries up to two others at once
- * (src/node/gossip/service.ts timerRound), so an attempt that starts right after a busy one
+ * (src/gossip/service.ts timerRound), so an attempt that starts right after a busy one
  * of the same node belongs to the same round. The round's outcome is its last attempt's.
  */
 function timerRounds (attempts: RoundRow[], intervalMs: number): RoundRow[] {

@@ -15,7 +15,7 @@ import {
 } from './lib/sim-theory.js'
 import { isMain, runAlone } from './lib/main.js'
 import type { Series } from './lib/svg.js'
-import { ROUND_JITTER } from '../src/protocol/constants.js'
+import { ROUND_JITTER } from '../src/gossip/constants.js'
 
 const DESIGN_ROUNDS_N100 = 6.8
 const TARGET_MEAN_N100 = 4.5

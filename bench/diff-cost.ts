@@ -15,7 +15,7 @@ import { items, patternKey } from './lib/patterns.js'
 import { CountingProxy } from './lib/tcp-proxy.js'
 import { sideTotal, startTap, stopTap, type Tally } from './lib/frame-tap.js'
 import { int, isMain, runAlone, sleep } from './lib/main.js'
-import type { RoundReport } from '../src/node/gossip/types.js'
+import type { RoundReport } from '../src/gossip/types.js'
 
 const META_PER_DIFF_TARGET = 400
 const RTT_TARGET = 5

@@ -5,7 +5,7 @@
  * framing are all in, and multistream-select when the round opens a new stream — and the
  * application payload alone (RoundReport bytesIn/bytesOut, the Frame bytes without their
  * length prefix). The first round opens the gossip stream; later ones run on the kept
- * stream (src/node/gossip/channels.ts), so both cases are reported.
+ * stream (src/gossip/channels.ts), so both cases are reported.
  */
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { connect, mergeStates, rootHex, startBenchNode, stopAll, writeItems, type BenchNode } from './lib/nodes.js'
@@ -14,7 +14,7 @@ import { CountingProxy, type Chunk } from './lib/tcp-proxy.js'
 import { startTap, stopTap, sideTotal } from './lib/frame-tap.js'
 import { isMain, median, runAlone, sleep } from './lib/main.js'
 import { byKind, startYamuxTap, stopYamuxTap, wireBytes, type YamuxFrame } from './lib/yamux-tap.js'
-import { CHANNEL_IDLE_MS } from '../src/protocol/constants.js'
+import { CHANNEL_IDLE_MS } from '../src/gossip/constants.js'
 
 const WIRE_TARGET = 400
 const PAYLOAD_TARGET = 48

@@ -13,11 +13,11 @@ export {
   createEngramNode, EngramNode, toRecord,
   type CreateEngramNodeOptions, type EngramNodeOptions, type EngramNodeEvents, type NodeStatus, type PatternRecord
 } from './node/engram-node.js'
-export type { RoundReport, SessionOutcome, SessionRole } from './node/gossip/types.js'
+export type { RoundReport, SessionOutcome, SessionRole } from './gossip/types.js'
 export type { WriteOp, PatternState, PatternView } from './core/pattern.js'
 export type { MergeKind } from './core/merge.js'
 export type { ListOptions } from './store/level-store.js'
 export { generateKeyFile, loadKeyFile, KeyFileMissingError, KeyFileCorruptError, KeyFilePermissionError } from './node/keys.js'
 export { generateSwarmKey, writeSwarmKeyFile, readSwarmKeyFile } from './node/swarm-key.js'
-export { GOSSIP_PROTOCOL, DHT_PROTOCOL } from './protocol/constants.js'
+export { GOSSIP_PROTOCOL, DHT_PROTOCOL } from './gossip/constants.js'
 export { InvalidSettingError } from './settings/node-settings.js'

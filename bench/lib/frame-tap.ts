@@ -4,8 +4,8 @@
  * and by side (the initiator writes on the outbound stream). From the Patterns frames it
  * also sums the canonical pattern encodings, so metadata = payload - pattern bytes.
  */
-import { FramedStream } from '../../src/node/gossip/framed.js'
-import { Frame } from '../../src/protocol/gossip.js'
+import { FramedStream } from '../../src/gossip/framed.js'
+import { Frame } from '../../src/gossip/pb/gossip.js'
 import { decodePattern } from '../../src/core/encoding.js'
 
 export type FrameType = 'hello' | 'request' | 'reply' | 'patterns' | 'other'

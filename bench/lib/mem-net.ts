@@ -4,7 +4,7 @@
  * between two of them through the product's sans-IO Initiator/Responder, with every
  * message encoded and decoded by the product's wire codec (so bytes are real frame sizes)
  * and every received pattern merged with mergeIncoming. It mirrors
- * src/node/gossip/initiator.ts and responder.ts step by step, minus sockets and LevelDB.
+ * src/gossip/initiator.ts and responder.ts step by step, minus sockets and LevelDB.
  */
 import { Initiator, Responder, type SendInstruction } from '../../src/core/reconcile.js'
 import { MerkleIndex, toHex } from '../../src/core/merkle.js'
@@ -13,7 +13,7 @@ import { compareBytes } from '../../src/core/bytes.js'
 import { mergeIncoming } from '../../src/core/merge.js'
 import type { PatternState } from '../../src/core/pattern.js'
 import type { GossipMessage, HelloMsg, ReplyMsg, RequestMsg } from '../../src/core/reconcile-messages.js'
-import { batchEncodedPatterns, decodeMessage, encodeMessage, encodePatternsFrame } from '../../src/protocol/codec.js'
+import { batchEncodedPatterns, decodeMessage, encodeMessage, encodePatternsFrame } from '../../src/gossip/codec.js'
 
 interface Held {
   state: PatternState
@@ -60,7 +60,7 @@ export class SimReplica {
     return changed
   }
 
-  /** encoded patterns a send instruction names, selected as src/node/gossip/select.ts does */
+  /** encoded patterns a send instruction names, selected as src/gossip/select.ts does */
   select (what: SendInstruction): Uint8Array[] {
     const hashes = new Map<string, true>()
     for (const kh of what.keyHashes) hashes.set(toHex(kh), true)

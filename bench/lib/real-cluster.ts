@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { RoundTuple, ShardCommand, ShardEvent, ShardLoad } from './real-shard.js'
 import { randOther, shuffleInPlace, type Rng } from './figures.js'
-import type { Fanout } from '../../src/node/gossip/push.js'
+import type { Fanout } from '../../src/gossip/push.js'
 
 const SHARD_FILE = fileURLToPath(new URL('./real-shard.ts', import.meta.url))
 const REPLY_TIMEOUT_MS = 600_000

@@ -9,7 +9,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startBenchNode, type BenchNode } from './nodes.js'
-import type { Fanout } from '../../src/node/gossip/push.js'
+import type { Fanout } from '../../src/gossip/push.js'
 
 export type ShardCommand =
   | { id: number, cmd: 'start', indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: Fanout }

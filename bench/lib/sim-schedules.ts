@@ -5,7 +5,7 @@
  * - permutationTrial: asynchronous rounds. In every round each node acts once, in a fresh
  *   random order (a model of unsynchronised timers), and runs one push-pull session with a
  *   uniformly random other node. Rounds are counted until every node holds the pattern.
- * - timerTrial: the product's own schedule (src/node/gossip/service.ts): a node's next round
+ * - timerTrial: the product's own schedule (src/gossip/service.ts): a node's next round
  *   starts intervalMs * U(1 - jitter, 1 + jitter) after the previous one; phases start from the
  *   stationary distribution, so the write lands at a random moment of everyone's cycle.
  *   Time is in intervals; sessions take no time.

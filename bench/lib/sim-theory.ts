@@ -23,7 +23,7 @@
  *       P(T <= r) ~ exp(-N u_r), E[T] = sum_r (1 - exp(-N u_r)).
  */
 import { randInt, randOther, type Rng } from './figures.js'
-import { fanoutFor, type Fanout } from '../../src/node/gossip/push.js'
+import { fanoutFor, type Fanout } from '../../src/gossip/push.js'
 
 const STEPS_PER_ROUND = 2000
 export const ASYNC_EARLY_GROWTH = 2 * Math.E
@@ -136,7 +136,7 @@ export function infectAndDieMissed (n: number, fanout: Fanout, rng: Rng, peers?:
     } else {
       for (let k = 0; k < n; k++) if (k !== node && k !== from) pool.push(k)
     }
-    // 'auto' sizes by the node's own gossip peers, as the product does (src/node/gossip/push.ts)
+    // 'auto' sizes by the node's own gossip peers, as the product does (src/gossip/push.ts)
     const k = fanoutFor(fanout, peers !== undefined ? (peers[node] ?? []).length : n - 1)
     for (let f = 0; f < k && pool.length > 0; f++) {
       const target = pool.splice(randInt(rng, pool.length), 1)[0] as number

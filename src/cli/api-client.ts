@@ -5,7 +5,7 @@
  * the API's own message for a bad value.
  */
 import { Command, Option } from 'commander'
-import { DataDir, NodeNotRunningError, isAlive, type ApiInfo } from '../node/data-dir.js'
+import { DataDir, NodeNotRunningError, isAlive, type ApiInfo } from '../daemon/data-dir.js'
 import { dataDirOf } from './node-options.js'
 import { CliError } from './errors.js'
 

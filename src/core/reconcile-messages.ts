@@ -1,6 +1,6 @@
 /**
  * Messages of the reconciliation protocol as plain values (the wire codec in
- * src/protocol/ maps them to and from protobuf). Subtree hashes travel as their first
+ * src/gossip/ maps them to and from protobuf). Subtree hashes travel as their first
  * CHILD_HASH_BYTES bytes and state digests in listings as their first WIRE_HASH_BYTES:
  * a child hash only steers the descent (a 2^-64 accidental match hides a difference
  * only until that subtree changes again), while a listing digest decides what moves.

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { startEngram, stopEngrams, waitForConnectSyncs, waitForMesh, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
-import { createNodeMetrics, type NodeMetrics } from '../../src/node/metrics.js'
+import { createNodeMetrics, type NodeMetrics } from '../../src/daemon/metrics.js'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }
 interface Family { name: string, type?: string, help?: string, samples: Sample[] }

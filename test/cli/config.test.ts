@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { DEFAULTS, envName, readConfigFile, resolveConfig } from '../../src/cli/config.js'
-import { configureLogging } from '../../src/node/logging.js'
+import { configureLogging } from '../../src/daemon/logging.js'
 
 describe('configuration precedence: flags > ENGRAM_* env > config.json > defaults', () => {
   const dirs: string[] = []

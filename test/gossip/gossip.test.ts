@@ -5,12 +5,12 @@ import { waitFor } from '../helpers/wait.js'
 import { confidenceOf, viewOf } from '../../src/core/pattern.js'
 import { patternDigest } from '../../src/core/encoding.js'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { AUTO_FANOUT_MARGIN, fanoutFor } from '../../src/node/gossip/push.js'
+import { AUTO_FANOUT_MARGIN, fanoutFor } from '../../src/gossip/push.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
-import { GOSSIP_PROTOCOL } from '../../src/protocol/constants.js'
-import { gossipPeers } from '../../src/node/gossip-peers.js'
-import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js'
+import { GOSSIP_PROTOCOL } from '../../src/gossip/constants.js'
+import { gossipPeers } from '../helpers/gossip-peers.js'
+import { decodeMessage, encodeMessage } from '../../src/gossip/codec.js'
 
 const nodes: GossipNode[] = []
 after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })

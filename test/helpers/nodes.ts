@@ -1,7 +1,7 @@
 /** Real libp2p nodes on 127.0.0.1 with short discovery intervals, for the node tests. */
 import '../../src/node/polyfill.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { GOSSIP_PROTOCOL } from '../../src/protocol/constants.js'
+import { GOSSIP_PROTOCOL } from '../../src/gossip/constants.js'
 import { createEngramLibp2p } from '../../src/node/libp2p.js'
 import type { EngramLibp2p, EngramLibp2pOptions } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'

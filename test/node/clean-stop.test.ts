@@ -5,7 +5,7 @@
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { configureLogging } from '../../src/node/logging.js'
+import { configureLogging } from '../../src/daemon/logging.js'
 import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
 

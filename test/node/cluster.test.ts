@@ -4,11 +4,11 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { gossipPeers } from '../../src/node/gossip-peers.js'
+import { gossipPeers } from '../helpers/gossip-peers.js'
 import { addrOf, startTestNode, stopAll } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import type { EngramLibp2p } from '../../src/node/libp2p.js'
-import { DHT_PROTOCOL } from '../../src/protocol/constants.js'
+import { DHT_PROTOCOL } from '../../src/gossip/constants.js'
 
 const N = 5
 

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
-import { LevelKnownPeerStore, MemoryKnownPeerStore } from '../../src/node/peer-book.js'
-import type { KnownPeerStore } from '../../src/node/peer-book.js'
+import { LevelKnownPeerStore, MemoryKnownPeerStore } from '../../src/discovery/peer-book.js'
+import type { KnownPeerStore } from '../../src/discovery/peer-book.js'
 
 function peers (from: number, to: number): Array<{ id: string, addrs: string[] }> {
   const out = []

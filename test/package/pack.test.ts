@@ -171,7 +171,7 @@ test('npm package: pack, global install, run the installed engram', { timeout: 6
     entries = list.stdout.split('\n').filter(l => l !== '' && !l.endsWith('/')).map(l => l.replace(/^package\//, ''))
     st.diagnostic(`tarball ${tgz[0]}: ${entries.length} files, ${statSync(tarball).size} bytes`)
 
-    for (const must of ['package.json', 'README.md', 'bin/engram', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'src/protocol/gossip.proto']) {
+    for (const must of ['package.json', 'README.md', 'bin/engram', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'src/gossip/pb/gossip.proto']) {
       assert.ok(entries.includes(must), `tarball lacks ${must}`)
     }
     assert.ok(entries.some(e => e.startsWith('docs/')), 'tarball has no docs')

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { access } from 'node:fs/promises'
-import { DataDir } from '../../node/data-dir.js'
+import { DataDir } from '../../daemon/data-dir.js'
 import { loadOrCreateKey } from '../../node/keys.js'
 import { addNodeOptions, dataDirOf, flagsOf } from '../node-options.js'
 import { resolveConfig, writeConfigFile } from '../config.js'

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { access, rm, rmdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { DataDir } from '../../node/data-dir.js'
+import { DataDir } from '../../daemon/data-dir.js'
 import type { EngramNode } from '../../node/engram-node.js'
 import type { ApiServer } from '../../api/server.js'
 import { describeSource, readConfigFile, resolveConfig, type Resolved } from '../config.js'
@@ -61,8 +61,8 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
   const [
     { loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }
   ] = await Promise.all([
-    import('../../node/keys.js'), import('../../node/swarm-key.js'), import('../../node/engram-node.js'), import('../../node/logging.js'),
-    import('../../node/metrics.js'), import('../../api/server.js'), import('../../api/status-page.js')
+    import('../../node/keys.js'), import('../../node/swarm-key.js'), import('../../node/engram-node.js'), import('../../daemon/logging.js'),
+    import('../../daemon/metrics.js'), import('../../api/server.js'), import('../../api/status-page.js')
   ])
   configureLogging({ level: config.logLevel, json: config.logJson })
   undo.unlock = await dir.lock()

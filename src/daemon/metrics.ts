@@ -8,8 +8,8 @@
  * they never go stale between events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { EngramNode } from './engram-node.js'
-import type { RoundReport } from './gossip/types.js'
+import type { EngramNode } from '../node/engram-node.js'
+import type { RoundReport } from '../gossip/types.js'
 import type { MergeKind } from '../core/merge.js'
 
 export interface NodeMetrics {

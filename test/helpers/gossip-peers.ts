@@ -2,8 +2,8 @@
  * Who we gossip with: connected peers that told us (through identify) they speak the gossip
  * protocol. A peer without it is never a gossip peer, whatever else it speaks.
  */
-import './polyfill.js'
-import { GOSSIP_PROTOCOL } from '../protocol/constants.js'
+import '../../src/node/polyfill.js'
+import { GOSSIP_PROTOCOL } from '../../src/gossip/constants.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 
 export type GossipPeerSource = Pick<Libp2p, 'getPeers' | 'peerStore'>

@@ -8,7 +8,7 @@
  * signal), rounds are scheduled independently of how the previous one ends, and a node with
  * no connection re-dials on its own backoff timers, apart from the DHT rounds.
  */
-import './polyfill.js'
+import '../node/polyfill.js'
 import { setMaxListeners } from 'node:events'
 import { serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -16,7 +16,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../protocol/constants.js'
+import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../gossip/constants.js'
 import { Deadline, raceAbort, withDeadline } from './deadline.js'
 import { Dialer } from './dialer.js'
 import { Backoff, Reconnector } from './reconnect.js'

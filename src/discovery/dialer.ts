@@ -4,7 +4,7 @@
  * function ignores its signal. Failures are logged, never thrown: an unreachable peer is
  * normal in a cluster.
  */
-import './polyfill.js'
+import '../node/polyfill.js'
 import { withDeadline } from './deadline.js'
 import type { AbortOptions, Connection, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'

@@ -1,6 +1,6 @@
-import type { PatternState } from '../../core/pattern.js'
-import type { Replica } from '../../store/replica.js'
-import type { MergeKind } from '../../core/merge.js'
+import type { PatternState } from '../core/pattern.js'
+import type { Replica } from '../store/replica.js'
+import type { MergeKind } from '../core/merge.js'
 import type { GossipStore } from './types.js'
 
 /** The node's Replica as the gossip service sees it. */

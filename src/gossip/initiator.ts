@@ -3,9 +3,9 @@
  * carries the sans-IO Initiator's messages, sends and merges patterns.
  */
 import type { Logger } from '@libp2p/interface'
-import { Initiator } from '../../core/reconcile.js'
-import { keyHash } from '../../core/encoding.js'
-import { ProtocolViolationError } from '../../protocol/errors.js'
+import { Initiator } from '../core/reconcile.js'
+import { keyHash } from '../core/encoding.js'
+import { ProtocolViolationError } from './errors.js'
 import type { FramedStream } from './framed.js'
 import { sendPatterns } from './select.js'
 import type { GossipStore, RoundReport, SessionHooks } from './types.js'

@@ -12,7 +12,7 @@ import {
 } from '../core/reconcile-messages.js'
 import { DEFAULT_RECONCILE_LIMITS } from '../core/reconcile.js'
 import type { PatternState } from '../core/pattern.js'
-import { Frame } from './gossip.js'
+import { Frame } from './pb/gossip.js'
 import { InvalidMessageError } from './errors.js'
 import { MAX_FRAME_BYTES, MAX_PATTERNS_PER_MESSAGE } from './constants.js'
 

@@ -6,11 +6,11 @@
  * push is dropped and left to anti-entropy, which is the backstop anyway.
  */
 import type { Logger, PeerId } from '@libp2p/interface'
-import type { PatternState } from '../../core/pattern.js'
-import { encodePattern } from '../../core/encoding.js'
-import { batchEncodedPatterns, encodePatternsFrame } from '../../protocol/codec.js'
+import type { PatternState } from '../core/pattern.js'
+import { encodePattern } from '../core/encoding.js'
+import { batchEncodedPatterns, encodePatternsFrame } from './codec.js'
 import type { FramedStream } from './framed.js'
-import type { Fanout } from '../../settings/node-settings.js'
+import type { Fanout } from '../settings/node-settings.js'
 import { emptyReport, type GossipStore, type RoundReport } from './types.js'
 
 const MAX_PENDING = 10_000

@@ -3,7 +3,7 @@
  * throttled, so a 100k-pattern transfer does not flood listeners or the log.
  */
 import type { Logger, PeerId } from '@libp2p/interface'
-import type { PatternState } from '../../core/pattern.js'
+import type { PatternState } from '../core/pattern.js'
 import type { FramedStream } from './framed.js'
 import type { RoundReport, SessionHooks } from './types.js'
 

@@ -7,11 +7,11 @@
 import {
   KEEP_ALIVE, serviceCapabilities, TypedEventEmitter, type AbortOptions, type Connection, type Logger, type PeerId, type Startable, type Stream
 } from '@libp2p/interface'
-import type { PatternState } from '../../core/pattern.js'
+import type { PatternState } from '../core/pattern.js'
 import {
   CHANNEL_IDLE_MS, CHANNEL_IDLE_RESPONDER_MS, GOSSIP_PROTOCOL, ROUND_JITTER, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, SESSION_TIMEOUT_MS
-} from '../../protocol/constants.js'
-import { ProtocolViolationError, ServiceStoppingError, TooManySessionsError } from '../../protocol/errors.js'
+} from './constants.js'
+import { ProtocolViolationError, ServiceStoppingError, TooManySessionsError } from './errors.js'
 import { FramedStream } from './framed.js'
 import { OutboundChannels } from './channels.js'
 import { sessionHooks } from './session-hooks.js'
@@ -20,7 +20,7 @@ import { ConnectSync } from './connect-sync.js'
 import { runInitiator } from './initiator.js'
 import { runResponder } from './responder.js'
 import { EagerPusher } from './push.js'
-import type { GossipMessage } from '../../core/reconcile-messages.js'
+import type { GossipMessage } from '../core/reconcile-messages.js'
 import {
   emptyReport, type GossipComponents, type GossipEvents, type GossipInit, type GossipStore, type RoundReport, type SessionHooks, type SessionRole
 } from './types.js'

@@ -1,7 +1,7 @@
 import type { AbortOptions, ComponentLogger, Connection, PeerId, Stream, StreamHandler, StreamHandlerOptions, Topology } from '@libp2p/interface'
 import type { Fanout } from './push.js'
-import type { IndexView } from '../../core/reconcile.js'
-import type { PatternState } from '../../core/pattern.js'
+import type { IndexView } from '../core/reconcile.js'
+import type { PatternState } from '../core/pattern.js'
 import type { ConnectSyncInit } from './connect-sync.js'
 
 /** What the gossip service needs of the node's patterns. */

@@ -1,7 +1,7 @@
-import type { SendInstruction } from '../../core/reconcile.js'
-import { toHex } from '../../core/merkle.js'
-import { batchEncodedPatterns, encodePatternsFrame } from '../../protocol/codec.js'
-import { MAX_PATTERNS_PER_MESSAGE } from '../../protocol/constants.js'
+import type { SendInstruction } from '../core/reconcile.js'
+import { toHex } from '../core/merkle.js'
+import { batchEncodedPatterns, encodePatternsFrame } from './codec.js'
+import { MAX_PATTERNS_PER_MESSAGE } from './constants.js'
 import type { GossipStore } from './types.js'
 import type { FramedStream } from './framed.js'
 

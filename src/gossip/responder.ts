@@ -2,9 +2,9 @@
  * Runs the responder side of a reconciliation session, after its Hello was read.
  */
 import type { Logger } from '@libp2p/interface'
-import { Responder } from '../../core/reconcile.js'
-import type { HelloMsg } from '../../core/reconcile-messages.js'
-import { ProtocolViolationError } from '../../protocol/errors.js'
+import { Responder } from '../core/reconcile.js'
+import type { HelloMsg } from '../core/reconcile-messages.js'
+import { ProtocolViolationError } from './errors.js'
 import type { FramedStream } from './framed.js'
 import { sendPatterns } from './select.js'
 import type { GossipStore, RoundReport, SessionHooks } from './types.js'

@@ -4,10 +4,10 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
-import { decodeMessage, encodeMessage } from '../../protocol/codec.js'
-import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from '../../protocol/constants.js'
-import type { GossipMessage } from '../../core/reconcile-messages.js'
-import { SessionTimeoutError } from '../../protocol/errors.js'
+import { decodeMessage, encodeMessage } from './codec.js'
+import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
+import type { GossipMessage } from '../core/reconcile-messages.js'
+import { SessionTimeoutError } from './errors.js'
 
 /** a backlog above this holds at least one whole frame (length prefix included) */
 const RESUME_BELOW = MAX_FRAME_BYTES + 10
