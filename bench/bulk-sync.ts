@@ -15,6 +15,8 @@ import { spawnPeer, type Peer } from './lib/peer-process.js'
 import { stopBacklog, trackBacklog } from './lib/frame-tap.js'
 import { formatSummary, profile, stackShares, summarize, type ProfileSummary } from './lib/profile.js'
 import type { RoundReport } from '../src/gossip/types.js'
+// the bare gossip session is what is measured (no facade checks around it)
+import { internalsOf } from '../src/node/internals.js'
 import { int, isMain, runAlone, sleep } from './lib/main.js'
 
 const TARGET_S = 5
@@ -56,17 +58,18 @@ async function pull (peer: Peer): Promise<{ node: BenchNode, run: () => Promise<
       const rounds: RoundReport[] = []
       trackBacklog()
       const t = performance.now()
-      while (node.node.replica.count < peer.info.count && rounds.length < MAX_ROUNDS) {
-        if (node.node.libp2p.getConnections(peerId).length === 0) await dialPeer(node, peer.info.peerId, peer.info.port)
-        const r = await node.node.gossip.syncNow(peerId)
+      const { replica, libp2p, gossip } = internalsOf(node.node)
+      while (replica.count < peer.info.count && rounds.length < MAX_ROUNDS) {
+        if (libp2p.getConnections(peerId).length === 0) await dialPeer(node, peer.info.peerId, peer.info.port)
+        const r = await gossip.syncNow(peerId)
         rounds.push(r)
         // the peer still winds down the session we aborted: wait as a timer round would (shorter)
         if (r.outcome === 'busy') await sleep(50)
       }
       const seconds = (performance.now() - t) / 1000
       const peakBacklog = stopBacklog()
-      if (node.node.replica.count !== peer.info.count || rootHex(node) !== peer.info.root) {
-        throw new Error(`puller holds ${node.node.replica.count} of ${peer.info.count} patterns after ${rounds.length} rounds: ${rounds.at(-1)?.error ?? ''}`)
+      if (replica.count !== peer.info.count || rootHex(node) !== peer.info.root) {
+        throw new Error(`puller holds ${replica.count} of ${peer.info.count} patterns after ${rounds.length} rounds: ${rounds.at(-1)?.error ?? ''}`)
       }
       return { seconds, rounds, peakBacklog }
     }

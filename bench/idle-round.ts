@@ -15,6 +15,8 @@ import { startTap, stopTap, sideTotal } from './lib/frame-tap.js'
 import { isMain, median, runAlone, sleep } from './lib/main.js'
 import { byKind, startYamuxTap, stopYamuxTap, wireBytes, type YamuxFrame } from './lib/yamux-tap.js'
 import { CHANNEL_IDLE_MS } from '../src/gossip/constants.js'
+// the bare gossip session and the connections under it are what is measured
+import { internalsOf } from '../src/node/internals.js'
 
 const WIRE_TARGET = 400
 const PAYLOAD_TARGET = 48
@@ -86,7 +88,7 @@ export const run: BenchFn = async ({ quick }) => {
       const t0 = proxy.now()
       const tally = startTap()
       startYamuxTap()
-      const report = await a.node.gossip.syncNow(b.node.peerId)
+      const report = await internalsOf(a.node).gossip.syncNow(b.node.peerId)
       await sleep(settleMs) // the closing frames of both sides
       stopTap()
       const frames = stopYamuxTap()
@@ -115,7 +117,7 @@ export const run: BenchFn = async ({ quick }) => {
       }
     }
     if (out.length === 0) throw new Error(`no clean idle round measured (${discarded.join(', ')})`)
-    const connections = a.node.libp2p.getConnections(b.node.peerId).length
+    const connections = internalsOf(a.node).libp2p.getConnections(b.node.peerId).length
 
     // the first round opened the stream (if its window was clean); the others ran on the kept one
     const opened = out.filter(t => t.frames.some(f => f.kind === 'syn'))

@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { EngramNode, type EngramNodeOptions } from '../../src/node/engram-node.js'
+// benchmarks drive the store and the network directly (raw writes, dials, roots): internals on purpose
+import { internalsOf } from '../../src/node/internals.js'
 import type { PatternState } from '../../src/core/pattern.js'
 import { inBatches, type Item } from './patterns.js'
 
@@ -34,9 +36,9 @@ export async function startBenchNode (opts: Partial<EngramNodeOptions> = {}): Pr
     privateKey: opts.privateKey ?? await generateKeyPair('Ed25519')
   })
   await node.start()
-  const addr = node.libp2p.getMultiaddrs().find(a => a.toString().startsWith('/ip4/127.0.0.1/tcp/'))
+  const addr = node.addresses().find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
   if (addr === undefined) throw new Error('node has no 127.0.0.1 TCP address')
-  const port = Number(addr.toString().split('/')[4])
+  const port = Number(addr.split('/')[4])
   let stopped = false
   return {
     node,
@@ -53,24 +55,24 @@ export async function startBenchNode (opts: Partial<EngramNodeOptions> = {}): Pr
 
 /** `from` dials `to` at 127.0.0.1:port (the node's own port, or a proxy's in front of it). */
 export async function connect (from: BenchNode, to: BenchNode, port = to.port): Promise<void> {
-  await from.node.libp2p.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${to.node.peerId.toString()}`))
+  await internalsOf(from.node).libp2p.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${to.node.peerId.toString()}`))
 }
 
 /** `from` dials a node known by PeerId and port (e.g. one in another process). */
 export async function dialPeer (from: BenchNode, peerId: string, port: number): Promise<void> {
-  await from.node.libp2p.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`))
+  await internalsOf(from.node).libp2p.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`))
 }
 
 /** Local writes through Replica.writeMany (what putMany does), in atomic batches; returns the states. */
 export async function writeItems (n: BenchNode, all: readonly Item[], batch = 5000): Promise<PatternState[]> {
   const out: PatternState[] = []
-  await inBatches(all, batch, async b => { out.push(...await n.node.replica.writeMany(b)) })
+  await inBatches(all, batch, async b => { out.push(...await internalsOf(n.node).replica.writeMany(b)) })
   return out
 }
 
 /** Gives `n` exactly these states (the remote-merge path a sync uses), in batches. */
 export async function mergeStates (n: BenchNode, states: readonly PatternState[], batch = 5000): Promise<void> {
-  await inBatches(states, batch, async b => { await n.node.replica.mergeRemote(b) })
+  await inBatches(states, batch, async b => { await internalsOf(n.node).replica.mergeRemote(b) })
 }
 
 export async function stopAll (nodes: Array<BenchNode | undefined>): Promise<void> {
@@ -78,5 +80,5 @@ export async function stopAll (nodes: Array<BenchNode | undefined>): Promise<voi
 }
 
 export function rootHex (n: BenchNode): string {
-  return Buffer.from(n.node.replica.root()).toString('hex')
+  return Buffer.from(internalsOf(n.node).replica.root()).toString('hex')
 }

@@ -15,6 +15,7 @@ import { rootHex, startBenchNode, writeItems } from './nodes.js'
 import { items } from './patterns.js'
 import { summarize, type CpuProfile, type ProfileSummary } from './profile.js'
 import { isMain } from './main.js'
+import { internalsOf } from '../../src/node/internals.js'
 
 export interface PeerInfo {
   peerId: string
@@ -83,7 +84,7 @@ async function serve (patterns: number, summaryBytes: number): Promise<void> {
     peerId: n.node.peerId.toString(),
     port: n.port,
     root: rootHex(n),
-    count: n.node.replica.count,
+    count: internalsOf(n.node).replica.count,
     buildMs: Math.round(performance.now() - t)
   }
   process.stdout.write(JSON.stringify(info) + '\n')

@@ -10,6 +10,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { multiaddr } from '@multiformats/multiaddr'
 import { startBenchNode, type BenchNode } from './nodes.js'
 import type { Fanout } from '../../src/gossip/push.js'
+// dials, hang-ups and connection events are the network's own: internals on purpose
+import { internalsOf } from '../../src/node/internals.js'
 
 export type ShardCommand =
   | { id: number, cmd: 'start', indices: number[], total: number, spreadMs: number, intervalMs: number, fanout: Fanout }
@@ -90,7 +92,7 @@ async function start (
       discovery: { interval: 3_600_000, provideInterval: 3_600_000, lookupTimeout: 5000, dialTimeout: 10_000, dialDiscovered: false }
     })
     nodes.set(index, n)
-    n.node.libp2p.addEventListener('connection:close', ev => {
+    internalsOf(n.node).libp2p.addEventListener('connection:close', ev => {
       closed++
       if (ev.detail.status === 'aborted') aborted++
     })
@@ -113,7 +115,8 @@ async function dial (
   const pairs = onlyMissing
     ? all.filter(([from, to]) => {
       const id = to.split('/p2p/')[1]
-      return !(nodes.get(from)?.node.libp2p.getConnections().some(c => c.remotePeer.toString() === id) ?? false)
+      const n = nodes.get(from)
+      return !(n !== undefined && internalsOf(n.node).libp2p.getConnections().some(c => c.remotePeer.toString() === id))
     })
     : all
   let next = 0
@@ -133,7 +136,7 @@ async function dial (
       if (n === undefined) throw new Error(`no node ${from} here`)
       for (let attempt = 1; attempt <= MAX_DIAL_ATTEMPTS; attempt++) {
         try {
-          await n.node.libp2p.dial(multiaddr(to), { signal: AbortSignal.timeout(20_000) })
+          await internalsOf(n.node).libp2p.dial(multiaddr(to), { signal: AbortSignal.timeout(20_000) })
           ok++
           break
         } catch (err: any) {
@@ -152,25 +155,23 @@ async function dial (
 async function dropNonGossip (): Promise<number> {
   let dropped = 0
   for (const n of nodes.values()) {
-    const gossip = new Set((await n.node.gossip.gossipPeers()).map(String))
-    const connected = new Map(n.node.libp2p.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer]))
+    const gossip = new Set((await n.node.status()).gossipPeers)
+    const { libp2p } = internalsOf(n.node)
+    const connected = new Map(libp2p.getConnections().map(c => [c.remotePeer.toString(), c.remotePeer]))
     for (const [id, peer] of connected) {
       if (gossip.has(id)) continue
       dropped++
-      await n.node.libp2p.hangUp(peer).catch(() => {})
+      await libp2p.hangUp(peer).catch(() => {})
     }
   }
   return dropped
 }
 
 async function peers (): Promise<Array<{ index: number, gossipPeers: number, connected: number, root: string, patterns: number }>> {
-  return await Promise.all([...nodes].map(async ([index, n]) => ({
-    index,
-    gossipPeers: (await n.node.gossip.gossipPeers()).length,
-    connected: new Set(n.node.libp2p.getConnections().map(c => c.remotePeer.toString())).size,
-    root: Buffer.from(n.node.replica.root()).toString('hex'),
-    patterns: n.node.replica.count
-  })))
+  return await Promise.all([...nodes].map(async ([index, n]) => {
+    const s = await n.node.status()
+    return { index, gossipPeers: s.gossipPeers.length, connected: s.connectedPeers.length, root: s.root, patterns: s.patterns }
+  }))
 }
 
 async function write (index: number, key: string): Promise<{ t0: number, t1: number }> {
@@ -208,7 +209,7 @@ async function handle (m: ShardCommand): Promise<unknown> {
     case 'dial': return await dial(m.pairs, m.concurrency, m.onlyMissing)
     case 'peers': return await peers()
     case 'drop-non-gossip': return await dropNonGossip()
-    case 'graph': return await Promise.all([...nodes].map(async ([index, n]) => [index, (await n.node.gossip.gossipPeers()).map(String)]))
+    case 'graph': return await Promise.all([...nodes].map(async ([index, n]) => [index, (await n.node.status()).gossipPeers]))
     case 'write': return await write(m.index, m.key)
     case 'load-start':
       loadT0 = now()

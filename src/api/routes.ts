@@ -1,41 +1,11 @@
 /** The /v1 read and write routes: status, peers and patterns. Sync lives in sync-route.ts. */
-import type { EngramNode } from '../node/engram-node.js'
+import type { EngramNodePort } from '../node/types.js'
 import { ApiError } from './errors.js'
 import { readJson, sendJson } from './http.js'
 import type { Route } from './router.js'
 import { checkQuery, encodeCursor, parseBulkBody, parseListQuery, parsePutBody } from './validate.js'
 
-export interface PeerInfo {
-  peerId: string
-  /** remote addresses of our open connections to it */
-  addresses: string[]
-  /** it speaks the gossip protocol (a candidate for anti-entropy rounds) */
-  gossip: boolean
-  /** roots equal at the last exchange with it; null when we never exchanged */
-  inSync: boolean | null
-}
-
-export async function peersOf (node: EngramNode): Promise<PeerInfo[]> {
-  const gossip = new Set((await node.gossip.gossipPeers()).map(String))
-  const byPeer = new Map<string, Set<string>>()
-  for (const c of node.libp2p.getConnections()) {
-    if (c.status !== 'open') continue
-    const id = c.remotePeer.toString()
-    const addrs = byPeer.get(id) ?? new Set<string>()
-    addrs.add(c.remoteAddr.toString())
-    byPeer.set(id, addrs)
-  }
-  return [...byPeer.entries()]
-    .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-    .map(([peerId, addrs]) => ({
-      peerId,
-      addresses: [...addrs].sort(),
-      gossip: gossip.has(peerId),
-      inSync: node.gossip.peerInSync.get(peerId) ?? null
-    }))
-}
-
-export function nodeRoutes (node: EngramNode): Route[] {
+export function nodeRoutes (node: EngramNodePort): Route[] {
   return [
     {
       method: 'GET',
@@ -50,7 +20,7 @@ export function nodeRoutes (node: EngramNode): Route[] {
       path: '/v1/peers',
       handler: async ({ res, query }) => {
         checkQuery(query, [])
-        sendJson(res, 200, { peers: await peersOf(node) })
+        sendJson(res, 200, { peers: await node.peers() })
       }
     },
     {
@@ -71,7 +41,7 @@ export function nodeRoutes (node: EngramNode): Route[] {
         checkQuery(query, [])
         const items = parseBulkBody(await readJson(req))
         const records = await node.putMany(items)
-        sendJson(res, 200, { written: items.length, patterns: records.length, root: Buffer.from(node.replica.root()).toString('hex') })
+        sendJson(res, 200, { written: items.length, patterns: records.length, root: (await node.status()).root })
       }
     },
     {

@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { EngramNode } from '../node/engram-node.js'
+import type { EngramNodePort } from '../node/types.js'
 import { ApiError, errorBody, toApiError } from './errors.js'
 import { checkBearer, sendError, sendText } from './http.js'
 import { Router, splitTarget, type RequestContext } from './router.js'
@@ -15,7 +15,7 @@ import { nodeRoutes } from './routes.js'
 import { syncRoute } from './sync-route.js'
 
 export interface ApiServerOptions {
-  node: EngramNode
+  node: EngramNodePort
   /** interface to listen on; pass a loopback address unless remote access is wanted */
   host: string
   /** 0 picks a free port (see the returned url) */
@@ -67,7 +67,7 @@ function urlHost (host: string): string {
 }
 
 export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer> {
-  const log = opts.node.libp2p.logger.forComponent('engram:api')
+  const log = opts.node.logger('engram:api')
   const router = buildRouter(opts)
   const defaultTimeout = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS
 

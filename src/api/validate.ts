@@ -3,8 +3,7 @@
  * changes nothing. Limits on keys, episodes and summaries are the core's (it throws
  * LimitExceededError / InvalidPatternError, mapped to 400); here only shapes and types.
  */
-import type { WriteOp } from '../core/pattern.js'
-import type { ListOptions } from '../store/level-store.js'
+import type { ListOptions, WriteOp } from '../node/types.js'
 import { ApiError } from './errors.js'
 
 export const DEFAULT_PAGE = 100

@@ -1,6 +1,5 @@
 /** Human output of the operator commands (their --json prints the API's JSON instead). */
-import type { PatternRecord } from '../node/engram-node.js'
-import type { RoundReport } from '../gossip/types.js'
+import type { PatternRecord, RoundReport } from '../node/types.js'
 
 export function bytes (n: number): string {
   if (n < 1024) return `${n} B`

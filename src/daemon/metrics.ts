@@ -8,9 +8,7 @@
  * they never go stale between events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { EngramNode } from '../node/engram-node.js'
-import type { RoundReport } from '../gossip/types.js'
-import type { MergeKind } from '../core/merge.js'
+import type { EngramNodePort, MergeKind, RoundReport } from '../node/types.js'
 
 export interface NodeMetrics {
   readonly registry: Registry
@@ -27,7 +25,7 @@ const MERGE_KINDS: readonly MergeKind[] = ['new', 'newer', 'older', 'equal', 'co
 /** Sessions end within the session timeout (60 s); most are a few ms on a LAN. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-export function createNodeMetrics (node: EngramNode): NodeMetrics {
+export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   const registry = new Registry()
   const registers = [registry]
 
@@ -86,31 +84,30 @@ export function createNodeMetrics (node: EngramNode): NodeMetrics {
     name: 'engram_patterns',
     help: 'Patterns held by this node (tombstones included)',
     registers,
-    collect () { this.set(node.replica.count) }
+    async collect () { this.set((await node.counts()).patterns) }
   })
   new Gauge({
     name: 'engram_connected_peers',
     help: 'Distinct peers with an open connection',
     registers,
-    collect () {
-      this.set(new Set(node.libp2p.getConnections().map(c => c.remotePeer.toString())).size)
-    }
+    async collect () { this.set((await node.counts()).connectedPeers) }
   })
   new Gauge({
     name: 'engram_gossip_peers',
     help: 'Connected peers that speak the gossip protocol',
     registers,
-    async collect () { this.set((await node.gossip.gossipPeers()).length) }
+    async collect () { this.set((await node.counts()).gossipPeers) }
   })
   new Gauge({
     name: 'engram_peer_roots_equal',
     help: 'Per peer: 1 if the Merkle roots were equal at the start of the last exchange, else 0',
     labelNames: ['peer'] as const,
     registers,
-    collect () {
-      // rebuilt on each scrape so the series follow the service's map exactly
+    async collect () {
+      const { peersInSync } = await node.counts()
+      // rebuilt on each scrape so the series follow the node's map exactly
       this.reset()
-      for (const [peer, equal] of node.gossip.peerInSync) this.set({ peer }, equal ? 1 : 0)
+      for (const [peer, equal] of Object.entries(peersInSync)) this.set({ peer }, equal ? 1 : 0)
     }
   })
   /* eslint-enable no-new */

@@ -59,11 +59,6 @@ export class OutboundChannels {
     this.idle.set(key, { io, timer, onClose })
   }
 
-  /** Streams held idle now (status, tests). */
-  get size (): number {
-    return this.idle.size
-  }
-
   /** Closes the idle streams (a clean end the peer reads as a goodbye, not a reset). */
   stop (): void {
     this.stopped = true

@@ -11,24 +11,16 @@
  * exchange happened meanwhile (both starting at once would answer each other busy).
  */
 import type { Logger, PeerId } from '@libp2p/interface'
+import type { GossipConnectSyncInit } from './index.js'
 import type { RoundReport } from './types.js'
 
-export interface ConnectSyncInit {
+export interface ConnectSyncInit extends Omit<GossipConnectSyncInit, 'enabled'> {
   self: PeerId
   /** runs one session with the peer (the service's initiate) */
   run: (peer: PeerId) => Promise<RoundReport>
   /** whether the peer is a connected gossip peer now */
   connected: (peer: PeerId) => boolean
   log: Logger
-  /** the higher PeerId of a new connection waits this long for the lower one to start */
-  graceMs?: number
-  /** least time between two connect syncs with one peer that both succeeded */
-  cooldownMs?: number
-  /** first wait after a failed or busy attempt; doubles per failure up to maxBackoffMs */
-  backoffMs?: number
-  maxBackoffMs?: number
-  /** attempts per peer until one succeeds; then the timer rounds are the backstop */
-  maxAttempts?: number
   random?: () => number
 }
 
@@ -72,11 +64,6 @@ export class ConnectSync {
     for (const e of this.entries.values()) clearTimeout(e.timer)
     this.entries.clear()
     this.queue.length = 0
-  }
-
-  /** Peers known to this component (for tests and status). */
-  get size (): number {
-    return this.entries.size
   }
 
   /** A gossip peer connected (first time, or again after losing every connection). */

@@ -16,9 +16,6 @@ export const DEFAULT_CLUSTER = 'engram'
 /** One frame holds at most one full pattern plus framing, or a batch of small items. */
 export const MAX_FRAME_BYTES = MAX_PATTERN_BYTES + 64 * 1024
 
-/** Prefixes asked for (or hashes answered) in one message: a full level of a depth-4 tree is 65,536. */
-export const MAX_ITEMS_PER_MESSAGE = 65_536
-
 /** Patterns in one message; a bigger diff is moved in several messages. */
 export const MAX_PATTERNS_PER_MESSAGE = 512
 

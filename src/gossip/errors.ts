@@ -1,10 +1,20 @@
+/**
+ * Errors of the gossip protocol. Subclasses of libp2p's own where one fits, so code that
+ * knows libp2p's classes classifies ours; each keeps its own `name`, which reports and logs show.
+ */
+import {
+  ConnectionClosedError, ConnectionClosingError, InvalidMessageError as Libp2pInvalidMessageError, MuxerClosedError, StreamAbortedError,
+  StreamResetError, TimeoutError
+} from '@libp2p/interface'
+import { StreamClosedError, UnexpectedEOFError } from '@libp2p/utils'
+
 /** A frame from a peer that is malformed, oversized or breaks a field limit. */
-export class InvalidMessageError extends Error {
+export class InvalidMessageError extends Libp2pInvalidMessageError {
   override name = 'InvalidMessageError'
 }
 
 /** The whole session ran past SESSION_TIMEOUT_MS or a message did not come in MESSAGE_TIMEOUT_MS. */
-export class SessionTimeoutError extends Error {
+export class SessionTimeoutError extends TimeoutError {
   override name = 'SessionTimeoutError'
 }
 
@@ -18,4 +28,26 @@ export class TooManySessionsError extends Error {
   override name = 'TooManySessionsError'
 }
 
+/** A round or sync was asked for while no gossip peer is connected. */
+export class NoGossipPeersError extends Error {
+  override name = 'NoGossipPeersError'
+}
+
+// the sans-IO reconciler (src/core) throws it too, and core does not depend on libp2p
 export { ProtocolViolationError } from '../core/reconcile.js'
+
+/** libp2p's errors that only say the peer (or its connection) went away; by name, so another copy of libp2p's classes counts too */
+const PEER_GONE: ReadonlySet<string> = new Set([
+  StreamResetError.name, StreamAbortedError.name, StreamClosedError.name, ConnectionClosedError.name,
+  ConnectionClosingError.name, MuxerClosedError.name, UnexpectedEOFError.name
+])
+
+/** The peer went away, or we are stopping: an ordinary end of a session, not a fault. */
+export function isPeerGone (err: unknown): boolean {
+  return err instanceof ServiceStoppingError || PEER_GONE.has((err as Error | undefined)?.name ?? '')
+}
+
+/** Ours, libp2p's, or the DOMException of an AbortSignal.timeout(). */
+export function isTimeout (err: unknown): boolean {
+  return err instanceof TimeoutError || (err as Error | undefined)?.name === TimeoutError.name
+}

@@ -3,11 +3,11 @@
  * per-message timeout on top of the session's own signal.
  */
 import type { Stream } from '@libp2p/interface'
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { lpStream, UnexpectedEOFError, type LengthPrefixedStream } from '@libp2p/utils'
 import { decodeMessage, encodeMessage } from './codec.js'
 import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
-import { SessionTimeoutError } from './errors.js'
+import { ServiceStoppingError, SessionTimeoutError } from './errors.js'
 
 /** a backlog above this holds at least one whole frame (length prefix included) */
 const RESUME_BELOW = MAX_FRAME_BYTES + 10
@@ -64,7 +64,7 @@ export class FramedStream {
       if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) this.stream.resume()
       buf = await this.lp.read({ signal })
     } catch (err: any) {
-      if (this.signal.aborted && this.signal.reason?.name === 'ServiceStoppingError') throw this.signal.reason
+      if (this.signal.aborted && this.signal.reason instanceof ServiceStoppingError) throw this.signal.reason
       if (signal.aborted) throw new SessionTimeoutError(this.signal.aborted ? 'session timed out' : 'no message from peer in time')
       throw err
     }
@@ -74,14 +74,17 @@ export class FramedStream {
     return decodeMessage(buf.subarray())
   }
 
-  /** Like read, but undefined when the peer closed its side cleanly between frames. */
+  /**
+   * Like read, but undefined when the peer closed its side cleanly between frames: its write
+   * side is closed and not one byte of a next frame came (a frame cut off, even inside its
+   * length prefix, is an error). test/gossip/robustness covers both.
+   */
   async readOrEnd (timeoutMs?: number): Promise<GossipMessage | undefined> {
     try {
       return await this.read(timeoutMs)
-    } catch (err: any) {
-      // lpStream reports both a clean end and a cut-off frame as UnexpectedEOFError; only the
-      // former ends before the first length byte ("0/1 bytes"); test/gossip/robustness covers both
-      if (err?.name === 'UnexpectedEOFError' && /\b0\/1 bytes\b/.test(String(err.message))) return undefined
+    } catch (err) {
+      // lpStream says UnexpectedEOFError for both; what arrived tells them apart
+      if (err instanceof UnexpectedEOFError && this.stream.remoteWriteStatus === 'closed' && this.delivered === this.consumed) return undefined
       throw err
     }
   }

@@ -7,6 +7,7 @@ import { Initiator } from '../core/reconcile.js'
 import { keyHash } from '../core/encoding.js'
 import { ProtocolViolationError } from './errors.js'
 import type { FramedStream } from './framed.js'
+import { mergeFrame } from './merge.js'
 import { sendPatterns } from './select.js'
 import type { GossipStore, RoundReport, SessionHooks } from './types.js'
 
@@ -24,10 +25,7 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
         if (!ini.expectsPattern(kh)) throw new ProtocolViolationError(`unsolicited pattern ${JSON.stringify(s.key)}`)
         return kh
       })
-      const { changed } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
-      report.patternsIn += msg.patterns.length
-      report.patternsChanged += changed.length
-      if (changed.length > 0) hooks.merged(changed)
+      await mergeFrame(store, msg, report, hooks.merged, keyHashes)
       hooks.progress()
       continue
     }

@@ -1,7 +1,8 @@
 /**
- * Eager push: local writes (and news learned from a push) go at once to `fanout`
- * random gossip peers, as Patterns frames with push=true between sessions (no Hello) on
- * the peer's open gossip stream. Writes made in the same tick are coalesced into one frame per peer.
+ * Eager push, the sending side: local writes (and news learned from a push) go at once to
+ * `fanout` random gossip peers, as Patterns frames with push=true between sessions (no Hello)
+ * on the peer's open gossip stream. Writes made in the same tick are coalesced into one frame
+ * per peer. (A received push is merged like any frame: merge.ts.)
  * Bounded: at most MAX_PENDING keys wait and MAX_IN_FLIGHT pushes run; beyond that a
  * push is dropped and left to anti-entropy, which is the backstop anyway.
  */
@@ -11,7 +12,8 @@ import { encodePattern } from '../core/encoding.js'
 import { batchEncodedPatterns, encodePatternsFrame } from './codec.js'
 import type { FramedStream } from './framed.js'
 import type { Fanout } from '../settings/node-settings.js'
-import { emptyReport, type GossipStore, type RoundReport } from './types.js'
+import { pickRandom } from './random-pick.js'
+import { emptyReport, type RoundReport } from './types.js'
 
 const MAX_PENDING = 10_000
 const MAX_IN_FLIGHT = 64
@@ -33,7 +35,6 @@ export function fanoutFor (fanout: Fanout, gossipPeers: number): number {
 }
 
 export interface PusherInit {
-  store: GossipStore
   fanout: Fanout
   random: () => number
   log: Logger
@@ -90,7 +91,7 @@ export class EagerPusher {
     for (const [exclude, states] of groups) {
       const candidates = peers.filter(p => p.toString() !== exclude)
       const frames = batchEncodedPatterns([...states.values()].map(encodePattern)).map(b => encodePatternsFrame(b, true))
-      for (const peer of this.pick(candidates, peers.length)) {
+      for (const peer of pickRandom(candidates, fanoutFor(this.init.fanout, peers.length), this.init.random)) {
         if (this.inFlight >= MAX_IN_FLIGHT) {
           this.init.log('too many pushes in flight, leaving the rest to anti-entropy')
           return
@@ -99,16 +100,6 @@ export class EagerPusher {
         void this.pushTo(peer, frames, states.size).finally(() => { this.inFlight-- })
       }
     }
-  }
-
-  private pick (peers: PeerId[], known: number): PeerId[] {
-    const pool = [...peers]
-    const out: PeerId[] = []
-    const fanout = fanoutFor(this.init.fanout, known)
-    while (out.length < fanout && pool.length > 0) {
-      out.push(pool.splice(Math.floor(this.init.random() * pool.length), 1)[0] as PeerId)
-    }
-    return out
   }
 
   private async pushTo (peer: PeerId, frames: Uint8Array[], count: number): Promise<void> {
@@ -134,13 +125,5 @@ export class EagerPusher {
       report.ms = Date.now() - report.startedAt
       this.init.report(report)
     }
-  }
-
-  /** An inbound push: merge it; what changed our state is forwarded once by the caller. */
-  async receive (patterns: PatternState[], report: RoundReport, onMerged: (changed: PatternState[]) => void, encoded?: Uint8Array[]): Promise<void> {
-    const { changed } = await this.init.store.mergeRemote(patterns, encoded)
-    report.patternsIn += patterns.length
-    report.patternsChanged += changed.length
-    if (changed.length > 0) onMerged(changed)
   }
 }

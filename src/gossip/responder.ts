@@ -6,6 +6,7 @@ import { Responder } from '../core/reconcile.js'
 import type { HelloMsg } from '../core/reconcile-messages.js'
 import { ProtocolViolationError } from './errors.js'
 import type { FramedStream } from './framed.js'
+import { mergeFrame } from './merge.js'
 import { sendPatterns } from './select.js'
 import type { GossipStore, RoundReport, SessionHooks } from './types.js'
 
@@ -25,10 +26,7 @@ export async function runResponder (hello: HelloMsg, io: FramedStream, store: Go
     let msg = await io.read()
     while (msg.type === 'patterns') {
       if (msg.push || !res.acceptsPatterns()) throw new ProtocolViolationError('patterns out of order')
-      const { changed } = await store.mergeRemote(msg.patterns, msg.encoded)
-      report.patternsIn += msg.patterns.length
-      report.patternsChanged += changed.length
-      if (changed.length > 0) hooks.merged(changed)
+      await mergeFrame(store, msg, report, hooks.merged)
       hooks.progress()
       msg = await io.read()
     }

@@ -6,7 +6,7 @@ import type { GossipStore } from './types.js'
 import type { FramedStream } from './framed.js'
 
 /** Key hashes named by a send instruction (directly, and everything under its prefixes). */
-export function selectKeyHashes (store: GossipStore, what: SendInstruction): Uint8Array[] {
+function selectKeyHashes (store: GossipStore, what: SendInstruction): Uint8Array[] {
   const hashes = new Map<string, Uint8Array>()
   for (const kh of what.keyHashes) hashes.set(toHex(kh), kh)
   for (const p of what.prefixes) {

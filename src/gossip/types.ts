@@ -1,8 +1,6 @@
-import type { AbortOptions, ComponentLogger, Connection, PeerId, Stream, StreamHandler, StreamHandlerOptions, Topology } from '@libp2p/interface'
-import type { Fanout } from './push.js'
+/** Types the gossip service's parts share; the public ones are in index.ts. */
 import type { IndexView } from '../core/reconcile.js'
 import type { PatternState } from '../core/pattern.js'
-import type { ConnectSyncInit } from './connect-sync.js'
 
 /** What the gossip service needs of the node's patterns. */
 export interface GossipStore {
@@ -43,14 +41,6 @@ export interface SessionHooks {
   progress(): void
 }
 
-export interface GossipEvents {
-  round: CustomEvent<RoundReport>
-  /** a session still running: counts so far (throttled to a few per second) */
-  progress: CustomEvent<RoundReport>
-  /** `via`: a push frame, or a reconciliation session (either role) */
-  merged: CustomEvent<{ states: PatternState[], from: PeerId, via: MergeVia }>
-}
-
 export function emptyReport (peer: string, role: SessionRole): RoundReport {
   return {
     peer,
@@ -68,53 +58,5 @@ export function emptyReport (peer: string, role: SessionRole): RoundReport {
   }
 }
 
-/** Settings of the gossip service; every one but the store has a default (service.ts). */
-export interface GossipInit {
-  store: GossipStore
-  /** mean time between anti-entropy rounds; 0 turns the timer off */
-  intervalMs?: number
-  /** each round waits intervalMs * (1 ± jitter) so nodes' rounds drift apart */
-  jitter?: number
-  /** peers a local write is pushed to at once ('auto': ln(peers) + 7, see push.ts); 0 turns eager push off */
-  fanout?: Fanout
-  sessionTimeoutMs?: number
-  messageTimeoutMs?: number
-  maxSessionsPerPeer?: number
-  /** injected for tests and simulation */
-  random?: () => number
-  /** how many finished rounds to keep for status */
-  keepRounds?: number
-  /**
-   * reconciliation sessions (in and out) this node runs at once; a Hello beyond it is
-   * answered busy and a timer round waits until the session ends. One at a time keeps two peers from
-   * sending a node the same large difference in parallel.
-   */
-  maxConcurrentSessions?: number
-  /** how long an outbound stream is kept open after its last session (see CHANNEL_IDLE_MS) */
-  channelIdleMs?: number
-  /** timing of the session a peer gets when it connects (see connect-sync.ts); tests shorten it */
-  connectSync?: Pick<ConnectSyncInit, 'graceMs' | 'cooldownMs' | 'backoffMs' | 'maxBackoffMs' | 'maxAttempts'> & {
-    /** default true; false leaves sessions to the timer and syncNow (tests of single sessions) */
-    enabled?: boolean
-  }
-}
-
-export interface GossipComponents {
-  peerId: PeerId
-  logger: ComponentLogger
-  registrar: {
-    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
-    unhandle(protocol: string, options?: AbortOptions): Promise<void>
-    register(protocol: string, topology: Topology): Promise<string>
-    unregister(id: string): void
-  }
-  peerStore: {
-    merge(peer: PeerId, data: { tags: Record<string, { value?: number } | undefined> }): Promise<unknown>
-  }
-  connectionManager: {
-    getConnections(peerId?: PeerId): Connection[]
-    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
-  }
-}
-
+/** how merged patterns came: a push frame, or a reconciliation session (either role) */
 export type MergeVia = 'push' | 'session'

@@ -1,30 +1,35 @@
 /**
  * An Engram node: the Replica (LevelDB patterns), the libp2p stack with discovery and
- * the gossip service, wired together. The CLI and the library entry both use this.
+ * the gossip service, wired together. The CLI and the library entry both use this; the API,
+ * the metrics and the CLI's start command see it only as an EngramNodePort (types.ts). Its
+ * parts stay private (tests reach them through internals.ts).
  */
 import './polyfill.js'
 import { join } from 'node:path'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { createEngramLibp2p, type EngramLibp2p } from './libp2p.js'
-import { gossip, type GossipService, type RoundReport } from '../gossip/service.js'
+import { gossip, type GossipService } from '../gossip/service.js'
+import type { RoundReport } from '../gossip/types.js'
 import { replicaGossipStore } from '../gossip/replica-store.js'
 import type { Fanout } from '../gossip/push.js'
-import type { MergeVia } from '../gossip/types.js'
 import { MetaKnownPeerStore } from '../discovery/known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Replica } from '../store/replica.js'
-import type { ListOptions } from '../store/level-store.js'
-import { viewOf, type PatternState, type PatternView, type WriteOp } from '../core/pattern.js'
+import type { ListOptions, OpenReport } from '../store/level-store.js'
+import { viewOf, type PatternState, type WriteOp } from '../core/pattern.js'
 import { clockToObject } from '../core/vector-clock.js'
 import { patternDigest } from '../core/encoding.js'
 import { toHex } from '../core/merkle.js'
-import type { MergeKind } from '../core/merge.js'
 import type { DiscoveryInit } from '../discovery/discovery.js'
 import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../gossip/constants.js'
 import { checkNodeOptions } from '../settings/library-options.js'
+import { registerInternals } from './internals.js'
+import { chooseSyncPeer, connectedPeerIds, peerList } from './peers.js'
+import type { EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, SyncOptions } from './types.js'
+
+export type { EngramNodeEvents, NodeStatus, PatternRecord } from './types.js'
 
 export interface EngramNodeOptions {
   /** the data directory: LevelDB store and node files live here */
@@ -47,33 +52,6 @@ export interface EngramNodeOptions {
   dhtInitialQuerySelfInterval?: number
 }
 
-/** A pattern as the API and CLI show it. */
-export interface PatternRecord extends PatternView {
-  clock: Record<string, number>
-  digest: string
-}
-
-export interface NodeStatus {
-  peerId: string
-  addresses: string[]
-  root: string
-  patterns: number
-  gossipPeers: string[]
-  connectedPeers: string[]
-  peersInSync: Record<string, boolean>
-  lastRounds: RoundReport[]
-}
-
-export interface EngramNodeEvents {
-  /** patterns that changed by a merge from a peer */
-  merged: CustomEvent<{ patterns: PatternRecord[], from: string, via: MergeVia }>
-  round: CustomEvent<RoundReport>
-  /** a running session's counts so far */
-  progress: CustomEvent<RoundReport>
-  /** how incoming states related to ours, per merged batch (for metrics) */
-  merge: CustomEvent<Record<MergeKind, number>>
-}
-
 export function dhtProtocolFor (cluster: string | undefined): string {
   return cluster === undefined || cluster === DEFAULT_CLUSTER ? DHT_PROTOCOL : `/engram/${encodeURIComponent(cluster)}/kad/1.0.0`
 }
@@ -82,18 +60,23 @@ export function toRecord (s: PatternState): PatternRecord {
   return { ...viewOf(s), clock: clockToObject(s.clock), digest: toHex(patternDigest(s)) }
 }
 
-export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
-  private constructor (
-    readonly replica: Replica,
-    readonly libp2p: EngramLibp2p<{ gossip: GossipService }>
-  ) {
+export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements EngramNodePort {
+  readonly #replica: Replica
+  readonly #libp2p: EngramLibp2p<{ gossip: GossipService }>
+  readonly #gossip: GossipService
+
+  private constructor (replica: Replica, libp2p: EngramLibp2p<{ gossip: GossipService }>) {
     super()
+    this.#replica = replica
+    this.#libp2p = libp2p
+    const service = this.#gossip = libp2p.services.gossip
+    registerInternals(this, { replica, libp2p, gossip: service })
     replica.onChange(ev => {
-      if (ev.origin === 'local') this.gossip.pushLocal([...ev.states])
+      if (ev.origin === 'local') service.pushLocal([...ev.states])
     })
-    this.gossip.addEventListener('round', ev => this.safeDispatchEvent('round', { detail: ev.detail }))
-    this.gossip.addEventListener('progress', ev => this.safeDispatchEvent('progress', { detail: ev.detail }))
-    this.gossip.addEventListener('merged', ev => {
+    service.addEventListener('round', ev => this.safeDispatchEvent('round', { detail: ev.detail }))
+    service.addEventListener('progress', ev => this.safeDispatchEvent('progress', { detail: ev.detail }))
+    service.addEventListener('merged', ev => {
       // records cost an encode and a hash each: a bulk pull with no listener skips them
       if (this.listenerCount('merged') === 0) return
       this.safeDispatchEvent('merged', { detail: { patterns: ev.detail.states.map(toRecord), from: ev.detail.from.toString(), via: ev.detail.via } })
@@ -135,65 +118,103 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> {
     }
   }
 
-  get gossip (): GossipService {
-    return this.libp2p.services.gossip
+  get peerId (): PeerId {
+    return this.#libp2p.peerId
   }
 
-  get peerId (): PeerId {
-    return this.libp2p.peerId
+  /** What opening the store found and repaired (a rebuilt index, quarantined records). */
+  get openReport (): OpenReport {
+    return this.#replica.openReport
   }
 
   async start (): Promise<void> {
-    await this.libp2p.start()
+    await this.#libp2p.start()
   }
 
   /** Stops gossip and the network first, then closes the store: nothing writes after close. */
   async stop (): Promise<void> {
-    await this.libp2p.stop()
-    await this.replica.close()
+    await this.#libp2p.stop()
+    await this.#replica.close()
   }
 
   addresses (): string[] {
-    return this.libp2p.getMultiaddrs().map(String)
+    return this.#libp2p.getMultiaddrs().map(String)
+  }
+
+  logger (component: string): NodeLogger {
+    return this.#libp2p.logger.forComponent(component)
   }
 
   async put (key: string, op: WriteOp): Promise<PatternRecord> {
-    return toRecord(await this.replica.write(key, op))
+    return toRecord(await this.#replica.write(key, op))
   }
 
   /** Bulk write in one atomic batch (all or none). */
   async putMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternRecord[]> {
-    return (await this.replica.writeMany(items)).map(toRecord)
+    return (await this.#replica.writeMany(items)).map(toRecord)
   }
 
   async delete (key: string): Promise<PatternRecord> {
-    return toRecord(await this.replica.delete(key))
+    return toRecord(await this.#replica.delete(key))
   }
 
   async get (key: string): Promise<PatternRecord | undefined> {
-    const s = await this.replica.get(key)
+    const s = await this.#replica.get(key)
     return s === undefined ? undefined : toRecord(s)
   }
 
   async list (options: ListOptions = {}): Promise<PatternRecord[]> {
-    return (await this.replica.list(options)).map(toRecord)
+    return (await this.#replica.list(options)).map(toRecord)
   }
 
-  /** One anti-entropy round now, with the given peer or a random gossip peer. */
-  async sync (peer?: string | PeerId): Promise<RoundReport> {
-    return await this.gossip.syncNow(typeof peer === 'string' ? peerIdFromString(peer) : peer)
+  /**
+   * One anti-entropy round now, with `peer` or a random gossip peer. Throws before any
+   * session when there is none to sync with: InvalidPeerIdError, PeerNotConnectedError,
+   * NoGossipPeersError (errors.ts). A busy peer is waited out a few times (GossipService.syncNow).
+   */
+  async syncNow (peer?: string | PeerId, options: SyncOptions = {}): Promise<RoundReport> {
+    const target = chooseSyncPeer(peer, await this.#gossip.gossipPeers())
+    const { onProgress, signal } = options
+    if (onProgress === undefined) return await this.#gossip.syncNow(target, { signal })
+    const key = target.toString()
+    const since = Date.now()
+    // this round's events only: our own initiator session with that peer, started by us
+    const listener = (ev: CustomEvent<RoundReport>): void => {
+      const r = ev.detail
+      if (r.peer === key && r.role === 'initiator' && r.startedAt >= since) onProgress(r)
+    }
+    this.#gossip.addEventListener('progress', listener)
+    try {
+      return await this.#gossip.syncNow(target, { signal })
+    } finally {
+      this.#gossip.removeEventListener('progress', listener)
+    }
+  }
+
+  /** Peers with an open connection, sorted by id. */
+  async peers (): Promise<PeerInfo[]> {
+    return peerList(this.#libp2p.getConnections(), await this.#gossip.gossipPeers(), this.#gossip.peerInSync)
+  }
+
+  async counts (): Promise<NodeCounts> {
+    return {
+      patterns: this.#replica.count,
+      connectedPeers: connectedPeerIds(this.#libp2p.getConnections()).length,
+      gossipPeers: (await this.#gossip.gossipPeers()).length,
+      peersInSync: Object.fromEntries(this.#gossip.peerInSync)
+    }
   }
 
   async status (): Promise<NodeStatus> {
     return {
       peerId: this.peerId.toString(),
       addresses: this.addresses(),
-      root: toHex(this.replica.root()),
-      patterns: this.replica.count,
-      gossipPeers: (await this.gossip.gossipPeers()).map(String),
-      connectedPeers: [...new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString()))],
-      peersInSync: Object.fromEntries(this.gossip.peerInSync),
-      lastRounds: [...this.gossip.lastRounds]
+      root: toHex(this.#replica.root()),
+      patterns: this.#replica.count,
+      gossipPeers: (await this.#gossip.gossipPeers()).map(String),
+      connectedPeers: connectedPeerIds(this.#libp2p.getConnections()),
+      peersInSync: Object.fromEntries(this.#gossip.peerInSync),
+      lastRounds: [...this.#gossip.lastRounds]
     }
   }
 }

@@ -196,7 +196,7 @@ describe('node metrics', { timeout: 90_000 }, () => {
     assert.equal(value(fa, 'engram_eager_pushes_total'), 0)
 
     for (let i = 0; i < 3; i++) await b.node.put(`m/${i}`, { addEpisodes: [`e${i}`], confidence: 0.5 })
-    const report = await a.node.sync(b.node.peerId)
+    const report = await a.node.syncNow(b.node.peerId)
     assert.equal(report.outcome, 'synced')
     assert.equal(report.patternsIn, 3)
     fa = await scrape(ma)
@@ -215,7 +215,7 @@ describe('node metrics', { timeout: 90_000 }, () => {
       { timeout: 5000, message: "b's responder session to be counted" })
     assert.equal(value(await scrape(mb), 'engram_patterns_sent_total', { role: 'responder' }), 3)
 
-    assert.equal((await a.node.sync(b.node.peerId)).outcome, 'in-sync')
+    assert.equal((await a.node.syncNow(b.node.peerId)).outcome, 'in-sync')
     fa = await scrape(ma)
     assert.equal(value(fa, 'engram_gossip_sessions_total', { role: 'initiator', outcome: 'in-sync' }), 1)
     assert.equal(value(fa, 'engram_peer_roots_equal', { peer: bId }), 1)
@@ -232,7 +232,7 @@ describe('node metrics', { timeout: 90_000 }, () => {
 
     // after close() the counters stop following the node; gauges still read it
     ma.close()
-    await a.node.sync(b.node.peerId)
+    await a.node.syncNow(b.node.peerId)
     fa = await scrape(ma)
     assert.equal(value(fa, 'engram_gossip_sessions_total', { role: 'initiator', outcome: 'in-sync' }), 1)
     assert.equal(value(fa, 'engram_patterns'), 4)

@@ -75,13 +75,13 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
     for (let i = 0; i < 3; i++) await n1.put(`one/${i}`, { addEpisodes: [`e${i}`], confidence: 0.5 })
     for (let i = 0; i < 2; i++) await n2.put(`two/${i}`, { addEpisodes: [`e${i}`], confidence: 0.7, summary: 'from two' })
     // converge by hand (no timer, no push), then one more exchange each so both are in sync
-    await n0.sync(n1.peerId)
-    await n0.sync(n2.peerId)
-    await n1.sync(n2.peerId)
-    await waitFor(() => new Set(nodes.map(n => Buffer.from(n.node.replica.root()).toString('hex'))).size === 1,
+    await n0.syncNow(n1.peerId)
+    await n0.syncNow(n2.peerId)
+    await n1.syncNow(n2.peerId)
+    await waitFor(async () => new Set(await Promise.all(nodes.map(async n => (await n.node.status()).root))).size === 1,
       { timeout: 10_000, message: 'the three roots to be equal' })
-    assert.equal((await n0.sync(n1.peerId)).outcome, 'in-sync')
-    assert.equal((await n0.sync(n2.peerId)).outcome, 'in-sync')
+    assert.equal((await n0.syncNow(n1.peerId)).outcome, 'in-sync')
+    assert.equal((await n0.syncNow(n2.peerId)).outcome, 'in-sync')
 
     ;({ url: base, server } = await serve(async () => fake ?? await n0.status()))
     api = await startApiServer({ node: n0, host: '127.0.0.1', port: 0, token: TOKEN, statusPage })
@@ -129,19 +129,20 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
     }
     assert.equal(await page.locator('#peers-body tr').count(), 2)
     assert.equal(await page.locator('#node-peer-id').textContent(), n0!.peerId.toString())
-    assert.equal(await page.locator('#node-patterns').textContent(), String(n0!.replica.count))
-    assert.equal(await page.locator('#node-root').textContent(), Buffer.from(n0!.replica.root()).toString('hex'))
+    const status = await n0!.status()
+    assert.equal(await page.locator('#node-patterns').textContent(), String(status.patterns))
+    assert.equal(await page.locator('#node-root').textContent(), status.root)
     assert.equal(await page.locator('#node-addresses li').count(), n0!.addresses().length)
-    assert.equal(await page.locator('#rounds-body tr.round').count(), n0!.gossip.lastRounds.length)
+    assert.equal(await page.locator('#rounds-body tr.round').count(), status.lastRounds.length)
     assert.equal(await page.locator('#rounds-body tr[data-outcome="synced"]').count(), 2)
-    assert.equal(await page.locator('#chart g.bar').count(), n0!.gossip.lastRounds.length)
+    assert.equal(await page.locator('#chart g.bar').count(), status.lastRounds.length)
     assert.equal(await page.getAttribute('body', 'data-state'), 'ok')
     assert.equal(await page.evaluate('sessionStorage.getItem("engram.token")'), TOKEN)
 
     // it keeps polling: a new local write shows up without a reload
     await n0!.put('here/1', { addEpisodes: ['e1'], confidence: 0.4 })
     // (a locator, not waitForFunction: the page's CSP rightly forbids the eval that needs)
-    await page.locator(`#node-patterns:text-is("${n0!.replica.count}")`).waitFor({ timeout: 8000 })
+    await page.locator(`#node-patterns:text-is("${(await n0!.status()).patterns}")`).waitFor({ timeout: 8000 })
 
     const shot = join(dir, 'status-page.png')
     await page.screenshot({ path: shot, fullPage: true })

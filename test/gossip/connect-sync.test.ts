@@ -12,6 +12,7 @@ import { ConnectSync } from '../../src/gossip/connect-sync.js'
 import { emptyReport, type RoundReport, type SessionOutcome, type SessionRole } from '../../src/gossip/types.js'
 import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
+import { internalsOf } from '../../src/node/internals.js'
 
 const fakePeer = (id: string): PeerId => ({ toString: () => id, equals: (o: PeerId) => o.toString() === id }) as unknown as PeerId
 const report = (peer: string, role: SessionRole, outcome: SessionOutcome): RoundReport => ({ ...emptyReport(peer, role), outcome })
@@ -149,9 +150,9 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
     const t0 = Date.now()
     const b = await startEngram({ intervalMs: 60_000, fanout: 'auto', join: [a.node.addresses()[0]!] })
     nodes.push(b)
-    await waitFor(() => b.node.replica.count === 10_000, { timeout: 10_000 - (Date.now() - t0), interval: 100, message: 'all 10,000 patterns on the new node' })
+    await waitFor(() => internalsOf(b.node).replica.count === 10_000, { timeout: 10_000 - (Date.now() - t0), interval: 100, message: 'all 10,000 patterns on the new node' })
     assert.equal((await b.node.status()).root, (await a.node.status()).root)
-    const sessions = [...a.node.gossip.lastRounds, ...b.node.gossip.lastRounds].filter(r => r.role === 'initiator' || r.role === 'responder')
+    const sessions = [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds].filter(r => r.role === 'initiator' || r.role === 'responder')
     assert.ok(sessions.some(r => r.outcome === 'synced' && (r.patternsIn + r.patternsOut) === 10_000), JSON.stringify(sessions))
   })
 
@@ -160,9 +161,9 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
     const a = await startEngram({ intervalMs: 60_000, fanout: 0 })
     const b = await startEngram({ intervalMs: 60_000, fanout: 0, join: [a.node.addresses()[0]!] })
     nodes.push(a, b)
-    await waitFor(async () => (await a.node.gossip.gossipPeers()).length === 1, { timeout: 10_000, message: 'a and b connected' })
+    await waitFor(async () => (await internalsOf(a.node).gossip.gossipPeers()).length === 1, { timeout: 10_000, message: 'a and b connected' })
     const hungUp = Date.now()
-    await a.node.libp2p.hangUp(b.node.peerId)
+    await internalsOf(a.node).libp2p.hangUp(b.node.peerId)
     await a.node.put('while-apart', { addEpisodes: ['x'], confidence: 0.25 })
     // no dial by the test: libp2p's reconnect of the KEEP_ALIVE-tagged gossip peer brings it back
     await waitFor(async () => (await b.node.get('while-apart')) !== undefined, {
@@ -171,7 +172,7 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
       message: 'the write to reach b after the reconnect'
     })
     assert.equal((await b.node.status()).root, (await a.node.status()).root)
-    const carried = [...a.node.gossip.lastRounds, ...b.node.gossip.lastRounds]
+    const carried = [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds]
       .filter(r => r.startedAt >= hungUp && (r.role === 'initiator' || r.role === 'responder') && r.outcome === 'synced')
     assert.ok(carried.length > 0, 'a session after the hang-up carried it')
   })
@@ -180,8 +181,8 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
     const a = nodes[0]!
     const c = await startEngram({ intervalMs: 60_000, fanout: 0, join: [a.node.addresses()[0]!] })
     nodes.push(c)
-    await waitFor(async () => (await c.node.gossip.gossipPeers()).some(p => p.equals(a.node.peerId)), { timeout: 10_000 })
-    const r = await c.node.sync(a.node.peerId)
+    await waitFor(async () => (await internalsOf(c.node).gossip.gossipPeers()).some(p => p.equals(a.node.peerId)), { timeout: 10_000 })
+    const r = await c.node.syncNow(a.node.peerId.toString())
     assert.ok(r.outcome === 'synced' || r.outcome === 'in-sync', JSON.stringify(r))
   })
 })

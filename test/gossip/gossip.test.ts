@@ -133,7 +133,7 @@ describe('gossip over real libp2p', () => {
     assert.ok(three.some(n => n.gossip.lastRounds.some(r => r.role === 'initiator' && r.patternsOut + r.patternsIn > 0)))
     void peerIdFromString
   })
-  it('gossip peers: those identify reports speaking gossip; out when the connection closes, back after a redial', async () => {
+  it('gossip peers: those identify reports speaking gossip; out (with its in-sync entry) when the connection closes, back after a redial', async () => {
     const [a, b, c] = await cluster(3, { intervalMs: 0, fanout: 0 })
     const ids = async (n: GossipNode): Promise<string[]> => (await n.gossip.gossipPeers()).map(String).sort()
     assert.deepEqual(await ids(a!), [b!.libp2p.peerId.toString(), c!.libp2p.peerId.toString()].sort())
@@ -141,9 +141,13 @@ describe('gossip over real libp2p', () => {
     const fromStore = (await gossipPeers(a!.libp2p)).map(String).sort()
     assert.deepEqual(await ids(a!), fromStore)
 
+    assert.equal((await a!.gossip.syncNow(b!.libp2p.peerId)).outcome, 'in-sync')
+    assert.equal(a!.gossip.peerInSync.get(b!.libp2p.peerId.toString()), true)
+
     await a!.libp2p.hangUp(b!.libp2p.peerId)
     await waitFor(async () => !(await ids(a!)).includes(b!.libp2p.peerId.toString()), { timeout: 10_000, message: 'b to leave a\'s gossip peers' })
     assert.deepEqual(await ids(a!), [c!.libp2p.peerId.toString()])
+    assert.equal(a!.gossip.peerInSync.has(b!.libp2p.peerId.toString()), false, 'a peer that left has no in-sync entry')
 
     await a!.libp2p.dial(multiaddr(b!.addr))
     await waitFor(async () => (await ids(a!)).includes(b!.libp2p.peerId.toString()), { timeout: 10_000, message: 'b back among a\'s gossip peers' })

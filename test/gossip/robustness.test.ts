@@ -52,6 +52,8 @@ describe('gossip protocol robustness against a raw client', () => {
   const cases: Array<[string, () => Uint8Array[], RegExp]> = [
     ['garbage', () => [frame(new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02, 0x03]))], /InvalidMessageError/],
     ['a truncated frame', () => [new Uint8Array([...varint(100), 1, 2, 3])], /error/],
+    // not a clean end either: a byte of the next frame (half its length prefix) came
+    ['a frame cut inside its length prefix', () => [varint(300).subarray(0, 1)], /UnexpectedEOFError/],
     ['an oversized length prefix', () => [varint(MAX_FRAME_BYTES * 64)], /error/],
     ['a pattern with a huge clock', () => [patternsFrame([hugeClock], true)], /InvalidMessageError/],
     ['a request before hello', () => [

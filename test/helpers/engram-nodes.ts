@@ -48,7 +48,7 @@ export async function startChain (n: number, opts: Partial<EngramNodeOptions> = 
 export async function waitForMesh (nodes: TestEngram[], timeout = 30_000): Promise<void> {
   await waitFor(async () => {
     for (const n of nodes) {
-      const peers = new Set((await n.node.gossip.gossipPeers()).map(String))
+      const peers = new Set((await n.node.status()).gossipPeers)
       for (const o of nodes) if (o !== n && !peers.has(o.node.peerId.toString())) return false
     }
     return true
@@ -58,9 +58,11 @@ export async function waitForMesh (nodes: TestEngram[], timeout = 30_000): Promi
 /** Every pair of nodes has had one successful session (the sync each gets when it connects). */
 export async function waitForConnectSyncs (nodes: TestEngram[], timeout = 30_000): Promise<void> {
   const ok = (o: string): boolean => o === 'in-sync' || o === 'synced'
-  await waitFor(() => nodes.every(n => nodes.every(o => o === n ||
-    n.node.gossip.lastRounds.some(r => r.peer === o.node.peerId.toString() && (r.role === 'initiator' || r.role === 'responder') && ok(r.outcome)))),
-  { timeout, message: 'a connect sync between every pair of nodes' })
+  await waitFor(async () => {
+    const rounds = await Promise.all(nodes.map(async n => (await n.node.status()).lastRounds))
+    return nodes.every((n, i) => nodes.every(o => o === n ||
+      rounds[i]!.some(r => r.peer === o.node.peerId.toString() && (r.role === 'initiator' || r.role === 'responder') && ok(r.outcome))))
+  }, { timeout, message: 'a connect sync between every pair of nodes' })
 }
 
 export async function stopEngrams (nodes: Array<TestEngram | undefined>, removeData = true): Promise<void> {

@@ -32,17 +32,17 @@ describe('a clean stop', () => {
     const a = await startEngram({ intervalMs: 60_000, fanout: 'auto' })
     const b = await startEngram({ intervalMs: 60_000, fanout: 'auto', join: [a.node.addresses()[0]!] })
     nodes.push(a, b)
-    await waitFor(async () => (await a.node.gossip.gossipPeers()).length === 1 && (await b.node.gossip.gossipPeers()).length === 1, { timeout: 10_000 })
+    await waitFor(async () => (await a.node.counts()).gossipPeers === 1 && (await b.node.counts()).gossipPeers === 1, { timeout: 10_000 })
     // sessions both ways and pushes both ways: each side holds a kept stream to the other
     await a.node.put('from-a', { addEpisodes: ['a'], confidence: 0.5 })
     await b.node.put('from-b', { addEpisodes: ['b'], confidence: 0.5 })
-    assert.ok(['synced', 'in-sync'].includes((await a.node.sync(b.node.peerId)).outcome))
-    assert.ok(['synced', 'in-sync'].includes((await b.node.sync(a.node.peerId)).outcome))
+    assert.ok(['synced', 'in-sync'].includes((await a.node.syncNow(b.node.peerId)).outcome))
+    assert.ok(['synced', 'in-sync'].includes((await b.node.syncNow(a.node.peerId)).outcome))
     await waitFor(async () => (await a.node.get('from-b')) !== undefined && (await b.node.get('from-a')) !== undefined, { timeout: 10_000 })
     const before = lines.length
     await a.node.stop()
     // give the peer time to notice the streams and the connection going away
-    await waitFor(async () => (await b.node.gossip.gossipPeers()).length === 0, { timeout: 10_000, message: 'b to see a gone' })
+    await waitFor(async () => (await b.node.counts()).gossipPeers === 0, { timeout: 10_000, message: 'b to see a gone' })
     await new Promise(resolve => setTimeout(resolve, 500))
     const after = lines.slice(before)
     assert.deepEqual(after.filter(l => l.level === 'error' && l.component.startsWith('engram')), [], 'no error lines after the stop')
@@ -50,7 +50,7 @@ describe('a clean stop', () => {
     // the node comes back cleanly on the same data dir and identity
     const again = await startEngram({ intervalMs: 60_000, fanout: 'auto', dataDir: a.dataDir, privateKey: a.privateKey, join: [b.node.addresses()[0]!] })
     nodes[0] = again
-    await waitFor(async () => (await b.node.gossip.gossipPeers()).length === 1, { timeout: 10_000, message: 'the restarted node to reconnect' })
+    await waitFor(async () => (await b.node.counts()).gossipPeers === 1, { timeout: 10_000, message: 'the restarted node to reconnect' })
     assert.deepEqual(errors(), [])
     assert.deepEqual(warnings.map(w => `${w.name}: ${w.message}`), [], 'no process warnings')
   })
@@ -67,14 +67,14 @@ describe('a clean stop', () => {
     const b = await startEngram({ intervalMs: 60_000, fanout: 0, join: [a.node.addresses()[0]!] })
     nodes.push(b)
     // stop the serving side as soon as the new node holds some but not all
-    await waitFor(() => b.node.replica.count > 0, { timeout: 20_000, interval: 10, message: 'the transfer to start' })
+    await waitFor(async () => (await b.node.counts()).patterns > 0, { timeout: 20_000, interval: 10, message: 'the transfer to start' })
     const before = lines.length
     await a.node.stop()
-    await waitFor(async () => (await b.node.gossip.gossipPeers()).length === 0, { timeout: 10_000, message: 'b to see a gone' })
+    await waitFor(async () => (await b.node.counts()).gossipPeers === 0, { timeout: 10_000, message: 'b to see a gone' })
     await new Promise(resolve => setTimeout(resolve, 500))
     assert.deepEqual(lines.slice(before).filter(l => l.level === 'error' && l.component.startsWith('engram')), [], 'no error lines')
     assert.deepEqual(warnings.map(w => `${w.name}: ${w.message}`), [], 'no process warnings')
     // what it has is consistent and the rest comes later: the store took whole batches only
-    assert.ok(b.node.replica.count <= 20_000)
+    assert.ok((await b.node.counts()).patterns <= 20_000)
   })
 })

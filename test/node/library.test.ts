@@ -46,7 +46,7 @@ describe('library entry: createEngramNode', { timeout: 60_000 }, () => {
     const via = new Set<string>()
     b.addEventListener('merged', ev => { merged.push(...ev.detail.patterns); via.add(ev.detail.via) })
     // b gets a session with a as soon as they connect (nothing to move yet), not at a timer round
-    await waitFor(() => b.gossip.lastRounds.some(r => r.peer === a.peerId.toString() && r.outcome === 'in-sync'),
+    await waitFor(async () => (await b.status()).lastRounds.some(r => r.peer === a.peerId.toString() && r.outcome === 'in-sync'),
       { timeout: 15_000, message: 'the sync on connect' })
 
     const put = await a.put('lib/one', { addEpisodes: ['e2', 'e1'], confidence: 0.75, summary: 'hello' })
@@ -59,8 +59,8 @@ describe('library entry: createEngramNode', { timeout: 60_000 }, () => {
     const del = await a.delete('lib/two')
     assert.equal(del.deleted, true)
 
-    await waitFor(async () => (await a.gossip.gossipPeers()).length === 1, { timeout: 15_000, message: 'a gossip peer' })
-    const report = await a.sync()
+    await waitFor(async () => (await a.status()).gossipPeers.length === 1, { timeout: 15_000, message: 'a gossip peer' })
+    const report = await a.syncNow()
     assert.equal(report.outcome, 'synced')
     assert.equal(report.patternsOut, 2)
     assert.deepEqual(merged.map(p => p.key).sort(), ['lib/one', 'lib/two'])

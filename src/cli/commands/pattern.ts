@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
-import type { PatternRecord } from '../../node/engram-node.js'
+import type { PatternRecord } from '../../node/types.js'
 import { ApiClient, addClientOptions } from '../api-client.js'
 import { patternDetails, patternLine } from '../format.js'
 import { collect, intInRange } from '../parse.js'

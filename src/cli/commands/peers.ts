@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import type { PeerInfo } from '../../api/routes.js'
+import type { PeerInfo } from '../../node/types.js'
 import { ApiClient, addClientOptions } from '../api-client.js'
 import { yesNo } from '../format.js'
 

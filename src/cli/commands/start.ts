@@ -2,7 +2,7 @@ import { Command } from 'commander'
 import { access, rm, rmdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { DataDir } from '../../daemon/data-dir.js'
-import type { EngramNode } from '../../node/engram-node.js'
+import type { EngramNodePort, NodeStatus } from '../../node/types.js'
 import type { ApiServer } from '../../api/server.js'
 import { describeSource, readConfigFile, resolveConfig, type Resolved } from '../config.js'
 import { addNodeOptions, dataDirOf, flagsOf } from '../node-options.js'
@@ -24,7 +24,7 @@ interface Undo {
   /** the outermost directory this start created for a new key file, if any */
   keyDirTop?: string
   unlock?: () => Promise<void>
-  node?: EngramNode
+  node?: EngramNodePort
   metrics?: { close: () => void }
   api?: ApiServer
 }
@@ -56,7 +56,7 @@ export function startCommand (): Command {
     })
 }
 
-async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Undo): Promise<EngramNode> {
+async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Undo): Promise<EngramNodePort> {
   // the node's modules (libp2p and all) load only here, so client commands start fast
   const [
     { loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }
@@ -75,7 +75,7 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
   }
   const swarmKey = config.swarmKey !== null ? await readSwarmKeyFile(config.swarmKey) : undefined
   await checkListenAddrs(config.listen, describeSource('listen', sources.listen))
-  const node = await EngramNode.create({
+  const node: EngramNodePort = await EngramNode.create({
     dataDir: dir.root,
     privateKey: key.privateKey,
     listen: config.listen,
@@ -112,13 +112,14 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
   }
   const api = undo.api
   await node.start()
-  await dir.writeApiInfo({ url: api.url, pid: process.pid, peerId: node.peerId.toString() })
-  printStarted(node, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host), apiFellBack)
+  const status = await node.status()
+  await dir.writeApiInfo({ url: api.url, pid: process.pid, peerId: status.peerId })
+  printStarted(node, status, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host), apiFellBack)
   return node
 }
 
 /** Ordered: stop taking requests, stop gossip and the network, close the store. */
-async function stopInOrder (dir: DataDir, undo: Undo, node: EngramNode): Promise<void> {
+async function stopInOrder (dir: DataDir, undo: Undo, node: EngramNodePort): Promise<void> {
   await undo.api?.close().catch(() => {})
   await dir.removeApiInfo()
   undo.metrics?.close()
@@ -165,14 +166,15 @@ async function removeEmptyDirs (dir: string, top: string): Promise<void> {
 }
 
 function printStarted (
-  node: EngramNode, dir: DataDir, apiUrl: string, createdKey: string | undefined, swarmKey: string | null, apiOnLoopback: boolean, apiFellBack: boolean
+  node: EngramNodePort, status: NodeStatus, dir: DataDir, apiUrl: string, createdKey: string | undefined, swarmKey: string | null,
+  apiOnLoopback: boolean, apiFellBack: boolean
 ): void {
   const out = process.stdout
   if (createdKey !== undefined) out.write(`created a new node key in ${createdKey} (keep it: it is this node's identity)\n`)
-  out.write(`engram node started\npeer id: ${node.peerId.toString()}\nlistening on:\n`)
-  for (const a of node.addresses()) out.write(`  ${a}\n`)
-  out.write(`data dir: ${dir.root} (${node.replica.count} patterns)\n`)
-  const report = node.replica.openReport
+  out.write(`engram node started\npeer id: ${status.peerId}\nlistening on:\n`)
+  for (const a of status.addresses) out.write(`  ${a}\n`)
+  out.write(`data dir: ${dir.root} (${status.patterns} patterns)\n`)
+  const report = node.openReport
   if (report.rebuilt) {
     out.write(`store repaired: index rebuilt (${report.reason ?? 'root mismatch'}); ${report.quarantined.length} unreadable records quarantined\n`)
   }
@@ -182,7 +184,7 @@ function printStarted (
       `engram commands with --data ${dir.root} find it in ${dir.apiFile}\n`)
   }
   if (!apiOnLoopback) out.write('warning: the API listens beyond loopback; anyone who can reach it needs only the token\n')
-  out.write(`to join this node, on another machine or port run:\n  ${joinHint(node.addresses(), swarmKey ?? undefined)}\n`)
+  out.write(`to join this node, on another machine or port run:\n  ${joinHint(status.addresses, swarmKey ?? undefined)}\n`)
 }
 
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */

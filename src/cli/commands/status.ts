@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import type { NodeStatus } from '../../node/engram-node.js'
+import type { NodeStatus } from '../../node/types.js'
 import { ApiClient, addClientOptions } from '../api-client.js'
 import { fields, roundLine } from '../format.js'
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import type { RoundReport } from '../../gossip/types.js'
+import type { RoundReport } from '../../node/types.js'
 import { ApiClient, addClientOptions, SYNC_TIMEOUT_MS } from '../api-client.js'
 import { CliError } from '../errors.js'
 import { progressLine, roundLine } from '../format.js'

@@ -1,0 +1,206 @@
+/**
+ * Runs one exchange at a time per call and records how it ended: an outbound session
+ * (initiate), or what an inbound stream brings next (serve: a push frame or a session).
+ * It owns the count of reconciliation sessions running (both roles) that makes this node
+ * answer busy, and the per-session controllers a stop waits for or cuts.
+ */
+import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { PatternState } from '../core/pattern.js'
+import type { GossipMessage } from '../core/reconcile-messages.js'
+import type { OutboundChannels } from './channels.js'
+import { isPeerGone, isTimeout, ProtocolViolationError } from './errors.js'
+import type { FramedStream } from './framed.js'
+import { runInitiator } from './initiator.js'
+import { mergeFrame } from './merge.js'
+import { runResponder } from './responder.js'
+import { sessionHooks } from './session-hooks.js'
+import { emptyReport, type GossipStore, type MergeVia, type RoundReport, type SessionHooks } from './types.js'
+
+export interface SessionRunnerInit {
+  store: GossipStore
+  channels: OutboundChannels
+  sessionTimeoutMs: number
+  /** reconciliation sessions (both roles) at once; a Hello beyond it is answered busy */
+  maxConcurrentSessions: number
+  log: Logger
+  /** expected ends (a peer went away, a stop's goodbyes): worth a line only when debugging */
+  debug: Logger
+  /** false while stopping: a failure then is an ordinary end */
+  running: () => boolean
+  record: (report: RoundReport) => void
+  progress: (snapshot: RoundReport) => void
+  merged: (changed: PatternState[], from: PeerId, via: MergeVia) => void
+  /** a reconciliation session ended: a timer round it held back may run now */
+  sessionEnded: () => void
+}
+
+export class SessionRunner {
+  /** peers we run an outbound session with now (one each) */
+  private readonly outbound = new Set<string>()
+  /** those sessions, for a sync that waits one out */
+  private readonly runs = new Map<string, Promise<RoundReport>>()
+  private readonly controllers = new Set<AbortController>()
+  private reconciling = 0
+
+  constructor (private readonly init: SessionRunnerInit) {}
+
+  /** As many reconciliation sessions run as may: a Hello now is answered busy. */
+  get busy (): boolean {
+    return this.reconciling >= this.init.maxConcurrentSessions
+  }
+
+  /** The outbound session with this peer running now, if any. */
+  runningWith (peer: PeerId): Promise<RoundReport> | undefined {
+    return this.runs.get(peer.toString())
+  }
+
+  /** A session with the peer as initiator; 'refused' at once if one with it runs already. */
+  async initiate (peer: PeerId, options: AbortOptions = {}): Promise<RoundReport> {
+    const key = peer.toString()
+    if (this.outbound.has(key)) {
+      return { ...emptyReport(key, 'initiator'), outcome: 'refused', error: 'a session with this peer is already running' }
+    }
+    this.outbound.add(key)
+    const run = this.runInitiator(peer, options)
+    this.runs.set(key, run)
+    try {
+      return await run
+    } finally {
+      this.runs.delete(key)
+    }
+  }
+
+  /** One push frame or reconciliation session that starts with `first`; false when it failed (the stream is aborted then). */
+  async serve (first: GossipMessage, io: FramedStream, peer: PeerId): Promise<boolean> {
+    const ctl = this.newController()
+    io.useSignal(ctl.signal)
+    let report = emptyReport(peer.toString(), 'responder')
+    try {
+      if (first.type === 'patterns' && first.push) {
+        report = { ...report, role: 'push-in', outcome: 'synced' }
+        await mergeFrame(this.init.store, first, report, changed => { this.init.merged(changed, peer, 'push') })
+      } else if (first.type === 'hello') {
+        if (this.busy) {
+          await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true })
+          report.outcome = 'busy'
+        } else {
+          this.reconciling++
+          try {
+            await runResponder(first, io, this.init.store, report, this.init.log, this.hooks(report, io, peer))
+          } finally {
+            this.sessionEnded()
+          }
+          report.outcome = report.rootsEqual ? 'in-sync' : 'synced'
+        }
+      } else {
+        throw new ProtocolViolationError(`session must start with hello or push, got ${first.type}`)
+      }
+      return true
+    } catch (err) {
+      this.fail(report, err, io.stream)
+      return false
+    } finally {
+      ctl.abort()
+      this.finish(report, io)
+    }
+  }
+
+  /** An inbound stream failed before its next session started (bad first frame, timeout). */
+  failedBeforeSession (peer: PeerId, io: FramedStream, err: unknown): void {
+    const report = emptyReport(peer.toString(), 'responder')
+    this.fail(report, err, io.stream)
+    this.finish(report, io)
+  }
+
+  /** A stream refused at admission. */
+  refused (peer: PeerId, err: Error): void {
+    this.init.record({ ...emptyReport(peer.toString(), 'responder'), outcome: 'refused', error: `${err.name}: ${err.message}` })
+  }
+
+  /** A session's (or push's) own controller: aborted when the session is over or timed out. */
+  newController (): AbortController {
+    const c = new AbortController()
+    this.controllers.add(c)
+    const timeout = setTimeout(() => c.abort(new Error('session timeout')), this.init.sessionTimeoutMs)
+    timeout.unref?.()
+    c.signal.addEventListener('abort', () => { clearTimeout(timeout); this.controllers.delete(c) }, { once: true })
+    return c
+  }
+
+  /** Waits up to graceMs for running sessions and pushes to end. */
+  async settle (graceMs: number): Promise<void> {
+    for (let waited = 0; this.controllers.size > 0 && waited < graceMs; waited += 50) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+
+  /** Cuts what still runs. */
+  abortAll (reason: Error): void {
+    for (const c of this.controllers) c.abort(reason)
+  }
+
+  private async runInitiator (peer: PeerId, options: AbortOptions): Promise<RoundReport> {
+    const report = emptyReport(peer.toString(), 'initiator')
+    this.reconciling++
+    const ctl = this.newController()
+    const signal = options.signal !== undefined ? AbortSignal.any([ctl.signal, options.signal]) : ctl.signal
+    let io: FramedStream | undefined
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const ch = await this.init.channels.acquire(peer, signal)
+        io = ch.io
+        try {
+          const { busy } = await runInitiator(io, this.init.store, report, this.init.log, this.hooks(report, io, peer))
+          report.outcome = busy ? 'busy' : report.rootsEqual ? 'in-sync' : 'synced'
+          break
+        } catch (err) {
+          // a kept stream the peer closed meanwhile (it restarted its handler, say): once more on a new one
+          if (!ch.reused || io.bytesIn > 0 || signal.aborted || attempt > 0) throw err
+          this.init.log('kept stream to %p failed before any answer, opening a new one - %e', peer, err)
+          io.stream.abort(err instanceof Error ? err : new Error(String(err)))
+        }
+      }
+      this.init.channels.release(peer, io)
+    } catch (err) {
+      this.fail(report, err, io?.stream)
+    } finally {
+      ctl.abort()
+      this.outbound.delete(peer.toString())
+      this.finish(report, io)
+      this.sessionEnded()
+    }
+    return report
+  }
+
+  private sessionEnded (): void {
+    this.reconciling--
+    this.init.sessionEnded()
+  }
+
+  private fail (report: RoundReport, err: any, stream: Stream | undefined): void {
+    report.outcome = isTimeout(err) ? 'timeout' : 'error'
+    report.error = `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+    if (isPeerGone(err) || !this.init.running()) {
+      // the peer (or we) stopped or went away: an ordinary end, not a fault worth a stack trace
+      this.init.debug('%s session with %s ended: %s', report.role, report.peer, report.error)
+    } else {
+      this.init.log.error('%s session with %s failed - %e', report.role, report.peer, err)
+    }
+    stream?.abort(err instanceof Error ? err : new Error(String(err)))
+  }
+
+  private finish (report: RoundReport, io: FramedStream | undefined): void {
+    report.ms = Date.now() - report.startedAt
+    report.bytesIn = io?.bytesIn ?? 0
+    report.bytesOut = io?.bytesOut ?? 0
+    this.init.record(report)
+  }
+
+  /** Session callbacks: merged news, and throttled progress events and logs for long transfers. */
+  private hooks (report: RoundReport, io: FramedStream, peer: PeerId): SessionHooks {
+    return sessionHooks(report, io, peer, this.init.log, {
+      merged: changed => { this.init.merged(changed, peer, 'session') },
+      progress: this.init.progress
+    })
+  }
+}

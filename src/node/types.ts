@@ -1,0 +1,113 @@
+/**
+ * What the rest of the program may know of a node: the records and reports it hands out and
+ * `EngramNodePort`, the one interface the local API, the metrics and the CLI are written
+ * against. EngramNode implements it; tests give the API a fake that does too
+ * (test/api/fake-node.test.ts), so nothing here may mention the store, libp2p or gossip objects.
+ */
+import type { TypedEventTarget } from '@libp2p/interface'
+import type { MergeVia, RoundReport, SessionOutcome, SessionRole } from '../gossip/types.js'
+import type { MergeKind } from '../core/merge.js'
+import type { PatternView, WriteOp } from '../core/pattern.js'
+import type { ListOptions, OpenReport } from '../store/level-store.js'
+import { SESSION_TIMEOUT_MS } from '../gossip/constants.js'
+
+// re-exported so callers of the port need no import from the layers below the node
+export type { ListOptions, MergeKind, MergeVia, OpenReport, RoundReport, SessionOutcome, SessionRole, WriteOp }
+
+/**
+ * The longest a `syncNow` can take: one session is bounded by the session timeout, and a
+ * margin covers the waits on a busy peer before it. Callers that wait for a sync (the API's
+ * request bound) take this.
+ */
+export const SYNC_TIMEOUT_MS = SESSION_TIMEOUT_MS + 15_000
+
+/** A pattern as the API and CLI show it. */
+export interface PatternRecord extends PatternView {
+  clock: Record<string, number>
+  digest: string
+}
+
+export interface NodeStatus {
+  peerId: string
+  addresses: string[]
+  root: string
+  patterns: number
+  gossipPeers: string[]
+  connectedPeers: string[]
+  peersInSync: Record<string, boolean>
+  lastRounds: RoundReport[]
+}
+
+/** A peer with an open connection, as GET /v1/peers lists it. */
+export interface PeerInfo {
+  peerId: string
+  /** remote addresses of our open connections to it */
+  addresses: string[]
+  /** it speaks the gossip protocol (a candidate for anti-entropy rounds) */
+  gossip: boolean
+  /** roots equal at the last exchange with it; null when we never exchanged */
+  inSync: boolean | null
+}
+
+/** What the metrics read at scrape time: cheaper than a full status. */
+export interface NodeCounts {
+  /** patterns held, tombstones included */
+  patterns: number
+  /** distinct peers with a connection */
+  connectedPeers: number
+  /** connected peers that speak the gossip protocol */
+  gossipPeers: number
+  /** per peer: the Merkle roots were equal at the start of the last exchange */
+  peersInSync: Record<string, boolean>
+}
+
+export interface SyncOptions {
+  /** aborts the round (the API passes the request's signal: a client gone stops it) */
+  signal?: AbortSignal
+  /** the running round's counts so far: only this round's (our initiator session with its peer) */
+  onProgress?: (report: RoundReport) => void
+}
+
+export interface EngramNodeEvents {
+  /** patterns that changed by a merge from a peer */
+  merged: CustomEvent<{ patterns: PatternRecord[], from: string, via: MergeVia }>
+  round: CustomEvent<RoundReport>
+  /** a running session's counts so far */
+  progress: CustomEvent<RoundReport>
+  /** how incoming states related to ours, per merged batch (for metrics) */
+  merge: CustomEvent<Record<MergeKind, number>>
+}
+
+/** A debug-style logger: `log(format, ...args)`, plus levels. libp2p's component loggers fit. */
+export interface NodeLogger {
+  (formatter: string, ...args: unknown[]): void
+  error(formatter: string, ...args: unknown[]): void
+  trace(formatter: string, ...args: unknown[]): void
+}
+
+/**
+ * The node as the API, the metrics and the CLI use it. Errors of `syncNow` are named
+ * (src/node/errors.ts): InvalidPeerIdError, PeerNotConnectedError, NoGossipPeersError.
+ */
+export interface EngramNodePort extends Pick<TypedEventTarget<EngramNodeEvents>, 'addEventListener' | 'removeEventListener'> {
+  /** goes on the network */
+  start(): Promise<void>
+  /** stops gossip and the network, then closes the store */
+  stop(): Promise<void>
+  put(key: string, op: WriteOp): Promise<PatternRecord>
+  /** bulk write in one atomic batch (all or none) */
+  putMany(items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternRecord[]>
+  get(key: string): Promise<PatternRecord | undefined>
+  list(options?: ListOptions): Promise<PatternRecord[]>
+  delete(key: string): Promise<PatternRecord>
+  status(): Promise<NodeStatus>
+  /** peers with an open connection, sorted by id */
+  peers(): Promise<PeerInfo[]>
+  /** one anti-entropy round now, with `peer` (a PeerId string) or a random gossip peer */
+  syncNow(peer?: string, options?: SyncOptions): Promise<RoundReport>
+  counts(): Promise<NodeCounts>
+  /** what opening the store found and repaired */
+  readonly openReport: OpenReport
+  /** a logger of the node's logging setup, for `component` (e.g. 'engram:api') */
+  logger(component: string): NodeLogger
+}
