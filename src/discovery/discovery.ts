@@ -7,108 +7,29 @@
  * Nothing here may stall: every await of a round has a hard bound (the DHT may ignore its
  * signal), rounds are scheduled independently of how the previous one ends, and a node with
  * no connection re-dials on its own backoff timers, apart from the DHT rounds.
+ *
+ * This file is the wiring; the parts live in bootstrap.ts (dialling known peers),
+ * rendezvous.ts (the DHT calls), peer-memory.ts (remembered peers) and reconnect.ts.
  */
 import '../node/polyfill.js'
 import { setMaxListeners } from 'node:events'
 import { serviceDependencies } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
-import { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
-import { sha256 } from 'multiformats/hashes/sha2'
 import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../gossip/constants.js'
-import { Deadline, raceAbort, withDeadline } from './deadline.js'
+import { Bootstrap } from './bootstrap.js'
 import { Dialer } from './dialer.js'
+import { PeerMemory } from './peer-memory.js'
 import { Backoff, Reconnector } from './reconnect.js'
-import { CallGate, RoundScheduler } from './rounds.js'
+import { Rendezvous, rendezvousCid } from './rendezvous.js'
+import { RoundScheduler } from './rounds.js'
 import type { RedialCounts } from './reconnect.js'
-import type { KnownPeer, KnownPeerStore } from './peer-book.js'
-import type {
-  AbortOptions, ComponentLogger, Connection, ContentRouting, Libp2pEvents, Logger, PeerId,
-  PeerInfo, PeerStore, Startable
-} from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import type { DiscoveryComponents, DiscoveryInit, DiscoveryStats } from './types.js'
+import type { Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
-export interface DiscoveryInit {
-  /** Cluster name; the rendezvous CID is derived from it. Default DEFAULT_CLUSTER. */
-  cluster?: string
-  /** Multiaddrs to dial at start (with or without /p2p/<id>). */
-  join?: string[]
-  /** Where connected cluster peers are remembered across restarts. */
-  knownPeers?: KnownPeerStore
-  /** A peer counts as a cluster member when it speaks this (our DHT) protocol. */
-  dhtProtocol?: string
-  /** Name of the kad-dht service, to read its routing table. Default 'dht'. */
-  dhtServiceName?: string
-  /** Mean time between rendezvous lookups, ms (jittered ±20 %). Default 30 000. */
-  interval?: number
-  /** Time between provide() calls, ms. Default 10 × interval. */
-  provideInterval?: number
-  /** Bound of one provide or findProviders call, ms. Default 20 000. */
-  lookupTimeout?: number
-  /** Bound of one dial, ms. Default 10 000. */
-  dialTimeout?: number
-  /** Dials at once. Default 8. */
-  dialConcurrency?: number
-  /** No new dials while this many peers are connected. Default 64. */
-  maxPeers?: number
-  /** Dial peers that other discovery mechanisms report (kad-dht query responses, mDNS). Default true. */
-  dialDiscovered?: boolean
-  /** Periodic save of connected peers, ms. Default 60 000. */
-  saveInterval?: number
-  /** First re-dial delay of a node with no connection, ms (doubles, jittered). Default 1 000. */
-  reconnectMin?: number
-  /** Largest re-dial delay, ms. Default 30 000. */
-  reconnectMax?: number
-}
+export { rendezvousCid } from './rendezvous.js'
+export type { DiscoveryComponents, DiscoveryInit, DiscoveryStats } from './types.js'
 
-/** Counters for tests and status output; cumulative since the service was created. */
-export interface DiscoveryStats {
-  /** Rendezvous rounds started. */
-  rounds: number
-  /** Rounds that came due while the previous one still ran, and were skipped. */
-  skippedRounds: number
-  /** DHT calls (provide, findProviders) we stopped waiting for at their bound. */
-  deadlines: number
-  /** DHT calls not made because the previous one of their kind outlived its round. */
-  skippedCalls: number
-  /** No connection at the moment, re-dialling. */
-  isolated: boolean
-  /** Times the node found itself isolated and said so. */
-  isolations: number
-  /** Times it reconnected after that. */
-  reconnects: number
-  /** Re-dial attempts while isolated. */
-  redials: number
-}
-
-/** What we use of the node; every field is a libp2p component. */
-export interface DiscoveryComponents {
-  peerId: PeerId
-  peerStore: PeerStore
-  contentRouting: ContentRouting
-  logger: ComponentLogger
-  connectionManager: {
-    openConnection(peer: PeerId | Multiaddr, options?: AbortOptions): Promise<Connection>
-    getConnections(peerId?: PeerId): Connection[]
-  }
-  events: {
-    addEventListener<K extends keyof Libp2pEvents>(type: K, listener: (evt: Libp2pEvents[K]) => void): void
-    removeEventListener<K extends keyof Libp2pEvents>(type: K, listener: (evt: Libp2pEvents[K]) => void): void
-  }
-}
-
-/** Bounds on what we read from the peer store per peer. */
-const MAX_SAVED_ADDRS = 8
 const SAVE_DEBOUNCE_MS = 1000
-/** A DHT call still in flight this many bounds after it started is given up on. */
-const FORGET_AFTER_BOUNDS = 3
-
-/** The CID every member of `cluster` provides; namespaced so it cannot collide with content. */
-export async function rendezvousCid (cluster: string): Promise<CID> {
-  const digest = await sha256.digest(new TextEncoder().encode(`/engram/rendezvous/${cluster}`))
-  return CID.create(1, raw.code, digest)
-}
 
 function jitter (ms: number): number {
   return Math.round(ms * (0.8 + Math.random() * 0.4))
@@ -120,43 +41,50 @@ export class DiscoveryService implements Startable {
 
   private readonly log: Logger
   private readonly cluster: string
-  private readonly dhtProtocol: string
   private readonly interval: number
-  private readonly provideInterval: number
   private readonly lookupTimeout: number
-  private readonly maxPeers: number
-  private readonly saveInterval: number
   private readonly dialer: Dialer
+  private readonly bootstrap: Bootstrap
+  private readonly rendezvous: Rendezvous
+  private readonly memory: PeerMemory
   private readonly rounds: RoundScheduler
   private readonly reconnector: Reconnector
-  private readonly provideGate: CallGate
-  private readonly lookupGate: CallGate
   private started = false
   private shutdown = new AbortController()
-  private saveTimer?: ReturnType<typeof setTimeout>
-  private saveEvery?: ReturnType<typeof setInterval>
-  private saving: Promise<void> = Promise.resolve()
-  private deadlines = 0
-  private skippedCalls = 0
   private warnedStuckRound = false
-  private lastProvide = 0
   private cid?: CID
 
   constructor (private readonly components: DiscoveryComponents, private readonly init: DiscoveryInit = {}) {
     this.log = components.logger.forComponent('engram:discovery')
     this.cluster = init.cluster ?? DEFAULT_CLUSTER
-    this.dhtProtocol = init.dhtProtocol ?? DHT_PROTOCOL
     this.interval = init.interval ?? 30_000
-    this.provideInterval = init.provideInterval ?? this.interval * 10
     this.lookupTimeout = init.lookupTimeout ?? 20_000
-    this.maxPeers = init.maxPeers ?? 64
-    this.saveInterval = init.saveInterval ?? 60_000
     this.dialer = new Dialer({
       concurrency: init.dialConcurrency ?? 8,
       maxQueued: 512,
       timeout: init.dialTimeout ?? 10_000,
       dial: async (target, options) => await components.connectionManager.openConnection(target, options),
       log: this.log
+    })
+    this.bootstrap = new Bootstrap({
+      components, dialer: this.dialer, join: init.join ?? [], maxPeers: init.maxPeers ?? 64, log: this.log
+    })
+    this.rendezvous = new Rendezvous({
+      components,
+      lookupTimeout: this.lookupTimeout,
+      provideInterval: init.provideInterval ?? this.interval * 10,
+      dialPeer: async (id, addrs, reason) => await this.bootstrap.dialPeer(id, addrs, reason),
+      log: this.log
+    })
+    this.memory = new PeerMemory({
+      components,
+      store: init.knownPeers,
+      dhtProtocol: init.dhtProtocol ?? DHT_PROTOCOL,
+      timeout: this.lookupTimeout,
+      saveInterval: init.saveInterval ?? 60_000,
+      log: this.log,
+      running: () => this.started,
+      shuttingDown: () => this.shutdown.signal.aborted
     })
     this.rounds = new RoundScheduler({
       nextDelay: () => jitter(this.interval),
@@ -178,8 +106,6 @@ export class DiscoveryService implements Startable {
       timeout: this.lookupTimeout,
       log: this.log
     })
-    this.provideGate = new CallGate(this.lookupTimeout * FORGET_AFTER_BOUNDS)
-    this.lookupGate = new CallGate(this.lookupTimeout * FORGET_AFTER_BOUNDS)
     this.onDiscovery = this.onDiscovery.bind(this)
     this.onIdentify = this.onIdentify.bind(this)
     this.onPeerChange = this.onPeerChange.bind(this)
@@ -194,7 +120,7 @@ export class DiscoveryService implements Startable {
     // many concurrent lookups share this signal; they are bounded, so the warning is noise
     setMaxListeners(Infinity, this.shutdown.signal)
     this.dialer.reset()
-    this.lastProvide = 0
+    this.rendezvous.reset()
     this.cid = await rendezvousCid(this.cluster)
     this.components.events.addEventListener('peer:discovery', this.onDiscovery)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
@@ -205,15 +131,13 @@ export class DiscoveryService implements Startable {
 
   /** Dials from afterStart, once every component (transports included) is running. */
   async afterStart (): Promise<void> {
-    const known = await this.loadKnownPeers(this.shutdown.signal)
+    const known = await this.memory.load(this.shutdown.signal)
     // libp2p's start may have failed (and stopped us) while we read: then nothing may dial
     if (!this.started) return
-    this.dialBootstrap(known)
+    this.bootstrap.dialAll(known)
     this.rounds.start(0)
     this.reconnector.start()
-    if (this.init.knownPeers != null) {
-      this.saveEvery = setInterval(() => { this.saveSoon(0) }, this.saveInterval)
-    }
+    this.memory.startPeriodic()
   }
 
   /** Saves while connections are still open; libp2p closes them after beforeStop. */
@@ -221,7 +145,7 @@ export class DiscoveryService implements Startable {
     this.clearTimers()
     // libp2p is about to close every connection: that is no reason to re-dial
     await this.reconnector.stop()
-    await this.save()
+    await this.memory.save()
   }
 
   async stop (): Promise<void> {
@@ -235,7 +159,7 @@ export class DiscoveryService implements Startable {
     await this.reconnector.stop()
     await this.dialer.stop()
     await this.rounds.settled()
-    await this.saving
+    await this.memory.settled()
   }
 
   /** Queued or running dials; for tests and status output. */
@@ -247,8 +171,8 @@ export class DiscoveryService implements Startable {
     return {
       rounds: this.rounds.started,
       skippedRounds: this.rounds.skipped,
-      deadlines: this.deadlines,
-      skippedCalls: this.skippedCalls,
+      deadlines: this.rendezvous.deadlines,
+      skippedCalls: this.rendezvous.skippedCalls,
       isolated: this.reconnector.isolated,
       isolations: this.reconnector.isolations,
       reconnects: this.reconnector.reconnects,
@@ -263,74 +187,12 @@ export class DiscoveryService implements Startable {
 
   private clearTimers (): void {
     this.rounds.stop()
-    clearTimeout(this.saveTimer)
-    clearInterval(this.saveEvery)
-    this.saveTimer = this.saveEvery = undefined
-  }
-
-  private connected (peer: PeerId): boolean {
-    return this.components.connectionManager.getConnections(peer).length > 0
-  }
-
-  private full (): boolean {
-    return this.components.connectionManager.getConnections().length >= this.maxPeers
-  }
-
-  /** Dials a peer we know by id (its addresses go to the peer store first). */
-  private async dialPeer (id: PeerId, addrs: Multiaddr[], reason: string, quiet = false): Promise<void> {
-    if (id.equals(this.components.peerId) || this.connected(id) || this.full()) return
-    if (addrs.length > 0) {
-      await this.components.peerStore.merge(id, { multiaddrs: addrs.slice(0, MAX_SAVED_ADDRS) })
-    }
-    this.dialer.enqueue(id, reason, { quiet })
-  }
-
-  /** Dials join addresses and remembered peers; `quiet` for the isolated node's re-dials. */
-  private dialBootstrap (known: KnownPeer[], quiet = false): RedialCounts {
-    const counts = { join: 0, remembered: 0 }
-    for (const addr of this.init.join ?? []) {
-      try {
-        const ma = multiaddr(addr)
-        const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-        if (id === this.components.peerId.toString()) continue
-        counts.join++
-        if (id != null && this.connected(peerIdFromString(id))) continue
-        this.dialer.enqueue(ma, 'join', { quiet })
-      } catch (err) {
-        if (!quiet) this.log.error('ignoring join address %s: %e', addr, err)
-      }
-    }
-    for (const peer of known) {
-      try {
-        const addrs = peer.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-        const id = peerIdFromString(peer.id)
-        if (id.equals(this.components.peerId)) continue
-        counts.remembered++
-        void this.dialPeer(id, addrs, 'remembered', quiet).catch(err => {
-          this.log.trace('cannot dial remembered peer %s: %e', peer.id, err)
-        })
-      } catch (err) {
-        if (!quiet) this.log('ignoring remembered peer %s: %e', peer.id, err)
-      }
-    }
-    return counts
+    this.memory.clearTimers()
   }
 
   /** The reconnector's attempt: everyone we were given or remember, again. */
   private async redial (signal: AbortSignal): Promise<RedialCounts> {
-    return this.dialBootstrap(await this.loadKnownPeers(signal), true)
-  }
-
-  /** Remembered peers, or none if the store fails or does not answer in time. */
-  private async loadKnownPeers (signal: AbortSignal): Promise<KnownPeer[]> {
-    const store = this.init.knownPeers
-    if (store == null) return []
-    try {
-      return await withDeadline(this.lookupTimeout, signal, async () => await store.load())
-    } catch (err) {
-      if (!this.shutdown.signal.aborted) this.log.error('cannot load remembered peers: %e', err)
-      return []
-    }
+    return this.bootstrap.dialAll(await this.memory.load(signal), true)
   }
 
   /** One round: provide when due, look up providers, reconnect routing-table peers. */
@@ -340,72 +202,13 @@ export class DiscoveryService implements Startable {
     // a missed connect/disconnect event must not leave an isolated node waiting
     this.reconnector.check()
     this.keepRoutingTablePeers()
-    // one signal per round, aborted by us at the bound or at shutdown
-    const round = new Deadline(this.lookupTimeout, this.shutdown.signal)
-    try {
-      const jobs = [this.bounded('findProviders', this.lookupGate, round, async () => { await this.findProviders(cid, round.signal) })]
-      if (Date.now() - this.lastProvide >= this.provideInterval) {
-        jobs.push(this.bounded('provide', this.provideGate, round, async () => { await this.provide(cid, round.signal) }))
-      }
-      await Promise.all(jobs)
-    } finally {
-      round.dispose()
-    }
-  }
-
-  /**
-   * Runs one DHT call and waits for it until the round's bound at most, whether or not the
-   * callee honours the signal; skips it while the previous call of its kind is still stuck.
-   */
-  private async bounded (what: string, gate: CallGate, round: Deadline, call: () => Promise<void>): Promise<void> {
-    const { state, skips } = gate.enter()
-    if (state === 'busy') {
-      this.skippedCalls++
-      const log = skips === 1 ? this.log : this.log.trace
-      log('%s from an earlier round outlived its %d ms bound; not starting another', what, round.ms)
-      return
-    }
-    if (state === 'forgotten') this.log('%s from an earlier round never settled; starting a new one', what)
-    const work = call()
-    gate.track(work)
-    try {
-      await raceAbort(work, round.signal)
-    } catch (err) {
-      if (!round.expired) return // shutdown
-      this.deadlines++
-      this.log.trace('%s: %s', what, (err as Error).message)
-    }
-  }
-
-  private async provide (cid: CID, signal: AbortSignal): Promise<void> {
-    try {
-      await this.components.contentRouting.provide(cid, { signal })
-      this.lastProvide = Date.now()
-      this.log('provided rendezvous %c', cid)
-    } catch (err) {
-      // usually "no peers yet" timing out; retried next round
-      this.log('provide %c failed: %s', cid, (err as Error).message)
-    }
-  }
-
-  private async findProviders (cid: CID, signal: AbortSignal): Promise<void> {
-    let found = 0
-    try {
-      for await (const provider of this.components.contentRouting.findProviders(cid, { signal })) {
-        if (signal.aborted) break // the round is over; leaving the loop closes the iterator
-        found++
-        await this.dialPeer(provider.id, provider.multiaddrs, 'rendezvous')
-      }
-    } catch (err) {
-      this.log.trace('findProviders %c ended: %s', cid, (err as Error).message)
-    }
-    this.log.trace('rendezvous round: %d provider records', found)
+    await this.rendezvous.round(cid, this.shutdown.signal)
   }
 
   /** kad-dht keeps no connections open; we do, so the cluster stays one mesh. */
   private keepRoutingTablePeers (): void {
     for (const id of this.routingTablePeers()) {
-      void this.dialPeer(id, [], 'routing-table').catch(err => { this.log.trace('redial %p: %e', id, err) })
+      void this.bootstrap.dialPeer(id, [], 'routing-table').catch(err => { this.log.trace('redial %p: %e', id, err) })
     }
   }
 
@@ -425,61 +228,15 @@ export class DiscoveryService implements Startable {
   private onDiscovery (evt: CustomEvent<PeerInfo>): void {
     if (this.init.dialDiscovered === false || !this.started) return
     const { id, multiaddrs } = evt.detail
-    void this.dialPeer(id, multiaddrs, 'discovered').catch(err => { this.log.trace('dial discovered %p: %e', id, err) })
+    void this.bootstrap.dialPeer(id, multiaddrs, 'discovered').catch(err => { this.log.trace('dial discovered %p: %e', id, err) })
   }
 
   private onIdentify (): void {
-    this.saveSoon(SAVE_DEBOUNCE_MS)
+    this.memory.saveSoon(SAVE_DEBOUNCE_MS)
   }
 
   private onPeerChange (): void {
     this.reconnector.check()
-  }
-
-  private saveSoon (delay: number): void {
-    if (this.init.knownPeers == null || !this.started || this.saveTimer != null) return
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined
-      void this.save()
-    }, delay)
-  }
-
-  /** Remembers connected peers that speak our DHT protocol (i.e. cluster members). */
-  private async save (): Promise<void> {
-    const store = this.init.knownPeers
-    if (store == null) return
-    // bounded: a store that never answers must not block every later save, nor stop()
-    const run = this.saving.then(async () => {
-      await withDeadline(this.lookupTimeout, undefined, async () => {
-        const peers = await this.connectedClusterPeers()
-        if (peers.length > 0) await store.save(peers)
-      })
-    }).catch(err => { this.log.error('cannot save known peers: %e', err) })
-    this.saving = run
-    await run
-  }
-
-  private async connectedClusterPeers (): Promise<KnownPeer[]> {
-    const byPeer = new Map<string, Connection[]>()
-    for (const conn of this.components.connectionManager.getConnections()) {
-      const key = conn.remotePeer.toString()
-      byPeer.set(key, [...(byPeer.get(key) ?? []), conn])
-    }
-    const out: KnownPeer[] = []
-    for (const [id, conns] of byPeer) {
-      const peerId = conns[0]?.remotePeer
-      if (peerId == null) continue
-      const peer = await this.components.peerStore.get(peerId).catch(() => undefined)
-      if (peer == null || !peer.protocols.includes(this.dhtProtocol)) continue
-      // listen addresses from identify, then what we dialled (inbound remote ports are ephemeral)
-      const addrs = [
-        ...peer.addresses.map(a => a.multiaddr),
-        ...conns.filter(c => c.direction === 'outbound').map(c => c.remoteAddr)
-      ].map(a => a.decapsulateCode(421).toString()) // 421: /p2p, the id is stored separately
-        .filter(a => !a.includes('/p2p-circuit'))
-      out.push({ id, addrs: [...new Set(addrs)].slice(0, MAX_SAVED_ADDRS) })
-    }
-    return out
   }
 }
 

@@ -7,52 +7,27 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
-import { encodePattern, keyHash, patternDigest } from '../core/encoding.js'
-import { LimitExceededError } from '../core/errors.js'
-import { MAX_PATTERN_BYTES } from '../core/limits.js'
-import { EMPTY_HASH, HASH_BYTES, type MerkleIndex, toHex } from '../core/merkle.js'
+import { HASH_BYTES, type MerkleIndex, toHex } from '../core/merkle.js'
 import type { PatternState } from '../core/pattern.js'
-import { StoreClosedError, StoreCorruptionError, StoreFormatError } from './errors.js'
+import { StoreClosedError, StoreCorruptionError } from './errors.js'
+import { ensureFormat } from './format-marker.js'
 import {
-  decodeCounter, decodeFormat, decodeHashEntry, encodeCounter, encodeFormat, encodeHashEntry,
-  hashKey, META_COUNTER, META_FORMAT, META_ROOT, metaKey, P_META, P_PATTERN, patternKey,
-  range, RESERVED_META, STORE_FORMAT_VERSION, suffixText
+  decodeCounter, decodeHashEntry, encodeCounter, encodeHashEntry,
+  hashKey, META_COUNTER, META_ROOT, metaKey, patternKey, RESERVED_META
 } from './layout.js'
+import { listMetaEntries, listPatterns, type ListOptions, type MetaEntry } from './listing.js'
 import { Mutex } from './mutex.js'
+import { prepareState, type PreparedState } from './prepare.js'
 import { decodeStored } from './record.js'
 import { checkDirectory, loadIndex, type OpenReport, type RawDb, rebuildIndex } from './recovery.js'
 
 export type { OpenReport } from './recovery.js'
+export { DEFAULT_LIST_LIMIT, type ListOptions, type MetaEntry } from './listing.js'
+export { prepareEncoded, prepareState, type PreparedState } from './prepare.js'
 
 export interface StoreOptions {
   /** fsync every batch (default true): the counter must survive a power cut, not only a crash */
   sync?: boolean
-}
-
-export interface ListOptions {
-  /** only keys starting with this */
-  prefix?: string
-  /** cursor: only keys after this one (the last key of the previous page) */
-  after?: string
-  /** page size, default DEFAULT_LIST_LIMIT */
-  limit?: number
-}
-
-export interface MetaEntry {
-  name: string
-  value: Uint8Array
-}
-
-export const DEFAULT_LIST_LIMIT = 1000
-
-const encoder = new TextEncoder()
-
-/** A state encoded and hashed once, ready to store. */
-export interface PreparedState {
-  kh: Uint8Array
-  digest: Uint8Array
-  key: string
-  bytes: Uint8Array
 }
 
 export interface WriteOptions {
@@ -186,18 +161,7 @@ export class LevelPatternStore {
   /** One page of patterns in key (UTF-8 byte) order; pass the last key as `after` for the next. */
   async list (options: ListOptions = {}): Promise<PatternState[]> {
     this.assertOpen()
-    const limit = options.limit ?? DEFAULT_LIST_LIMIT
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`list limit must be a positive integer, got ${limit}`)
-    const bounds = range(P_PATTERN, encoder.encode(options.prefix ?? ''))
-    const after = options.after === undefined ? undefined : patternKey(options.after)
-    const lower = after !== undefined && Buffer.compare(after, bounds.gte) >= 0 ? { gt: after } : { gte: bounds.gte }
-    const out: PatternState[] = []
-    for await (const [k, v] of this.db.iterator({ ...lower, lt: bounds.lt, limit })) {
-      const key = suffixText(k)
-      if (key === undefined) throw new StoreCorruptionError('a stored pattern key is not valid UTF-8')
-      out.push(decodeStored(key, v))
-    }
-    return out
+    return await listPatterns(this.db, options)
   }
 
   /**
@@ -263,12 +227,7 @@ export class LevelPatternStore {
   /** Meta entries whose names start with `prefix`, in name order. */
   async listMeta (prefix: string): Promise<MetaEntry[]> {
     this.assertOpen()
-    const out: MetaEntry[] = []
-    for await (const [k, v] of this.db.iterator(range(P_META, encoder.encode(prefix)))) {
-      const name = suffixText(k)
-      if (name !== undefined) out.push({ name, value: new Uint8Array(v) })
-    }
-    return out
+    return await listMetaEntries(this.db, prefix)
   }
 
   /** Waits for a batch in progress, then closes. Idempotent. */
@@ -285,25 +244,6 @@ export class LevelPatternStore {
   }
 }
 
-function checkPatternSize (state: PatternState, bytes: Uint8Array): void {
-  if (bytes.length > MAX_PATTERN_BYTES) {
-    throw new LimitExceededError(`pattern ${JSON.stringify(state.key)} encodes to ${bytes.length} bytes, limit ${MAX_PATTERN_BYTES}`)
-  }
-}
-
-/** A state received with its canonical bytes (already validated by the decoder): no re-encode. `kh`: its key hash, if known. */
-export function prepareEncoded (state: PatternState, bytes: Uint8Array, kh?: Uint8Array): PreparedState {
-  checkPatternSize(state, bytes)
-  return { kh: kh ?? keyHash(state.key), digest: patternDigest(bytes), key: state.key, bytes }
-}
-
-export function prepareState (state: PatternState, kh?: Uint8Array): PreparedState {
-  const bytes = encodePattern(state)
-  // a state too big to decode would be unreadable (and quarantined) on the next open
-  checkPatternSize(state, bytes)
-  return { kh: kh ?? keyHash(state.key), digest: patternDigest(bytes), key: state.key, bytes }
-}
-
 function checkMetaName (name: string): string {
   if (typeof name !== 'string' || name.length === 0) throw new RangeError('meta name must be a non-empty string')
   return name
@@ -312,25 +252,4 @@ function checkMetaName (name: string): string {
 function checkWritableMeta (name: string): string {
   if (RESERVED_META.has(checkMetaName(name))) throw new RangeError(`meta name ${JSON.stringify(name)} is reserved by the store`)
   return name
-}
-
-/** Writes the format marker into an empty database, or refuses one that is not ours. */
-async function ensureFormat (db: RawDb, dir: string, sync: boolean): Promise<void> {
-  const marker = await db.get(metaKey(META_FORMAT))
-  if (marker === undefined) {
-    if ((await db.keys({ limit: 1 }).all()).length > 0) {
-      throw new StoreFormatError(`${dir} is not an Engram data directory: it holds a LevelDB without an Engram format marker`)
-    }
-    await db.batch([
-      { type: 'put', key: metaKey(META_FORMAT), value: encodeFormat() },
-      { type: 'put', key: metaKey(META_COUNTER), value: encodeCounter(0) },
-      { type: 'put', key: metaKey(META_ROOT), value: EMPTY_HASH }
-    ], { sync })
-    return
-  }
-  const version = decodeFormat(marker)
-  if (version === undefined) throw new StoreFormatError(`${dir} is not an Engram data directory: its format marker is foreign`)
-  if (version !== String(STORE_FORMAT_VERSION)) {
-    throw new StoreFormatError(`${dir} holds an Engram store of format version ${JSON.stringify(version)}; this build reads version ${STORE_FORMAT_VERSION}`)
-  }
 }
