@@ -150,9 +150,11 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
     const t0 = Date.now()
     const b = await startEngram({ intervalMs: 60_000, fanout: 'auto', join: [a.node.addresses()[0]!] })
     nodes.push(b)
-    await waitFor(() => internalsOf(b.node).replica.count === 10_000, { timeout: 10_000 - (Date.now() - t0), interval: 100, message: 'all 10,000 patterns on the new node' })
+    await waitFor(() => internalsOf(b.node).replica.count === 10_000,
+      { timeout: 10_000 - (Date.now() - t0), interval: 100, message: 'all 10,000 patterns on the new node' })
     assert.equal((await b.node.status()).root, (await a.node.status()).root)
-    const sessions = [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds].filter(r => r.role === 'initiator' || r.role === 'responder')
+    const sessions = [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds]
+      .filter(r => r.role === 'initiator' || r.role === 'responder')
     assert.ok(sessions.some(r => r.outcome === 'synced' && (r.patternsIn + r.patternsOut) === 10_000), JSON.stringify(sessions))
   })
 
