@@ -3,6 +3,7 @@
  * per-message timeout on top of the session's own signal.
  */
 import type { Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { lpStream, UnexpectedEOFError, type LengthPrefixedStream } from '@libp2p/utils'
 import { decodeMessage, encodeMessage } from './codec.js'
 import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
@@ -11,6 +12,17 @@ import { ServiceStoppingError, SessionTimeoutError } from './errors.js'
 
 /** a backlog above this holds at least one whole frame (length prefix included) */
 const RESUME_BELOW = MAX_FRAME_BYTES + 10
+
+/** unsigned LEB128, the length prefix lpStream reads */
+function encodeVarint (n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80)
+    n = Math.floor(n / 0x80)
+  }
+  out.push(n)
+  return Uint8Array.from(out)
+}
 
 function varintLength (n: number): number {
   let len = 1
@@ -93,8 +105,15 @@ export class FramedStream {
     await this.writeRaw(encodeMessage(m))
   }
 
+  /**
+   * Sends one length-prefixed frame. Not through lpStream.write: it waits for drain with
+   * p-event, which leaves an abort listener on the signal after every wait (a long transfer
+   * piles them up on one session signal); onDrain removes its listener when done.
+   */
   async writeRaw (frame: Uint8Array): Promise<void> {
     this.bytesOut += frame.byteLength
-    await this.lp.write(frame, { signal: this.signal })
+    if (!this.stream.send(new Uint8ArrayList(encodeVarint(frame.byteLength), frame))) {
+      await this.stream.onDrain({ signal: this.signal })
+    }
   }
 }

@@ -52,7 +52,7 @@ describe('a clean stop', () => {
     nodes[0] = again
     await waitFor(async () => (await b.node.counts()).gossipPeers === 1, { timeout: 10_000, message: 'the restarted node to reconnect' })
     assert.deepEqual(errors(), [])
-    assert.deepEqual(warnings.map(w => `${w.name}: ${w.message}`), [], 'no process warnings')
+    assert.deepEqual(warnings.map(w => `${w.name}: ${w.message}`), [], `no process warnings: ${warnings.map(w => w.stack).join('\n')}`)
   })
 
   it('stopping a node in the middle of a transfer logs no error on either side', async () => {
@@ -73,7 +73,7 @@ describe('a clean stop', () => {
     await waitFor(async () => (await b.node.counts()).gossipPeers === 0, { timeout: 10_000, message: 'b to see a gone' })
     await new Promise(resolve => setTimeout(resolve, 500))
     assert.deepEqual(lines.slice(before).filter(l => l.level === 'error' && l.component.startsWith('engram')), [], 'no error lines')
-    assert.deepEqual(warnings.map(w => `${w.name}: ${w.message}`), [], 'no process warnings')
+    assert.deepEqual(warnings.map(w => `${w.name}: ${w.message}`), [], `no process warnings: ${warnings.map(w => w.stack).join('\n')}`)
     // what it has is consistent and the rest comes later: the store took whole batches only
     assert.ok((await b.node.counts()).patterns <= 20_000)
   })

@@ -22,7 +22,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'data'])
 
 /** Everything the tarball may hold: what runs, the schema, docs; npm adds package.json/README/LICENSE. */
-const ALLOWED = /^(package\.json|README(\.md)?|LICEN[CS]E(\.\w+)?|bin\/engram|dist\/.+\.(js|d\.ts)|src\/protocol\/gossip\.proto|docs\/[^/]+\.md)$/
+const ALLOWED = /^(package\.json|README(\.md)?|LICEN[CS]E(\.\w+)?|bin\/engram|dist\/.+\.(js|d\.ts)|src\/gossip\/pb\/gossip\.proto|docs\/[^/]+\.md)$/
 
 const root = mkdtempSync(join(tmpdir(), 'engram-pack-'))
 const children = new Set<ChildProcess>()
