@@ -12,7 +12,7 @@
  */
 import type { Logger, PeerId } from '@libp2p/interface'
 import type { GossipConnectSyncInit } from './index.js'
-import type { RoundReport } from './types.js'
+import { succeeded, type RoundReport } from './types.js'
 
 export interface ConnectSyncInit extends Omit<GossipConnectSyncInit, 'enabled'> {
   self: PeerId
@@ -89,7 +89,7 @@ export class ConnectSync {
   exchanged (report: RoundReport): void {
     if (this.stopped) return
     const e = this.entries.get(report.peer)
-    const ok = report.outcome === 'in-sync' || report.outcome === 'synced'
+    const ok = succeeded(report)
     const session = report.role === 'initiator' || report.role === 'responder'
     if (ok && session) {
       if (e !== undefined) {
@@ -143,7 +143,7 @@ export class ConnectSync {
           return undefined
         })
         if (this.stopped) return
-        if (report !== undefined && (report.outcome === 'in-sync' || report.outcome === 'synced')) continue
+        if (report !== undefined && succeeded(report)) continue
         if (e.attempts >= this.maxAttempts) {
           this.init.log('connect sync with %p: %d attempts failed, leaving it to the timer rounds', e.peer, e.attempts)
           e.wanted = false

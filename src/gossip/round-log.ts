@@ -4,7 +4,7 @@
  * peer when it leaves the gossip peer set, and holds at most MAX_PEERS peers (oldest update
  * out first) for a session that ends just after its peer left.
  */
-import type { RoundReport } from './types.js'
+import { succeeded, type RoundReport } from './types.js'
 
 const MAX_PEERS = 1024
 
@@ -25,7 +25,7 @@ export class RoundLog {
 
   record (report: RoundReport): void {
     const session = report.role === 'initiator' || report.role === 'responder'
-    if (session && (report.outcome === 'in-sync' || report.outcome === 'synced')) {
+    if (session && succeeded(report)) {
       // re-inserted, so the map's order is the order of updates
       this.inSync.delete(report.peer)
       this.inSync.set(report.peer, report.rootsEqual)

@@ -41,6 +41,11 @@ export interface SessionHooks {
   progress(): void
 }
 
+/** The exchange ended well: roots were equal, or the difference moved. */
+export function succeeded (report: RoundReport): boolean {
+  return report.outcome === 'in-sync' || report.outcome === 'synced'
+}
+
 export function emptyReport (peer: string, role: SessionRole): RoundReport {
   return {
     peer,

@@ -4,6 +4,7 @@
  * that nothing else of a node is needed. Tests script its peers, counts and sync answers.
  */
 import { TypedEventEmitter } from '@libp2p/interface'
+import { emptyReport } from '../../src/gossip/types.js'
 import type {
   EngramNodeEvents, EngramNodePort, ListOptions, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, RoundReport,
   SyncOptions, WriteOp
@@ -15,21 +16,7 @@ export const FAKE_PEER_ID = '12D3KooWFakeNodeFakeNodeFakeNodeFakeNodeFakeNode'
 export type SyncScript = (peer: string | undefined, options: SyncOptions) => Promise<RoundReport>
 
 export function fakeReport (peer: string, fields: Partial<RoundReport> = {}): RoundReport {
-  return {
-    peer,
-    role: 'initiator',
-    outcome: 'synced',
-    startedAt: Date.now(),
-    ms: 3,
-    roundTrips: 1,
-    patternsIn: 0,
-    patternsOut: 0,
-    patternsChanged: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    rootsEqual: false,
-    ...fields
-  }
+  return { ...emptyReport(peer, 'initiator'), outcome: 'synced', ms: 3, roundTrips: 1, ...fields }
 }
 
 class PatternNotFoundError extends Error {
