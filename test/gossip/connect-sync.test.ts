@@ -153,9 +153,11 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
     await waitFor(() => internalsOf(b.node).replica.count === 10_000,
       { timeout: 10_000 - (Date.now() - t0), interval: 100, message: 'all 10,000 patterns on the new node' })
     assert.equal((await b.node.status()).root, (await a.node.status()).root)
-    const sessions = [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds]
+    // the patterns land before the session's report is logged, so wait for the report rather than read it at once
+    const sessions = () => [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds]
       .filter(r => r.role === 'initiator' || r.role === 'responder')
-    assert.ok(sessions.some(r => r.outcome === 'synced' && (r.patternsIn + r.patternsOut) === 10_000), JSON.stringify(sessions))
+    await waitFor(() => sessions().some(r => r.outcome === 'synced' && (r.patternsIn + r.patternsOut) === 10_000),
+      { timeout: 5_000, interval: 50, message: 'a synced session that moved the 10,000 patterns' })
   })
 
   it('a peer that lost its connection is re-dialled and synced at once when it is back', async () => {
@@ -174,9 +176,9 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
       message: 'the write to reach b after the reconnect'
     })
     assert.equal((await b.node.status()).root, (await a.node.status()).root)
-    const carried = [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds]
+    const carried = () => [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds]
       .filter(r => r.startedAt >= hungUp && (r.role === 'initiator' || r.role === 'responder') && r.outcome === 'synced')
-    assert.ok(carried.length > 0, 'a session after the hang-up carried it')
+    await waitFor(() => carried().length > 0, { timeout: 5_000, interval: 50, message: 'a session after the hang-up carried it' })
   })
 
   it('an operator sync right after a connect is not answered busy by the connect sync', async () => {
