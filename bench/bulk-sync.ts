@@ -23,7 +23,7 @@ const TARGET_S = 5
 
 /** where the puller's time goes: function on the stack -> what it is */
 const STAGES: Array<[string, string]> = [
-  ['toRecord', 'EngramNode re-dispatching each merged batch as PatternRecords (re-encode + SHA-256 + view per pattern)'],
+  ['toRecord', 'EngramNode re-dispatching each merged batch as PatternRecords (a view per pattern)'],
   ['batch', 'LevelDB chained batch (abstract-level per-op handling + classic-level write)'],
   ['root', 'Merkle root recomputation after each merged frame'],
   ['prepareState', 're-encoding and digesting each merged state before storing it'],

@@ -9,9 +9,9 @@
  */
 import './node/polyfill.js'
 
-export { createEngramNode, EngramNode, toRecord, type CreateEngramNodeOptions, type EngramNodeOptions } from './node/engram-node.js'
+export { createEngramNode, EngramNode, type CreateEngramNodeOptions, type EngramNodeOptions } from './node/engram-node.js'
 export type {
-  EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, SyncOptions
+  BulkWriteResult, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, SyncOptions
 } from './node/types.js'
 export { InvalidPeerIdError, NoGossipPeersError, PeerNotConnectedError } from './node/errors.js'
 export type { RoundReport, SessionOutcome, SessionRole } from './gossip/types.js'

@@ -66,7 +66,7 @@ export async function dialPeer (from: BenchNode, peerId: string, port: number): 
 /** Local writes through Replica.writeMany (what putMany does), in atomic batches; returns the states. */
 export async function writeItems (n: BenchNode, all: readonly Item[], batch = 5000): Promise<PatternState[]> {
   const out: PatternState[] = []
-  await inBatches(all, batch, async b => { out.push(...await internalsOf(n.node).replica.writeMany(b)) })
+  await inBatches(all, batch, async b => { out.push(...(await internalsOf(n.node).replica.writeMany(b)).map(p => p.state)) })
   return out
 }
 

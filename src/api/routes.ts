@@ -40,8 +40,8 @@ export function nodeRoutes (node: EngramNodePort): Route[] {
       handler: async ({ req, res, query }) => {
         checkQuery(query, [])
         const items = parseBulkBody(await readJson(req))
-        const records = await node.putMany(items)
-        sendJson(res, 200, { written: items.length, patterns: records.length, root: (await node.status()).root })
+        const { patterns, root } = await node.putMany(items)
+        sendJson(res, 200, { written: items.length, patterns, root })
       }
     },
     {

@@ -18,7 +18,7 @@
 import type {
   AbortOptions, ComponentLogger, Connection, PeerId, Stream, StreamHandler, StreamHandlerOptions, Topology, TypedEventTarget
 } from '@libp2p/interface'
-import type { PatternState } from '../core/pattern.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { DefaultGossip } from './service.js'
 import type { Fanout } from './push.js'
 import type { GossipStore, MergeVia, RoundReport } from './types.js'
@@ -29,7 +29,7 @@ export interface GossipEvents {
   /** a session still running: counts so far (throttled to a few per second) */
   progress: CustomEvent<RoundReport>
   /** patterns from a peer changed local state; `via`: a push frame, or a reconciliation session (either role) */
-  merged: CustomEvent<{ states: PatternState[], from: PeerId, via: MergeVia }>
+  merged: CustomEvent<{ patterns: EncodedPattern[], from: PeerId, via: MergeVia }>
 }
 
 /** What the node uses of the gossip service. */
@@ -50,7 +50,7 @@ export interface Gossip extends TypedEventTarget<GossipEvents> {
   readonly peerInSync: ReadonlyMap<string, boolean>
 
   /** Eager push of local writes (a no-op when fanout is 0 or the service is stopped). */
-  pushLocal(states: PatternState[]): void
+  pushLocal(patterns: readonly EncodedPattern[]): void
 }
 
 /** When a peer that connects gets its session (see connect-sync.ts). */

@@ -7,8 +7,7 @@
  * push is dropped and left to anti-entropy, which is the backstop anyway.
  */
 import type { Logger, PeerId } from '@libp2p/interface'
-import type { PatternState } from '../core/pattern.js'
-import { encodePattern } from '../core/encoding.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { batchEncodedPatterns, encodePatternsFrame } from './codec.js'
 import type { FramedStream } from './framed.js'
 import type { Fanout } from '../settings/node-settings.js'
@@ -48,8 +47,8 @@ export interface PusherInit {
 }
 
 export class EagerPusher {
-  /** excluded peer ('' for none) -> key -> newest state to push */
-  private readonly pending = new Map<string, Map<string, PatternState>>()
+  /** excluded peer ('' for none) -> key -> newest state to push, as stored (its bytes go out as they are) */
+  private readonly pending = new Map<string, Map<string, EncodedPattern>>()
   private pendingCount = 0
   private inFlight = 0
   private flushing: ReturnType<typeof setTimeout> | undefined
@@ -63,20 +62,21 @@ export class EagerPusher {
     this.pending.clear()
   }
 
-  enqueue (states: PatternState[], from: PeerId | undefined): void {
-    if (this.init.fanout === 0 || this.stopped || states.length === 0) return
+  enqueue (patterns: readonly EncodedPattern[], from: PeerId | undefined): void {
+    if (this.init.fanout === 0 || this.stopped || patterns.length === 0) return
     const group = from?.toString() ?? ''
     let m = this.pending.get(group)
     if (m === undefined) this.pending.set(group, m = new Map())
-    for (const s of states) {
-      if (!m.has(s.key)) {
+    for (const p of patterns) {
+      const key = p.state.key
+      if (!m.has(key)) {
         if (this.pendingCount >= MAX_PENDING) {
-          this.init.log('push queue full, leaving %s to anti-entropy', s.key)
+          this.init.log('push queue full, leaving %s to anti-entropy', key)
           continue
         }
         this.pendingCount++
       }
-      m.set(s.key, s)
+      m.set(key, p)
     }
     if (this.flushing === undefined) {
       this.flushing = setTimeout(() => { this.flushing = undefined; void this.flush() }, 0)
@@ -88,16 +88,16 @@ export class EagerPusher {
     this.pending.clear()
     this.pendingCount = 0
     const peers = await this.init.peers()
-    for (const [exclude, states] of groups) {
+    for (const [exclude, patterns] of groups) {
       const candidates = peers.filter(p => p.toString() !== exclude)
-      const frames = batchEncodedPatterns([...states.values()].map(encodePattern)).map(b => encodePatternsFrame(b, true))
+      const frames = batchEncodedPatterns([...patterns.values()].map(p => p.bytes)).map(b => encodePatternsFrame(b, true))
       for (const peer of pickRandom(candidates, fanoutFor(this.init.fanout, peers.length), this.init.random)) {
         if (this.inFlight >= MAX_IN_FLIGHT) {
           this.init.log('too many pushes in flight, leaving the rest to anti-entropy')
           return
         }
         this.inFlight++
-        void this.pushTo(peer, frames, states.size).finally(() => { this.inFlight-- })
+        void this.pushTo(peer, frames, patterns.size).finally(() => { this.inFlight-- })
       }
     }
   }

@@ -7,7 +7,7 @@
 import {
   KEEP_ALIVE, serviceCapabilities, TypedEventEmitter, type AbortOptions, type Logger, type PeerId, type Startable
 } from '@libp2p/interface'
-import type { PatternState } from '../core/pattern.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { OutboundChannels } from './channels.js'
 import { ConnectSync } from './connect-sync.js'
 import {
@@ -183,8 +183,8 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
     return this.peerSet.list()
   }
 
-  pushLocal (states: PatternState[]): void {
-    if (this.started) this.pusher.enqueue(states, undefined)
+  pushLocal (patterns: readonly EncodedPattern[]): void {
+    if (this.started) this.pusher.enqueue(patterns, undefined)
   }
 
   async syncNow (peer?: PeerId, options: AbortOptions = {}): Promise<RoundReport> {
@@ -204,8 +204,8 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
     this.safeDispatch('round', report)
   }
 
-  private merged (changed: PatternState[], from: PeerId, via: MergeVia): void {
-    this.safeDispatch('merged', { states: changed, from, via })
+  private merged (changed: EncodedPattern[], from: PeerId, via: MergeVia): void {
+    this.safeDispatch('merged', { patterns: changed, from, via })
     // forward once: only news that came by push and changed our state goes on, so each node
     // forwards a write at most once; what anti-entropy brings is not re-flooded
     if (via === 'push') this.pusher.enqueue(changed, from)

@@ -3,7 +3,7 @@
  * throttled, so a 100k-pattern transfer does not flood listeners or the log.
  */
 import type { Logger, PeerId } from '@libp2p/interface'
-import type { PatternState } from '../core/pattern.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { FramedStream } from './framed.js'
 import type { RoundReport, SessionHooks } from './types.js'
 
@@ -13,7 +13,7 @@ const PROGRESS_EVENT_MS = 200
 const PROGRESS_LOG_MS = 5000
 
 export function sessionHooks (report: RoundReport, io: FramedStream, peer: PeerId, log: Logger,
-  on: { merged: (changed: PatternState[]) => void, progress: (snapshot: RoundReport) => void }): SessionHooks {
+  on: { merged: (changed: EncodedPattern[]) => void, progress: (snapshot: RoundReport) => void }): SessionHooks {
   let lastEvent = 0
   let lastLog = Date.now()
   return {

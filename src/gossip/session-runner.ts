@@ -5,7 +5,7 @@
  * answer busy, and the per-session controllers a stop waits for or cuts.
  */
 import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
-import type { PatternState } from '../core/pattern.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import type { OutboundChannels } from './channels.js'
 import { isPeerGone, isTimeout, ProtocolViolationError } from './errors.js'
@@ -29,7 +29,7 @@ export interface SessionRunnerInit {
   running: () => boolean
   record: (report: RoundReport) => void
   progress: (snapshot: RoundReport) => void
-  merged: (changed: PatternState[], from: PeerId, via: MergeVia) => void
+  merged: (changed: EncodedPattern[], from: PeerId, via: MergeVia) => void
   /** a reconciliation session ended: a timer round it held back may run now */
   sessionEnded: () => void
 }

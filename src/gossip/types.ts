@@ -1,5 +1,6 @@
 /** Types the gossip service's parts share; the public ones are in index.ts. */
 import type { IndexView } from '../core/reconcile.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { PatternState } from '../core/pattern.js'
 
 /** What the gossip service needs of the node's patterns. */
@@ -8,7 +9,7 @@ export interface GossipStore {
   /** canonical encoding of the pattern at this key hash */
   getEncoded(keyHash: Uint8Array): Promise<Uint8Array | undefined>
   /** merges and persists (atomically per call); returns the states that changed. keyHashes[i], if given, is keyHash(states[i].key) */
-  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]): Promise<{ changed: PatternState[] }>
+  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]): Promise<{ changed: EncodedPattern[] }>
 }
 
 export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'
@@ -36,7 +37,7 @@ export interface RoundReport {
 
 /** Callbacks a running session makes into the service. */
 export interface SessionHooks {
-  merged(changed: PatternState[]): void
+  merged(changed: EncodedPattern[]): void
   /** after each frame of patterns in or out; the service throttles */
   progress(): void
 }

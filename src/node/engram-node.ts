@@ -18,18 +18,18 @@ import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Replica } from '../store/replica.js'
 import type { ListOptions, OpenReport } from '../store/level-store.js'
-import { viewOf, type PatternState, type WriteOp } from '../core/pattern.js'
+import { viewOf, type WriteOp } from '../core/pattern.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { clockToObject } from '../core/vector-clock.js'
-import { patternDigest } from '../core/encoding.js'
 import { toHex } from '../core/merkle.js'
 import type { DiscoveryInit } from '../discovery/discovery.js'
 import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../gossip/constants.js'
 import { checkNodeOptions } from '../settings/library-options.js'
 import { registerInternals } from './internals.js'
 import { chooseSyncPeer, connectedPeerIds, peerList } from './peers.js'
-import type { EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, SyncOptions } from './types.js'
+import type { BulkWriteResult, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, SyncOptions } from './types.js'
 
-export type { EngramNodeEvents, NodeStatus, PatternRecord } from './types.js'
+export type { BulkWriteResult, EngramNodeEvents, NodeStatus, PatternRecord } from './types.js'
 
 export interface EngramNodeOptions {
   /** the data directory: LevelDB store and node files live here */
@@ -56,8 +56,9 @@ export function dhtProtocolFor (cluster: string | undefined): string {
   return cluster === undefined || cluster === DEFAULT_CLUSTER ? DHT_PROTOCOL : `/engram/${encodeURIComponent(cluster)}/kad/1.0.0`
 }
 
-export function toRecord (s: PatternState): PatternRecord {
-  return { ...viewOf(s), clock: clockToObject(s.clock), digest: toHex(patternDigest(s)) }
+/** A record from a state as stored: its digest comes with it, nothing is encoded again. */
+export function toRecord (p: EncodedPattern): PatternRecord {
+  return { ...viewOf(p.state), clock: clockToObject(p.state.clock), digest: toHex(p.digest) }
 }
 
 export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements EngramNodePort {
@@ -72,14 +73,14 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     const service = this.#gossip = libp2p.services.gossip
     registerInternals(this, { replica, libp2p, gossip: service })
     replica.onChange(ev => {
-      if (ev.origin === 'local') service.pushLocal([...ev.states])
+      if (ev.origin === 'local') service.pushLocal(ev.patterns)
     })
     service.addEventListener('round', ev => this.safeDispatchEvent('round', { detail: ev.detail }))
     service.addEventListener('progress', ev => this.safeDispatchEvent('progress', { detail: ev.detail }))
     service.addEventListener('merged', ev => {
-      // records cost an encode and a hash each: a bulk pull with no listener skips them
+      // records cost a copy of every state: a bulk pull with no listener skips them
       if (this.listenerCount('merged') === 0) return
-      this.safeDispatchEvent('merged', { detail: { patterns: ev.detail.states.map(toRecord), from: ev.detail.from.toString(), via: ev.detail.via } })
+      this.safeDispatchEvent('merged', { detail: { patterns: ev.detail.patterns.map(toRecord), from: ev.detail.from.toString(), via: ev.detail.via } })
     })
   }
 
@@ -149,9 +150,10 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     return toRecord(await this.#replica.write(key, op))
   }
 
-  /** Bulk write in one atomic batch (all or none). */
-  async putMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternRecord[]> {
-    return (await this.#replica.writeMany(items)).map(toRecord)
+  /** Bulk write in one atomic batch (all or none); says how many patterns it stored, not what (no records built for an import). */
+  async putMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<BulkWriteResult> {
+    const stored = await this.#replica.writeMany(items)
+    return { patterns: stored.length, root: toHex(this.#replica.root()) }
   }
 
   async delete (key: string): Promise<PatternRecord> {
@@ -159,12 +161,12 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   }
 
   async get (key: string): Promise<PatternRecord | undefined> {
-    const s = await this.#replica.get(key)
-    return s === undefined ? undefined : toRecord(s)
+    const p = await this.#replica.getEncoded(key)
+    return p === undefined ? undefined : toRecord(p)
   }
 
   async list (options: ListOptions = {}): Promise<PatternRecord[]> {
-    return (await this.#replica.list(options)).map(toRecord)
+    return (await this.#replica.listEncoded(options)).map(toRecord)
   }
 
   /**

@@ -27,6 +27,12 @@ export interface PatternRecord extends PatternView {
   digest: string
 }
 
+/** What a bulk write stored: the number of patterns (keys) it wrote, and the root right after. */
+export interface BulkWriteResult {
+  patterns: number
+  root: string
+}
+
 export interface NodeStatus {
   peerId: string
   addresses: string[]
@@ -96,7 +102,7 @@ export interface EngramNodePort extends Pick<TypedEventTarget<EngramNodeEvents>,
   stop(): Promise<void>
   put(key: string, op: WriteOp): Promise<PatternRecord>
   /** bulk write in one atomic batch (all or none) */
-  putMany(items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternRecord[]>
+  putMany(items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<BulkWriteResult>
   get(key: string): Promise<PatternRecord | undefined>
   list(options?: ListOptions): Promise<PatternRecord[]>
   delete(key: string): Promise<PatternRecord>

@@ -7,6 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
+import { type EncodedPattern, withBytes } from '../core/encoded-pattern.js'
 import { HASH_BYTES, type MerkleIndex, toHex } from '../core/merkle.js'
 import type { PatternState } from '../core/pattern.js'
 import { StoreClosedError, StoreCorruptionError } from './errors.js'
@@ -111,6 +112,13 @@ export class LevelPatternStore {
     return bytes === undefined ? undefined : decodeStored(key, bytes)
   }
 
+  /** A stored pattern with its bytes and hashes (what a record needs: no re-encode). */
+  async getEncoded (key: string): Promise<EncodedPattern | undefined> {
+    this.assertOpen()
+    const bytes = await this.db.get(patternKey(key))
+    return bytes === undefined ? undefined : withBytes(decodeStored(key, bytes), bytes)
+  }
+
   /** Several patterns in one read (undefined where absent). */
   async getMany (keys: readonly string[]): Promise<Array<PatternState | undefined>> {
     this.assertOpen()
@@ -161,7 +169,13 @@ export class LevelPatternStore {
   /** One page of patterns in key (UTF-8 byte) order; pass the last key as `after` for the next. */
   async list (options: ListOptions = {}): Promise<PatternState[]> {
     this.assertOpen()
-    return await listPatterns(this.db, options)
+    return (await listPatterns(this.db, options)).map(([key, bytes]) => decodeStored(key, bytes))
+  }
+
+  /** Like list, each with its bytes and hashes. */
+  async listEncoded (options: ListOptions = {}): Promise<EncodedPattern[]> {
+    this.assertOpen()
+    return (await listPatterns(this.db, options)).map(([key, bytes]) => withBytes(decodeStored(key, bytes), bytes))
   }
 
   /**
@@ -183,8 +197,8 @@ export class LevelPatternStore {
       // a chained batch: the array form copies the options into every operation
       const batch = this.db.batch()
       for (const p of prepared) {
-        batch.put(patternKey(p.key), p.bytes)
-        batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.key))
+        batch.put(patternKey(p.state.key), p.bytes)
+        batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.state.key))
       }
       // the live index takes the batch first (one root computation, not two); if the
       // batch fails it is rolled back. Until the batch lands, readers may see digests whose

@@ -4,7 +4,8 @@
  * its states together with the counter it used in one store batch, so a restart (or a
  * crash) can never hand out a counter twice.
  */
-import { keyHash } from '../core/encoding.js'
+import type { EncodedPattern } from '../core/encoded-pattern.js'
+import { keyHash, patternDigest } from '../core/encoding.js'
 import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
 import { mergeIncoming, type MergeKind } from '../core/merge.js'
@@ -21,15 +22,15 @@ export type ChangeOrigin = 'local' | 'remote'
 
 export interface ChangeEvent {
   origin: ChangeOrigin
-  /** the new states, as committed */
-  states: readonly PatternState[]
+  /** the new states as committed, with the bytes and hashes the store wrote */
+  patterns: readonly EncodedPattern[]
 }
 
 export type ChangeListener = (event: ChangeEvent) => void
 
 export interface MergeResult {
-  /** states that changed what is stored, as now stored */
-  changed: PatternState[]
+  /** states that changed what is stored, as now stored (with their stored bytes and hashes) */
+  changed: EncodedPattern[]
   /** how each incoming state related to the local one */
   kinds: Record<MergeKind, number>
 }
@@ -112,14 +113,22 @@ export class Replica {
     return await this.store.list(options)
   }
 
-  /** A local create or update. */
-  async write (key: string, op: WriteOp): Promise<PatternState> {
+  /** A stored pattern with its bytes and hashes (for records: no re-encode). */
+  async getEncoded (key: string): Promise<EncodedPattern | undefined> {
+    return await this.store.getEncoded(key)
+  }
+
+  async listEncoded (options?: ListOptions): Promise<EncodedPattern[]> {
+    return await this.store.listEncoded(options)
+  }
+
+  /** A local create or update; the new state comes back with the bytes the store wrote. */
+  async write (key: string, op: WriteOp): Promise<EncodedPattern> {
     return await this.lock.run(async () => {
       const current = await this.store.get(key)
       const counter = this.nextCounter(current)
-      const state = applyWrite(current, key, op, this.nodeId, counter)
-      await this.commit([state], counter, 'local')
-      return state
+      const [stored] = await this.commit([applyWrite(current, key, op, this.nodeId, counter)], counter)
+      return stored as EncodedPattern
     })
   }
 
@@ -127,7 +136,7 @@ export class Replica {
    * Several local writes as one atomic batch (bulk import): either all of them are
    * applied and stored, or, if any is invalid, none is. Each write is its own event.
    */
-  async writeMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternState[]> {
+  async writeMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<EncodedPattern[]> {
     return await this.lock.run(async () => {
       const keys = [...new Set(items.map(i => i.key))]
       const stored = await this.store.getMany(keys)
@@ -136,20 +145,18 @@ export class Replica {
       for (const s of current.values()) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
       for (const { key, op } of items) current.set(key, applyWrite(current.get(key), key, op, this.nodeId, ++counter))
       const states = keys.map(k => current.get(k) as PatternState)
-      if (states.length > 0) await this.commit(states, counter, 'local')
-      return states
+      return states.length > 0 ? await this.commit(states, counter) : []
     })
   }
 
   /** A local delete; the pattern must exist and not be deleted already. */
-  async delete (key: string): Promise<PatternState> {
+  async delete (key: string): Promise<EncodedPattern> {
     return await this.lock.run(async () => {
       const current = await this.store.get(key)
       if (current === undefined || isDeleted(current)) throw new PatternNotFoundError(key)
       const counter = this.nextCounter(current)
-      const state = applyDelete(current, this.nodeId, counter)
-      await this.commit([state], counter, 'local')
-      return state
+      const [stored] = await this.commit([applyDelete(current, this.nodeId, counter)], counter)
+      return stored as EncodedPattern
     })
   }
 
@@ -169,37 +176,45 @@ export class Replica {
       let counter = this.counterValue
       // a caller that checked the key hashes already (gossip) hands them in: SHA-256 once per pattern
       const khs = keyHashes ?? states.map(s => keyHash(s.key))
+      const storedDigest = (n: number): Uint8Array | undefined => this.store.index.get(khs[n] as Uint8Array)
+      // a received copy of exactly what we store (a forwarded push, a repeat) is known by its
+      // digest: no read, no merge, no encode (the join is idempotent)
+      const same = states.map((_, n) => {
+        const d = storedDigest(n)
+        const bytes = encoded?.[n]
+        return d !== undefined && bytes !== undefined && Buffer.compare(d, patternDigest(bytes)) === 0
+      })
       // read only what the index says is stored, all in one go
-      const unique = [...new Set(states.filter((_, n) => this.store.index.get(khs[n] as Uint8Array) !== undefined).map(s => s.key))]
+      const unique = [...new Set(states.filter((_, n) => !same[n] && storedDigest(n) !== undefined).map(s => s.key))]
       const locals = new Map(unique.map((k, i) => [k, i]))
       const values = await this.store.getMany(unique)
       states.forEach((incoming, n) => {
+        counter = Math.max(counter, highestCounterOf(incoming, this.nodeId))
+        if (same[n] === true) {
+          kinds.equal++
+          return
+        }
         const i = locals.get(incoming.key)
         const prev = merged.get(incoming.key)
         const local = prev?.state ?? (i === undefined ? undefined : values[i])
         const { state, kind } = mergeIncoming(local, incoming)
         kinds[kind]++
         merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
-        counter = Math.max(counter, highestCounterOf(incoming, this.nodeId))
       })
       const changed: PreparedState[] = []
-      const changedStates: PatternState[] = []
       for (const { state, kh, bytes } of merged.values()) {
         const prepared = bytes !== undefined ? prepareEncoded(state, bytes, kh) : prepareState(state, kh)
         const old = this.store.index.get(kh)
-        if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) {
-          changed.push(prepared)
-          changedStates.push(state)
-        }
+        if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) changed.push(prepared)
       }
       const counterMoved = counter > this.counterValue
       if (changed.length > 0 || counterMoved) {
         // durable only when our own counter moves: lost remote merges come back from peers
         await this.store.writePrepared(changed, counterMoved ? counter : undefined, { durable: counterMoved })
         if (counterMoved) this.counterValue = counter
-        this.emit(changedStates, 'remote')
+        this.emit(changed, 'remote')
       }
-      return { changed: changedStates, kinds }
+      return { changed, kinds }
     })
   }
 
@@ -243,15 +258,18 @@ export class Replica {
     return Math.max(this.counterValue, current === undefined ? 0 : highestCounterOf(current, this.nodeId)) + 1
   }
 
-  private async commit (states: PatternState[], counter: number | undefined, origin: ChangeOrigin): Promise<void> {
-    await this.store.writeBatch(states, counter)
-    if (counter !== undefined) this.counterValue = counter
-    this.emit(states, origin)
+  /** Stores local states with the counter they used; each is encoded and hashed here, once. */
+  private async commit (states: PatternState[], counter: number): Promise<PreparedState[]> {
+    const prepared = states.map(s => prepareState(s))
+    await this.store.writePrepared(prepared, counter)
+    this.counterValue = counter
+    this.emit(prepared, 'local')
+    return prepared
   }
 
-  private emit (states: PatternState[], origin: ChangeOrigin): void {
-    if (states.length === 0) return
-    const event: ChangeEvent = { origin, states }
+  private emit (patterns: EncodedPattern[], origin: ChangeOrigin): void {
+    if (patterns.length === 0) return
+    const event: ChangeEvent = { origin, patterns }
     for (const listener of [...this.listeners]) {
       try {
         listener(event)

@@ -6,7 +6,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { emptyReport } from '../../src/gossip/types.js'
 import type {
-  EngramNodeEvents, EngramNodePort, ListOptions, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, RoundReport,
+  BulkWriteResult, EngramNodeEvents, EngramNodePort, ListOptions, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, RoundReport,
   SyncOptions, WriteOp
 } from '../../src/node/types.js'
 
@@ -44,8 +44,9 @@ export class FakeNode extends TypedEventEmitter<EngramNodeEvents> implements Eng
     return this.write(key, op)
   }
 
-  async putMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<PatternRecord[]> {
-    return items.map(({ key, op }) => this.write(key, op))
+  async putMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<BulkWriteResult> {
+    for (const { key, op } of items) this.write(key, op)
+    return { patterns: new Set(items.map(i => i.key)).size, root: this.root() }
   }
 
   async get (key: string): Promise<PatternRecord | undefined> {

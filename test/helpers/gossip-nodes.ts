@@ -47,6 +47,6 @@ export async function startGossipNode (opts: { join?: string[], gossip?: Partial
       await rm(dir, { recursive: true, force: true })
     }
   }
-  replica.onChange(ev => { if (ev.origin === 'local') node.gossip.pushLocal([...ev.states]) })
+  replica.onChange(ev => { if (ev.origin === 'local') node.gossip.pushLocal(ev.patterns) })
   return node
 }

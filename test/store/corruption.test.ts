@@ -104,7 +104,7 @@ describe('store corruption and foreign data', () => {
       assert.equal(replica.openReport.counterLost, true)
       assert.equal(replica.counter, 9)
       const next = await replica.write('z', { confidence: 0.5 })
-      assert.equal(next.clock.get('me'), 10)
+      assert.equal(next.state.clock.get('me'), 10)
     } finally {
       await replica.close()
     }

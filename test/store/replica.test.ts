@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import { encodePattern } from '../../src/core/encoding.js'
+import { encodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
 import { applyWrite, confidenceOf, episodesOf, isDeleted, type PatternState } from '../../src/core/pattern.js'
 import type { LevelPatternStore } from '../../src/store/level-store.js'
 import { type ChangeEvent, Replica } from '../../src/store/replica.js'
@@ -36,8 +36,12 @@ describe('Replica', () => {
   it('writes with fresh counters and reads back', async () => {
     const a = await replica.write('a', { confidence: 0.4, addEpisodes: ['e1'] })
     const b = await replica.write('a', { addEpisodes: ['e2'], summary: 's' })
-    assert.equal(a.clock.get(ME), 1)
-    assert.equal(b.clock.get(ME), 2)
+    assert.equal(a.state.clock.get(ME), 1)
+    assert.equal(b.state.clock.get(ME), 2)
+    // the write hands back what the store wrote: its bytes and hashes
+    assert.deepEqual(b.bytes, encodePattern(b.state))
+    assert.deepEqual(b.digest, patternDigest(encodePattern(await replica.get('a') as PatternState)))
+    assert.deepEqual(b.kh, keyHash('a'))
     assert.equal(replica.counter, 2)
     const stored = await replica.get('a') as PatternState
     assert.deepEqual(episodesOf(stored), ['e1', 'e2'])
@@ -54,7 +58,7 @@ describe('Replica', () => {
     replica = await Replica.open({ dir, nodeId: ME })
     assert.equal(replica.counter, before)
     const c = await replica.write('c', { confidence: 0.5 })
-    assert.ok((c.clock.get(ME) as number) > before)
+    assert.ok((c.state.clock.get(ME) as number) > before)
   })
 
   it('raises its counter past a remote state that names this node', async () => {
@@ -63,7 +67,7 @@ describe('Replica', () => {
     await replica.mergeRemote([remembered])
     assert.equal(replica.counter, 50)
     const next = await replica.write('y', { confidence: 0.5 })
-    assert.equal(next.clock.get(ME), 51)
+    assert.equal(next.state.clock.get(ME), 51)
     await replica.close()
     replica = await Replica.open({ dir, nodeId: ME })
     assert.equal(replica.counter, 51)
@@ -73,7 +77,7 @@ describe('Replica', () => {
     await assert.rejects(replica.delete('nope'), { name: 'PatternNotFoundError' })
     await replica.write('d', { confidence: 0.5, addEpisodes: ['e'] })
     const tomb = await replica.delete('d')
-    assert.ok(isDeleted(tomb))
+    assert.ok(isDeleted(tomb.state))
     assert.ok(isDeleted(await replica.get('d') as PatternState))
     await assert.rejects(replica.delete('d'), { name: 'PatternNotFoundError' })
     assert.equal(replica.counter, 2)
@@ -92,7 +96,7 @@ describe('Replica', () => {
       v2 // equal
     ])
     assert.deepEqual(result.kinds, { new: 1, newer: 0, older: 1, equal: 1, concurrent: 1 })
-    assert.deepEqual(result.changed.map(s => s.key).sort(), ['conc', 'fresh'])
+    assert.deepEqual(result.changed.map(p => p.state.key).sort(), ['conc', 'fresh'])
     const conc = await replica.get('conc') as PatternState
     assert.ok(Math.abs(confidenceOf(conc) - 0.8) < 1e-12)
     assert.equal(conc.versions.length, 2)
@@ -146,8 +150,11 @@ describe('Replica', () => {
     await replica.mergeRemote([remote]) // no change, no event
     off()
     await replica.write('b', { confidence: 0.5 })
-    assert.deepEqual(events.map(e => [e.origin, e.states.map(s => s.key)]), [['local', ['a']], ['remote', ['r']]])
-    assert.deepEqual(encodePattern(events[1]?.states[0] as PatternState), encodePattern(remote))
+    assert.deepEqual(events.map(e => [e.origin, e.patterns.map(p => p.state.key)]), [['local', ['a']], ['remote', ['r']]])
+    const got = events[1]?.patterns[0]
+    assert.deepEqual(got?.bytes, encodePattern(remote))
+    assert.deepEqual(got?.digest, patternDigest(encodePattern(remote)))
+    assert.deepEqual(got?.kh, keyHash('r'))
     assert.equal(errors.length, 3) // the throwing listener saw all three changes; writes still succeeded
     assert.ok(await replica.get('b'))
   })
