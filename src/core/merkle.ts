@@ -42,10 +42,6 @@ export function toHex (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
 
-export function fromHex (s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, 'hex'))
-}
-
 export function isValidPrefix (p: string): boolean {
   return p.length <= MERKLE_DEPTH && /^[0-9a-f]*$/.test(p)
 }

@@ -8,7 +8,7 @@
  * they never go stale between events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { EngramNodePort, MergeKind, RoundReport } from '../node/types.js'
+import type { EngramNodePort, MergeKind, NodeCounts, RoundReport } from '../node/types.js'
 
 export interface NodeMetrics {
   readonly registry: Registry
@@ -21,6 +21,13 @@ export interface NodeMetrics {
 }
 
 const MERGE_KINDS: readonly MergeKind[] = ['new', 'newer', 'older', 'equal', 'concurrent']
+
+/** Gauges of one number the node counts: name, help, which count */
+const COUNT_GAUGES: ReadonlyArray<[string, string, (c: NodeCounts) => number]> = [
+  ['engram_patterns', 'Patterns held by this node (tombstones included)', c => c.patterns],
+  ['engram_connected_peers', 'Distinct peers with an open connection', c => c.connectedPeers],
+  ['engram_gossip_peers', 'Connected peers that speak the gossip protocol', c => c.gossipPeers]
+]
 
 /** Sessions end within the session timeout (60 s); most are a few ms on a LAN. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -35,30 +42,12 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     labelNames: ['role', 'outcome'] as const,
     registers
   })
-  const bytesSent = new Counter({
-    name: 'engram_gossip_bytes_sent_total',
-    help: 'Bytes sent in gossip sessions, by role',
-    labelNames: ['role'] as const,
-    registers
-  })
-  const bytesReceived = new Counter({
-    name: 'engram_gossip_bytes_received_total',
-    help: 'Bytes received in gossip sessions, by role',
-    labelNames: ['role'] as const,
-    registers
-  })
-  const patternsSent = new Counter({
-    name: 'engram_patterns_sent_total',
-    help: 'Patterns sent to peers, by session role',
-    labelNames: ['role'] as const,
-    registers
-  })
-  const patternsReceived = new Counter({
-    name: 'engram_patterns_received_total',
-    help: 'Patterns received from peers, by session role (changed or not)',
-    labelNames: ['role'] as const,
-    registers
-  })
+  /** per finished session, by role: a counter each */
+  const byRole = (name: string, help: string): Counter<'role'> => new Counter({ name, help, labelNames: ['role'] as const, registers })
+  const bytesSent = byRole('engram_gossip_bytes_sent_total', 'Bytes sent in gossip sessions, by role')
+  const bytesReceived = byRole('engram_gossip_bytes_received_total', 'Bytes received in gossip sessions, by role')
+  const patternsSent = byRole('engram_patterns_sent_total', 'Patterns sent to peers, by session role')
+  const patternsReceived = byRole('engram_patterns_received_total', 'Patterns received from peers, by session role (changed or not)')
   const merges = new Counter({
     name: 'engram_merges_total',
     help: 'Incoming pattern states by how they related to the local one',
@@ -80,24 +69,9 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   // Gauges are read only at scrape time (collect); constructing one registers it in `registry`
   // through `registers`, which is all it needs, so nothing keeps a handle on them.
   /* eslint-disable no-new -- prom-client metrics register themselves on construction */
-  new Gauge({
-    name: 'engram_patterns',
-    help: 'Patterns held by this node (tombstones included)',
-    registers,
-    async collect () { this.set((await node.counts()).patterns) }
-  })
-  new Gauge({
-    name: 'engram_connected_peers',
-    help: 'Distinct peers with an open connection',
-    registers,
-    async collect () { this.set((await node.counts()).connectedPeers) }
-  })
-  new Gauge({
-    name: 'engram_gossip_peers',
-    help: 'Connected peers that speak the gossip protocol',
-    registers,
-    async collect () { this.set((await node.counts()).gossipPeers) }
-  })
+  for (const [name, help, read] of COUNT_GAUGES) {
+    new Gauge({ name, help, registers, async collect () { this.set(read(await node.counts())) } })
+  }
   new Gauge({
     name: 'engram_peer_roots_equal',
     help: 'Per peer: 1 if the Merkle roots were equal at the start of the last exchange, else 0',

@@ -14,7 +14,7 @@
 import '../node/polyfill.js'
 import { setMaxListeners } from 'node:events'
 import { serviceDependencies } from '@libp2p/interface'
-import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../gossip/constants.js'
+import { DEFAULT_CLUSTER, DHT_PROTOCOL } from './constants.js'
 import { Bootstrap } from './bootstrap.js'
 import { Dialer } from './dialer.js'
 import { PeerMemory } from './peer-memory.js'
@@ -178,11 +178,6 @@ export class DiscoveryService implements Startable {
       reconnects: this.reconnector.reconnects,
       redials: this.reconnector.redials
     }
-  }
-
-  /** Runs one rendezvous round now, or waits for the one running (tests, "discover now"). */
-  async discoverNow (): Promise<void> {
-    await this.rounds.runNow()
   }
 
   private clearTimers (): void {

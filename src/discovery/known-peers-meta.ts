@@ -3,7 +3,7 @@
  * node's whole state lives in one LevelDB and one data dir. Ordering and bounds are
  * MemoryKnownPeerStore's; this only loads and persists it.
  */
-import { MemoryKnownPeerStore, type KnownPeer, type KnownPeerStore } from './peer-book.js'
+import { DEFAULT_MAX_KNOWN_PEERS, MemoryKnownPeerStore, type KnownPeer, type KnownPeerStore } from './peer-book.js'
 
 export interface MetaSpace {
   getMeta(name: string): Promise<Uint8Array | undefined>
@@ -13,10 +13,12 @@ export interface MetaSpace {
 const META_NAME = 'known-peers'
 
 export class MetaKnownPeerStore implements KnownPeerStore {
-  private readonly mem = new MemoryKnownPeerStore()
+  private readonly mem: MemoryKnownPeerStore
   private loaded: Promise<void> | undefined
 
-  constructor (private readonly meta: MetaSpace) {}
+  constructor (private readonly meta: MetaSpace, maxPeers = DEFAULT_MAX_KNOWN_PEERS) {
+    this.mem = new MemoryKnownPeerStore(maxPeers)
+  }
 
   private async ensureLoaded (): Promise<void> {
     this.loaded ??= (async () => {

@@ -2,8 +2,6 @@
  * Remembers peers we have been connected to, so a restarted node finds its cluster again
  * without a join address. Bounded: only the most recently seen peers are kept.
  */
-import type { Logger } from '@libp2p/interface'
-
 export interface KnownPeer {
   /** PeerId, string form */
   id: string
@@ -56,7 +54,7 @@ function newestFirst (a: Entry, b: Entry): number {
   return b.seen - a.seen
 }
 
-/** For tests and for nodes that run without a data directory. */
+/** The bounded, ordered list itself; MetaKnownPeerStore (known-peers-meta.ts) persists it. */
 export class MemoryKnownPeerStore implements KnownPeerStore {
   private readonly entries = new Map<string, Entry>()
   private clock = 0
@@ -73,84 +71,5 @@ export class MemoryKnownPeerStore implements KnownPeerStore {
     for (const e of stamp(peers, this.clock)) this.entries.set(e.id, e)
     const sorted = [...this.entries.values()].sort(newestFirst)
     for (const e of sorted.slice(this.maxPeers)) this.entries.delete(e.id)
-  }
-}
-
-/** What we use of our sublevel. */
-interface PeerLevel {
-  batch(ops: Array<{ type: 'put', key: string, value: Entry } | { type: 'del', key: string }>): Promise<void>
-  iterator(options: { limit: number }): AsyncIterable<[string, Entry]>
-}
-
-/**
- * The database handed to us: a `level` instance or one of its sublevels. We only need
- * `sublevel`, which gives us our own key space (`!peers!<id>`) with JSON values whatever
- * encodings the parent uses.
- */
-export interface LevelLike {
-  sublevel(name: string, options: { keyEncoding: 'utf8', valueEncoding: 'json' }): unknown
-}
-
-export interface LevelKnownPeerStoreOptions {
-  maxPeers?: number
-  /** Sublevel name. Default 'peers'. */
-  name?: string
-  log?: Logger
-}
-
-export class LevelKnownPeerStore implements KnownPeerStore {
-  private readonly db: PeerLevel
-  private readonly maxPeers: number
-  private readonly log?: Logger
-  private clock = 0
-  /** save() calls run one after the other so trimming never races a write. */
-  private queue: Promise<void> = Promise.resolve()
-
-  constructor (db: LevelLike, options: LevelKnownPeerStoreOptions = {}) {
-    // abstract-level's overloaded generic types do not narrow structurally; this is its documented shape
-    this.db = db.sublevel(options.name ?? 'peers', { keyEncoding: 'utf8', valueEncoding: 'json' }) as PeerLevel
-    this.maxPeers = options.maxPeers ?? DEFAULT_MAX_KNOWN_PEERS
-    this.log = options.log
-  }
-
-  async load (): Promise<KnownPeer[]> {
-    await this.queue
-    const entries = await this.readAll()
-    return entries.slice(0, this.maxPeers).map(({ id, addrs }) => ({ id, addrs }))
-  }
-
-  async save (peers: KnownPeer[]): Promise<void> {
-    const run = this.queue.then(async () => { await this.write(peers) })
-    this.queue = run.catch(() => {})
-    await run
-  }
-
-  private async write (peers: KnownPeer[]): Promise<void> {
-    this.clock = Math.max(this.clock + peers.length + 1, Date.now())
-    const fresh = stamp(peers, this.clock)
-    if (fresh.length === 0) return
-    const ids = new Set(fresh.map(e => e.id))
-    const old = (await this.readAll()).filter(e => !ids.has(e.id))
-    const keep = Math.max(0, this.maxPeers - fresh.length)
-    await this.db.batch([
-      ...fresh.slice(0, this.maxPeers).map(e => ({ type: 'put' as const, key: e.id, value: e })),
-      ...fresh.slice(this.maxPeers).map(e => ({ type: 'del' as const, key: e.id })),
-      ...old.slice(keep).map(e => ({ type: 'del' as const, key: e.id }))
-    ])
-  }
-
-  /** Everything stored, newest first; skips entries another version or a bug left malformed. */
-  private async readAll (): Promise<Entry[]> {
-    const out: Entry[] = []
-    // the bound is generous (trimming keeps far fewer) but never lets a huge db load fully
-    for await (const [key, value] of this.db.iterator({ limit: this.maxPeers * 4 })) {
-      const c = clean(value)
-      if (c == null || c.id !== key || typeof value.seen !== 'number') {
-        this.log?.('ignoring malformed known-peer entry %s', key)
-        continue
-      }
-      out.push({ ...c, seen: value.seen })
-    }
-    return out.sort(newestFirst)
   }
 }

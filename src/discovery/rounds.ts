@@ -48,12 +48,6 @@ export class RoundScheduler {
     await this.current
   }
 
-  /** Runs a round now, or joins the one running. */
-  async runNow (): Promise<void> {
-    if (this.current == null) this.begin()
-    await this.current
-  }
-
   private schedule (delay: number): void {
     if (!this.active) return
     clearTimeout(this.timer)

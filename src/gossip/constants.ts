@@ -7,12 +7,6 @@ import { MAX_PATTERN_BYTES } from '../core/limits.js'
 /** Bumped on any incompatible change of messages or of the Merkle shape (see docs/protocol.md). */
 export const GOSSIP_PROTOCOL = '/engram/gossip/1.0.0'
 
-/** The cluster's own DHT, so we never join (or leak into) the public IPFS one. */
-export const DHT_PROTOCOL = '/engram/kad/1.0.0'
-
-/** Default cluster name; the rendezvous CID is derived from it. */
-export const DEFAULT_CLUSTER = 'engram'
-
 /** One frame holds at most one full pattern plus framing, or a batch of small items. */
 export const MAX_FRAME_BYTES = MAX_PATTERN_BYTES + 64 * 1024
 

@@ -3,10 +3,11 @@
  * knows libp2p's classes classifies ours; each keeps its own `name`, which reports and logs show.
  */
 import {
-  ConnectionClosedError, ConnectionClosingError, InvalidMessageError as Libp2pInvalidMessageError, MuxerClosedError, StreamAbortedError,
-  StreamResetError, TimeoutError
+  ConnectionClosedError, ConnectionClosingError, InvalidMessageError as Libp2pInvalidMessageError, MuxerClosedError, ProtocolError,
+  StreamAbortedError, StreamResetError, TimeoutError
 } from '@libp2p/interface'
 import { StreamClosedError, UnexpectedEOFError } from '@libp2p/utils'
+import { ProtocolViolationError as ReconcileViolation } from '../core/reconcile.js'
 
 /** A frame from a peer that is malformed, oversized or breaks a field limit. */
 export class InvalidMessageError extends Libp2pInvalidMessageError {
@@ -33,8 +34,19 @@ export class NoGossipPeersError extends Error {
   override name = 'NoGossipPeersError'
 }
 
-// the sans-IO reconciler (src/core) throws it too, and core does not depend on libp2p
-export { ProtocolViolationError } from '../core/reconcile.js'
+/** A well-formed message out of the protocol's order or rules (an unexpected type, an unsolicited pattern). */
+export class ProtocolViolationError extends ProtocolError {
+  override name = 'ProtocolViolationError'
+}
+
+/**
+ * The sans-IO reconciler (src/core, which does not depend on libp2p) throws a plain Error of
+ * the same name; a session hands it on as libp2p's class, the way it ends the stream.
+ */
+export function asSessionError (err: unknown): unknown {
+  if (!(err instanceof ReconcileViolation)) return err
+  return Object.assign(new ProtocolViolationError(err.message), { cause: err })
+}
 
 /** libp2p's errors that only say the peer (or its connection) went away; by name, so another copy of libp2p's classes counts too */
 const PEER_GONE: ReadonlySet<string> = new Set([

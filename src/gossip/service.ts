@@ -8,6 +8,7 @@ import {
   KEEP_ALIVE, serviceCapabilities, TypedEventEmitter, type AbortOptions, type Logger, type PeerId, type Startable
 } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
+import { DEFAULT_SETTINGS } from '../settings/node-settings.js'
 import { OutboundChannels } from './channels.js'
 import { ConnectSync } from './connect-sync.js'
 import {
@@ -32,9 +33,10 @@ type Settings = Required<Omit<GossipInit, 'store'>> & { store: GossipStore }
 
 /** what an option left out of GossipInit means (its @default tags in index.ts say the same) */
 const DEFAULTS: Omit<Settings, 'store'> = {
-  intervalMs: 60_000,
+  // the node's own defaults (settings module), so the CLI, the library and the service agree
+  intervalMs: DEFAULT_SETTINGS.interval * 1000,
   jitter: ROUND_JITTER,
-  fanout: 'auto',
+  fanout: DEFAULT_SETTINGS.fanout,
   sessionTimeoutMs: SESSION_TIMEOUT_MS,
   messageTimeoutMs: MESSAGE_TIMEOUT_MS,
   maxSessionsPerPeer: MAX_SESSIONS_PER_PEER,

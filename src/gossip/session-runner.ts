@@ -8,7 +8,7 @@ import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import type { OutboundChannels } from './channels.js'
-import { isPeerGone, isTimeout, ProtocolViolationError } from './errors.js'
+import { asSessionError, isPeerGone, isTimeout, ProtocolViolationError } from './errors.js'
 import type { FramedStream } from './framed.js'
 import { runInitiator } from './initiator.js'
 import { mergeFrame } from './merge.js'
@@ -177,7 +177,8 @@ export class SessionRunner {
     this.init.sessionEnded()
   }
 
-  private fail (report: RoundReport, err: any, stream: Stream | undefined): void {
+  private fail (report: RoundReport, cause: unknown, stream: Stream | undefined): void {
+    const err: any = asSessionError(cause)
     report.outcome = isTimeout(err) ? 'timeout' : 'error'
     report.error = `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
     if (isPeerGone(err) || !this.init.running()) {

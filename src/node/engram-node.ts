@@ -23,7 +23,7 @@ import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { clockToObject } from '../core/vector-clock.js'
 import { toHex } from '../core/merkle.js'
 import type { DiscoveryInit } from '../discovery/discovery.js'
-import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../gossip/constants.js'
+import { dhtProtocolFor } from '../discovery/constants.js'
 import { checkNodeOptions } from '../settings/library-options.js'
 import { registerInternals } from './internals.js'
 import { chooseSyncPeer, connectedPeerIds, peerList } from './peers.js'
@@ -50,10 +50,6 @@ export interface EngramNodeOptions {
   discovery?: Omit<DiscoveryInit, 'cluster' | 'dhtProtocol' | 'dhtServiceName' | 'join' | 'knownPeers'>
   /** DHT self-query interval for fast discovery in tests */
   dhtInitialQuerySelfInterval?: number
-}
-
-export function dhtProtocolFor (cluster: string | undefined): string {
-  return cluster === undefined || cluster === DEFAULT_CLUSTER ? DHT_PROTOCOL : `/engram/${encodeURIComponent(cluster)}/kad/1.0.0`
 }
 
 /** A record from a state as stored: its digest comes with it, nothing is encoded again. */
@@ -105,8 +101,9 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
         services: {
           gossip: gossip({
             store: replicaGossipStore(replica, kinds => node?.safeDispatchEvent('merge', { detail: kinds })),
-            intervalMs: opts.intervalMs ?? 60_000,
-            fanout: opts.fanout ?? 'auto'
+            // left out: the service's defaults, which are the settings module's
+            ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+            ...(opts.fanout !== undefined ? { fanout: opts.fanout } : {})
           })
         },
         start: false

@@ -5,6 +5,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { isLogLevel, type LogLevel } from './log-levels.js'
+import { DEFAULT_CLUSTER } from '../discovery/constants.js'
 
 /** peers a local write is pushed to: 'auto' sizes it to the cluster, a number fixes it, 0 is off */
 export type Fanout = number | 'auto'
@@ -34,7 +35,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   fanout: 'auto',
   swarmKey: null,
   mdns: false,
-  cluster: 'engram',
+  cluster: DEFAULT_CLUSTER,
   api: '127.0.0.1:5480',
   logLevel: 'info',
   logJson: false

@@ -1,9 +1,11 @@
 /** Our errors are libp2p's kinds where one fits, and keep the names reports and logs show. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { InvalidMessageError as Libp2pInvalidMessageError, StreamResetError, TimeoutError } from '@libp2p/interface'
+import { InvalidMessageError as Libp2pInvalidMessageError, ProtocolError, StreamResetError, TimeoutError } from '@libp2p/interface'
+import { ProtocolViolationError as ReconcileViolation } from '../../src/core/reconcile.js'
 import {
-  InvalidMessageError, isPeerGone, isTimeout, NoGossipPeersError, ServiceStoppingError, SessionTimeoutError, TooManySessionsError
+  asSessionError, InvalidMessageError, isPeerGone, isTimeout, NoGossipPeersError, ProtocolViolationError, ServiceStoppingError,
+  SessionTimeoutError, TooManySessionsError
 } from '../../src/gossip/errors.js'
 import { NoGossipPeersError as FromService } from '../../src/gossip/service.js'
 
@@ -19,6 +21,18 @@ describe('gossip errors', () => {
     assert.equal(new ServiceStoppingError().name, 'ServiceStoppingError')
     assert.equal(new NoGossipPeersError().name, 'NoGossipPeersError')
     assert.equal(FromService, NoGossipPeersError, 'the old import path gives the same class')
+    assert.ok(new ProtocolViolationError('x') instanceof ProtocolError)
+  })
+
+  it('a session hands on the reconciler\'s violation as libp2p\'s ProtocolError, other errors as they are', () => {
+    const core = new ReconcileViolation('peer needs a key we did not list')
+    const err = asSessionError(core) as Error
+    assert.ok(err instanceof ProtocolError)
+    assert.equal(err.name, 'ProtocolViolationError')
+    assert.equal(err.message, core.message)
+    assert.equal(err.cause, core)
+    const other = new InvalidMessageError('bad')
+    assert.equal(asSessionError(other), other)
   })
 
   it('classify timeouts and a peer going away', async () => {

@@ -8,7 +8,7 @@ import { gossipPeers } from '../helpers/gossip-peers.js'
 import { addrOf, startTestNode, stopAll } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import type { EngramLibp2p } from '../../src/node/libp2p.js'
-import { DHT_PROTOCOL } from '../../src/gossip/constants.js'
+import { DHT_PROTOCOL } from '../../src/discovery/constants.js'
 
 const N = 5
 

@@ -123,7 +123,7 @@ describe('RoundScheduler', () => {
     assert.equal(s.started, after, 'a round started after stop()')
   })
 
-  it('keeps going after a round throws, and runNow joins the running round', async () => {
+  it('keeps going after a round throws', async () => {
     let n = 0
     const errors: unknown[] = []
     const s = new RoundScheduler({
@@ -134,9 +134,6 @@ describe('RoundScheduler', () => {
     s.start(0)
     try {
       await waitFor(() => s.started >= 3, { timeout: 3000, message: 'rounds after a failure' })
-      const before = s.started
-      await Promise.all([s.runNow(), s.runNow()])
-      assert.ok(s.started - before <= 2, 'runNow overlapped rounds')
     } finally {
       s.stop()
       await s.settled()

@@ -17,11 +17,11 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { Level } from 'level'
 import { createLibp2p } from 'libp2p'
-import { DHT_PROTOCOL } from '../../src/gossip/constants.js'
+import { DHT_PROTOCOL } from '../../src/discovery/constants.js'
 import { configureLogging } from '../../src/daemon/logging.js'
-import { LevelKnownPeerStore } from '../../src/discovery/peer-book.js'
+import { MetaKnownPeerStore } from '../../src/discovery/known-peers-meta.js'
+import { Replica } from '../../src/store/replica.js'
 import { startTestNode, stopAll } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import type { EngramLibp2p } from '../../src/node/libp2p.js'
@@ -67,7 +67,7 @@ describe('discovery with a DHT peer that never answers', { timeout: 90_000 }, ()
   const lines: LogLine[] = []
   const hostiles: Hostile[] = []
   const nodes: EngramLibp2p[] = []
-  const dbs: Array<Level<string, string>> = []
+  const dbs: Replica[] = []
   let savedDebug: string | undefined
 
   before(async () => {
@@ -114,7 +114,7 @@ describe('discovery with a DHT peer that never answers', { timeout: 90_000 }, ()
     let hostile = await startHostile(key)
     hostiles.push(hostile)
     const joinAddr = addrWithId(hostile.node)
-    const db = new Level<string, string>(join(dir, 'known-peers'))
+    const db = await Replica.open({ dir: join(dir, 'known-peers'), nodeId: 'me' })
     dbs.push(db)
     const node = await startTestNode({
       join: [joinAddr],
@@ -125,16 +125,15 @@ describe('discovery with a DHT peer that never answers', { timeout: 90_000 }, ()
         dialTimeout: 2000,
         reconnectMin: 200,
         reconnectMax: 1000,
-        knownPeers: new LevelKnownPeerStore(db)
+        knownPeers: new MetaKnownPeerStore(db)
       }
     })
     nodes.push(node)
     const svc = node.services.discovery
     const hostileId = hostile.node.peerId
     await waitFor(() => node.getConnections(hostileId).length > 0, { timeout: 10_000, message: 'the join dial' })
-    // remembered in LevelDB (it speaks our DHT protocol, so it counts as a cluster member)
-    const store = new LevelKnownPeerStore(db)
-    await waitFor(async () => (await store.load()).some(p => p.id === hostileId.toString()),
+    // remembered in the store (it speaks our DHT protocol, so it counts as a cluster member)
+    await waitFor(async () => (await new MetaKnownPeerStore(db).load()).some(p => p.id === hostileId.toString()),
       { timeout: 10_000, message: 'the peer to be remembered' })
     const linesBefore = lines.length
 

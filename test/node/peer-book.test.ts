@@ -1,11 +1,13 @@
+/** The remembered-peer list: its order and bounds, and its persistence in the node's own store (the production path). */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Level } from 'level'
-import { LevelKnownPeerStore, MemoryKnownPeerStore } from '../../src/discovery/peer-book.js'
+import { MemoryKnownPeerStore } from '../../src/discovery/peer-book.js'
 import type { KnownPeerStore } from '../../src/discovery/peer-book.js'
+import { MetaKnownPeerStore } from '../../src/discovery/known-peers-meta.js'
+import { Replica } from '../../src/store/replica.js'
 
 function peers (from: number, to: number): Array<{ id: string, addrs: string[] }> {
   const out = []
@@ -34,37 +36,41 @@ describe('known peer stores', () => {
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'engram-peers-')) })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  it('memory store: newest first, bounded', async () => {
+  it('memory list: newest first, bounded', async () => {
     await behaves(max => new MemoryKnownPeerStore(max))
   })
 
-  it('level store: newest first, bounded, survives reopen, own key space', async () => {
-    const db = new Level<string, string>(join(dir, 'a'))
+  it('in the node\'s store: newest first, bounded, survives reopen, patterns untouched', async () => {
+    const storeDir = join(dir, 'store')
+    let replica = await Replica.open({ dir: storeDir, nodeId: 'me' })
     try {
-      await db.put('unrelated', 'kept')
-      await behaves(max => new LevelKnownPeerStore(db, { maxPeers: max }))
-      assert.equal(await db.get('unrelated'), 'kept')
+      await replica.write('a', { confidence: 0.5 })
+      const root = Buffer.from(replica.root()).toString('hex')
+      await behaves(max => new MetaKnownPeerStore(replica, max))
+      assert.equal(replica.count, 1)
+      assert.equal(Buffer.from(replica.root()).toString('hex'), root, 'known peers live beside the patterns, not in the index')
     } finally {
-      await db.close()
+      await replica.close()
     }
-    const reopened = new Level<string, string>(join(dir, 'a'))
+    replica = await Replica.open({ dir: storeDir, nodeId: 'me' })
     try {
-      const store = new LevelKnownPeerStore(reopened, { maxPeers: 4 })
+      const store = new MetaKnownPeerStore(replica, 4)
       assert.deepEqual((await store.load()).map(p => p.id), ['peer-9', 'peer-2', 'peer-3', 'peer-4'])
     } finally {
-      await reopened.close()
+      await replica.close()
     }
   })
 
-  it('level store works inside a sublevel handed over by another module', async () => {
-    const db = new Level(join(dir, 'b'), { valueEncoding: 'buffer' })
+  it('an unreadable stored list costs only the remembered peers', async () => {
+    const replica = await Replica.open({ dir: join(dir, 'junk'), nodeId: 'me' })
     try {
-      const node = db.sublevel('node')
-      const store = new LevelKnownPeerStore(node)
-      await store.save(peers(0, 2))
-      assert.deepEqual((await store.load()).map(p => p.id), ['peer-0', 'peer-1'])
+      await replica.putMeta('known-peers', Buffer.from('{not json'))
+      const store = new MetaKnownPeerStore(replica)
+      assert.deepEqual(await store.load(), [])
+      await store.save(peers(0, 1))
+      assert.deepEqual((await new MetaKnownPeerStore(replica).load()).map(p => p.id), ['peer-0'])
     } finally {
-      await db.close()
+      await replica.close()
     }
   })
 })

@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { Level } from 'level'
 import { gossipPeers } from '../helpers/gossip-peers.js'
-import { LevelKnownPeerStore } from '../../src/discovery/peer-book.js'
+import { MetaKnownPeerStore } from '../../src/discovery/known-peers-meta.js'
+import { Replica } from '../../src/store/replica.js'
 import { addrOf, startTestNode, stopAll } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import type { EngramLibp2p } from '../../src/node/libp2p.js'
@@ -24,7 +24,7 @@ describe('restart', { timeout: 60_000 }, () => {
   let dir: string
   const cluster: EngramLibp2p[] = []
   const extra: Array<EngramLibp2p | undefined> = []
-  const dbs: Array<Level<string, string>> = []
+  const dbs: Replica[] = []
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'engram-restart-'))
@@ -46,23 +46,23 @@ describe('restart', { timeout: 60_000 }, () => {
     const privateKey = await generateKeyPair('Ed25519')
     const dbPath = join(dir, 'db')
 
-    let db = new Level<string, string>(dbPath)
+    let db = await Replica.open({ dir: dbPath, nodeId: 'me' })
     dbs.push(db)
-    const node = await startTestNode({ privateKey, join: [addrOf(first)], discovery: { knownPeers: new LevelKnownPeerStore(db) } })
+    const node = await startTestNode({ privateKey, join: [addrOf(first)], discovery: { knownPeers: new MetaKnownPeerStore(db) } })
     extra.push(node)
     await waitFor(async () => await hasGossipPeers(node, cluster), { timeout: 10_000, message: 'the node to join the cluster' })
     await node.stop() // saves the connected peers
     await db.close()
 
     const remembered = await (async () => {
-      const d = new Level<string, string>(dbPath)
-      try { return await new LevelKnownPeerStore(d).load() } finally { await d.close() }
+      const d = await Replica.open({ dir: dbPath, nodeId: 'me' })
+      try { return await new MetaKnownPeerStore(d).load() } finally { await d.close() }
     })()
     assert.deepEqual(new Set(remembered.map(p => p.id)), new Set(cluster.map(n => n.peerId.toString())))
 
-    db = new Level<string, string>(dbPath)
+    db = await Replica.open({ dir: dbPath, nodeId: 'me' })
     dbs.push(db)
-    const again = await startTestNode({ privateKey, discovery: { knownPeers: new LevelKnownPeerStore(db) } })
+    const again = await startTestNode({ privateKey, discovery: { knownPeers: new MetaKnownPeerStore(db) } })
     extra.push(again)
     assert.equal(again.peerId.toString(), node.peerId.toString())
     await waitFor(async () => await hasGossipPeers(again, cluster), { timeout: 10_000, message: 'the restarted node to reconnect' })
