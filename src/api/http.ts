@@ -86,6 +86,8 @@ export async function readBody (req: IncomingMessage, limit = MAX_BODY_BYTES): P
   })
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
 /**
  * The body as JSON; `undefined` when there is none. A body must say it is JSON, which
  * also keeps plain HTML forms of other sites from posting to us.
@@ -97,8 +99,15 @@ export async function readJson (req: IncomingMessage): Promise<unknown> {
   if (type !== 'application/json') {
     throw new ApiError(415, 'unsupported_media_type', `request body must be application/json (got ${type === '' ? 'no content type' : type})`)
   }
+  let text: string
   try {
-    return JSON.parse(raw.toString('utf8'))
+    text = strictUtf8.decode(raw)
+  } catch {
+    // a replacement character would silently change the text we store
+    throw new ApiError(400, 'invalid_utf8', 'request body is not valid UTF-8')
+  }
+  try {
+    return JSON.parse(text)
   } catch (err: any) {
     throw new ApiError(400, 'invalid_json', `request body is not valid JSON: ${String(err.message)}`)
   }

@@ -6,11 +6,24 @@
 import { InvalidEncodingError, LimitExceededError } from './errors.js'
 
 const textEncoder = new TextEncoder()
-const textDecoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: keep a leading U+FEFF as the text it is; the default strips it, and a key that
+// starts with one would not decode to itself
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export function utf8 (s: string): Uint8Array {
   return textEncoder.encode(s)
 }
+
+/**
+ * Text whose UTF-8 round trip is exact: no lone surrogates (the encoder would write each as
+ * U+FFFD, so the stored text would not be what was given).
+ */
+export function isWellFormedText (s: string): boolean {
+  return !LONE_SURROGATE.test(s)
+}
+
+/** In a `u` regex a surrogate pair is one code point, so this matches only lone surrogates. */
+const LONE_SURROGATE = /\p{Cs}/u
 
 export function utf8Length (s: string): number {
   return Buffer.byteLength(s, 'utf8')

@@ -11,7 +11,7 @@
  * versions and show 0.5 whatever the order they met in.
  * No wall-clock time appears anywhere in the state.
  */
-import { compareUtf8, utf8Length } from './bytes.js'
+import { compareUtf8, isWellFormedText, utf8Length } from './bytes.js'
 import { InvalidPatternError, LimitExceededError } from './errors.js'
 import { MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
 import { advanceClock, type NodeId, type VectorClock, EMPTY_CLOCK } from './vector-clock.js'
@@ -63,8 +63,14 @@ export function compareDots (a: Dot, b: Dot): number {
   return compareUtf8(a.node, b.node) || a.counter - b.counter
 }
 
+/** Refuses text that would not survive encoding unchanged (see isWellFormedText). */
+function checkText (s: string, what: string): void {
+  if (!isWellFormedText(s)) throw new InvalidPatternError(`${what} is not well-formed Unicode (it holds a lone surrogate)`)
+}
+
 export function checkKey (key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new InvalidPatternError('pattern key must be a non-empty string')
+  checkText(key, 'pattern key')
   if (utf8Length(key) > MAX_KEY_BYTES) throw new LimitExceededError(`pattern key is longer than ${MAX_KEY_BYTES} bytes`)
 }
 
@@ -76,11 +82,13 @@ export function checkConfidence (c: number): void {
 
 function checkEpisodeId (id: string): void {
   if (typeof id !== 'string' || id.length === 0) throw new InvalidPatternError('episode id must be a non-empty string')
+  checkText(id, `episode id ${JSON.stringify(id)}`)
   if (utf8Length(id) > MAX_EPISODE_ID_BYTES) throw new LimitExceededError(`episode id is longer than ${MAX_EPISODE_ID_BYTES} bytes`)
 }
 
 function checkSummary (s: string): void {
   if (typeof s !== 'string') throw new InvalidPatternError('summary must be a string')
+  checkText(s, 'summary')
   if (utf8Length(s) > MAX_SUMMARY_BYTES) throw new LimitExceededError(`summary is longer than ${MAX_SUMMARY_BYTES} bytes`)
 }
 

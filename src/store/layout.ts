@@ -26,8 +26,9 @@ export const STORE_FORMAT_VERSION = 1
 const FORMAT_TAG = 'engram-store/'
 
 const encoder = new TextEncoder()
-const strictDecoder = new TextDecoder('utf-8', { fatal: true })
-const lossyDecoder = new TextDecoder('utf-8')
+// ignoreBOM: a key that starts with U+FEFF keeps it (the default strips it, see core/bytes.ts)
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const lossyDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 function prefixed (prefix: number, rest: Uint8Array): Uint8Array {
   const out = new Uint8Array(rest.length + 1)

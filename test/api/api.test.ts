@@ -182,6 +182,10 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
     ['a too long summary', { body: { confidence: 0.5, summary: 'x'.repeat(17 * 1024) } }, 400, 'limit_exceeded'],
     ['a body over 1 MiB', { raw: JSON.stringify({ confidence: 0.5, summary: 'x'.repeat(1024 * 1024) }) }, 413, 'body_too_large'],
     ['a chunked body over 1 MiB', { raw: JSON.stringify({ confidence: 0.5, summary: 'x'.repeat(2 * 1024 * 1024) }), chunked: true }, 413, 'body_too_large'],
+    ['a lone surrogate in an episode id', { raw: '{"confidence": 0.5, "episodes": ["e\\ud800"]}' }, 400, 'invalid_pattern'],
+    ['a lone surrogate in the summary', { raw: '{"confidence": 0.5, "summary": "s\\udc00"}' }, 400, 'invalid_pattern'],
+    ['a body that is not UTF-8', { raw: Buffer.concat([Buffer.from('{"confidence": 0.5, "summary": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]) }, 400,
+      'invalid_utf8'],
     ['a non-JSON content type', { raw: 'confidence=0.5', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type']
   ]
   for (const [name, opts, status, code] of badWrites) {
@@ -195,6 +199,27 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
       assert.equal((await v1('GET', '/v1/patterns/bad-one')).status, 404)
     })
   }
+
+  it('keys and text survive exactly: a leading U+FEFF, astral characters; a key with a lone surrogate is refused', async () => {
+    for (const key of ['\uFEFFbom', 'emoji/\u{1F600}']) {
+      const put = await v1('PUT', `/v1/patterns/${encodeURIComponent(key)}`, { body: { confidence: 0.5, episodes: ['\uFEFFe', '\u{1F600}'], summary: '\uFEFF' } })
+      assert.equal(put.status, 200, put.text)
+      const got = await v1('GET', `/v1/patterns/${encodeURIComponent(key)}`)
+      assert.equal(got.status, 200, got.text)
+      assert.equal(got.json.key, key)
+      assert.deepEqual(got.json.episodes.sort(), ['\uFEFFe', '\u{1F600}'].sort())
+      assert.equal(got.json.summary, '\uFEFF')
+    }
+    const list = await v1('GET', '/v1/patterns?prefix=%EF%BB%BF')
+    assert.equal(list.status, 200, list.text)
+    const listed = list.json.patterns.map((p: { key: string }) => p.key)
+    assert.deepEqual(listed, ['\uFEFFbom'])
+    const before = await root()
+    // %ED%A0%80 is a surrogate's UTF-8 form: not valid percent-encoding of text
+    const lone = await v1('PUT', '/v1/patterns/k%ED%A0%80', { body: { confidence: 0.5 } })
+    assert.equal(lone.status, 400)
+    assert.deepEqual(await root(), before)
+  })
 
   it('refuses a key over the limit and malformed percent-encoding', async () => {
     const before = await root()

@@ -60,6 +60,26 @@ describe('bulk writes: POST /v1/patterns and engram pattern import', { timeout: 
     assert.deepEqual(await status(), before)
   })
 
+  it('a line that is not UTF-8, or holds a lone surrogate, is named and nothing is written; a BOM-led key imports exactly', async () => {
+    const before = await status()
+    const ok = Buffer.from('{"key":"utf/1","confidence":0.5}\n')
+    await writeFile(join(dir, 'latin1.ndjson'), Buffer.concat([ok, Buffer.from('{"key":"caf'), Buffer.from([0xe9]), Buffer.from('","confidence":0.5}\n')]))
+    const latin1 = await runCli(['pattern', 'import', join(dir, 'latin1.ndjson'), '--data', data])
+    assert.equal(latin1.code, 1)
+    assert.match(latin1.stderr, /latin1\.ndjson:2: not valid UTF-8/)
+    await writeFile(join(dir, 'lone.ndjson'), '{"key":"utf/1","confidence":0.5}\n{"key":"utf/2","episodes":["e\\ud800"],"confidence":0.5}\n')
+    const lone = await runCli(['pattern', 'import', join(dir, 'lone.ndjson'), '--data', data])
+    assert.equal(lone.code, 1)
+    assert.match(lone.stderr, /lone\.ndjson:2: .*lone surrogate/)
+    assert.deepEqual(await status(), before)
+    await writeFile(join(dir, 'bom.ndjson'), '{"key":"\uFEFFutf/bom","episodes":["\u{1F600}"],"confidence":0.5}\r\n')
+    const bom = await runCli(['pattern', 'import', join(dir, 'bom.ndjson'), '--data', data, '--json'])
+    assert.equal(bom.code, 0, bom.stderr)
+    const got = await call(base, 'GET', `/v1/patterns/${encodeURIComponent('\uFEFFutf/bom')}`, { token })
+    assert.equal(got.status, 200, got.text)
+    assert.deepEqual([got.json.key, got.json.episodes], ['\uFEFFutf/bom', ['\u{1F600}']])
+  })
+
   it('an invalid pattern rejects its whole batch and changes nothing', async () => {
     const before = await status()
     const res = await call(base, 'POST', '/v1/patterns', { token, body: { patterns: [{ key: 'x/1', confidence: 0.5 }, { key: 'x/2', confidence: 7 }] } })

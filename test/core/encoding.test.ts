@@ -101,4 +101,23 @@ describe('canonical pattern encoding', () => {
       assert.equal(Buffer.compare(keyHash(a), createHash('sha256').update(bytes(a)).digest()), 0)
     }), { numRuns: 3000 })
   })
+
+  it('every well-formed text round-trips exactly (a leading U+FEFF included); a lone surrogate is refused at the write', () => {
+    const units = ['a', '\uFEFF', '\u00e9', '\ud83d', '\ude00', '\uffff', '/']
+    const arbText = fc.string({ unit: fc.constantFrom(...units), minLength: 1, maxLength: 6 })
+    fc.assert(fc.property(arbText, arbText, arbText, (key, episode, summary) => {
+      const write = (): ReturnType<typeof applyWrite> => applyWrite(undefined, key, { addEpisodes: [episode], confidence: 0.5, summary }, 'n', 1)
+      // the oracle: text whose UTF-8 round trip through Buffer is exact
+      if (![key, episode, summary].every(t => Buffer.from(t, 'utf8').toString('utf8') === t)) {
+        assert.throws(write, { name: 'InvalidPatternError' })
+        return
+      }
+      const state = write()
+      const back = decodePattern(encodePattern(state))
+      assert.equal(back.key, key)
+      assert.deepEqual([...back.episodes.keys()], [episode])
+      assert.equal(back.versions[0]?.summary, summary)
+      assert.deepEqual(encodePattern(back), encodePattern(state))
+    }), { numRuns: 2000 })
+  })
 })

@@ -6,23 +6,56 @@
  */
 import { Command, Option } from 'commander'
 import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { ApiClient, addClientOptions } from '../api-client.js'
 import { CliError } from '../errors.js'
 import { intInRange } from '../parse.js'
 
 const MAX_LINE = 1024 * 1024
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** The input's lines as raw bytes, so that invalid UTF-8 is seen (a text reader would replace it). */
+async function * rawLines (input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0)
+  for await (const chunk of input) {
+    rest = rest.length === 0 ? chunk : Buffer.concat([rest, chunk])
+    let nl: number
+    while ((nl = rest.indexOf(0x0a)) >= 0) {
+      yield rest.subarray(0, nl)
+      rest = rest.subarray(nl + 1)
+    }
+    // a line this long is refused anyway: stop buffering it
+    if (rest.length > MAX_LINE) {
+      yield rest
+      return
+    }
+  }
+  if (rest.length > 0) yield rest
+}
+
+/** A lone surrogate (JSON's "\ud800") in any string of the item: the node would refuse it. */
+function hasIllFormedText (v: unknown): boolean {
+  if (typeof v === 'string') return /\p{Cs}/u.test(v)
+  if (Array.isArray(v)) return v.some(hasIllFormedText)
+  if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => hasIllFormedText(k) || hasIllFormedText(x))
+  return false
+}
+
 async function readItems (file: string): Promise<Array<Record<string, unknown>>> {
   const input = file === '-' ? process.stdin : createReadStream(file)
-  const lines = createInterface({ input, crlfDelay: Infinity })
   const items: Array<Record<string, unknown>> = []
   let n = 0
   try {
-    for await (const line of lines) {
+    for await (const bytes of rawLines(input)) {
       n++
+      if (bytes.length > MAX_LINE) throw new CliError(`${file}:${n}: line longer than ${MAX_LINE} bytes`)
+      let line: string
+      try {
+        line = strictUtf8.decode(bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes)
+      } catch {
+        throw new CliError(`${file}:${n}: not valid UTF-8`)
+      }
       if (line.trim() === '') continue
-      if (line.length > MAX_LINE) throw new CliError(`${file}:${n}: line longer than ${MAX_LINE} bytes`)
       let v: unknown
       try {
         v = JSON.parse(line)
@@ -32,6 +65,7 @@ async function readItems (file: string): Promise<Array<Record<string, unknown>>>
       if (v === null || typeof v !== 'object' || Array.isArray(v) || typeof (v as any).key !== 'string') {
         throw new CliError(`${file}:${n}: expected an object with a "key"`)
       }
+      if (hasIllFormedText(v)) throw new CliError(`${file}:${n}: a string is not well-formed Unicode (it holds a lone surrogate)`)
       items.push(v as Record<string, unknown>)
     }
   } catch (err: any) {
