@@ -202,7 +202,8 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
 
   it('keys and text survive exactly: a leading U+FEFF, astral characters; a key with a lone surrogate is refused', async () => {
     for (const key of ['\uFEFFbom', 'emoji/\u{1F600}']) {
-      const put = await v1('PUT', `/v1/patterns/${encodeURIComponent(key)}`, { body: { confidence: 0.5, episodes: ['\uFEFFe', '\u{1F600}'], summary: '\uFEFF' } })
+      const body = { confidence: 0.5, episodes: ['\uFEFFe', '\u{1F600}'], summary: '\uFEFF' }
+      const put = await v1('PUT', `/v1/patterns/${encodeURIComponent(key)}`, { body })
       assert.equal(put.status, 200, put.text)
       const got = await v1('GET', `/v1/patterns/${encodeURIComponent(key)}`)
       assert.equal(got.status, 200, got.text)
