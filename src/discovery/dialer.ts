@@ -5,7 +5,7 @@
  * normal in a cluster.
  */
 import '../node/polyfill.js'
-import { withDeadline } from './deadline.js'
+import { withDeadline } from '../utils/deadline.js'
 import type { AbortOptions, Connection, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

@@ -3,7 +3,7 @@
  * our DHT protocol), debounced and periodic saves, and loading them back. Every store call is
  * bounded, so a store that never answers blocks neither later saves nor stop().
  */
-import { withDeadline } from './deadline.js'
+import { withDeadline } from '../utils/deadline.js'
 import type { KnownPeer, KnownPeerStore } from './peer-book.js'
 import type { DiscoveryComponents } from './types.js'
 import type { Connection, Logger } from '@libp2p/interface'

@@ -4,7 +4,7 @@
  * DHT does (or fails to do) can keep it from coming back. Logged once when isolated and once
  * when reconnected; the attempts in between go to trace.
  */
-import { withDeadline } from './deadline.js'
+import { withDeadline } from '../utils/deadline.js'
 import type { Logger } from '@libp2p/interface'
 
 export interface BackoffInit {

@@ -6,7 +6,7 @@
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { Deadline, raceAbort } from './deadline.js'
+import { Deadline, raceAbort } from '../utils/deadline.js'
 import { CallGate } from './rounds.js'
 import type { DiscoveryComponents } from './types.js'
 import type { Logger, PeerId } from '@libp2p/interface'

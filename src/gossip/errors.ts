@@ -24,6 +24,12 @@ export class ServiceStoppingError extends Error {
   override name = 'ServiceStoppingError'
 }
 
+/**
+ * What a session's (or push's) controller is aborted with when it is over: one shared object,
+ * because abort() without a reason builds a DOMException, stack trace and all, per session.
+ */
+export const SESSION_OVER: Error = new Error('session over')
+
 /** Refused: too many sessions from one peer at once. */
 export class TooManySessionsError extends Error {
   override name = 'TooManySessionsError'

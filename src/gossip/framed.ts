@@ -9,6 +9,7 @@ import { decodeMessage, encodeMessage } from './codec.js'
 import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import { ServiceStoppingError, SessionTimeoutError } from './errors.js'
+import { Deadline } from '../utils/deadline.js'
 
 /** a backlog above this holds at least one whole frame (length prefix included) */
 const RESUME_BELOW = MAX_FRAME_BYTES + 10
@@ -68,17 +69,22 @@ export class FramedStream {
    * our read buffer until it overflows: a slow reader slows the sender down.
    */
   async read (timeoutMs = this.messageTimeoutMs): Promise<GossipMessage> {
-    const signal = AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)])
+    // a Deadline, not AbortSignal.any + AbortSignal.timeout: those leave a dependant on the
+    // session signal per read on Node 20 and a timer that fires (and builds an error) after the read
+    const session = this.signal
+    const deadline = new Deadline(timeoutMs, session)
     let buf
     try {
       // resume only when what waits unread may lack a whole frame: each resume lets the muxer
       // deliver a window's worth more, so resuming per frame let a fast sender overrun lpStream's 4 MiB
       if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) this.stream.resume()
-      buf = await this.lp.read({ signal })
+      buf = await this.lp.read({ signal: deadline.signal })
     } catch (err: any) {
-      if (this.signal.aborted && this.signal.reason instanceof ServiceStoppingError) throw this.signal.reason
-      if (signal.aborted) throw new SessionTimeoutError(this.signal.aborted ? 'session timed out' : 'no message from peer in time')
+      if (session.aborted && session.reason instanceof ServiceStoppingError) throw session.reason
+      if (deadline.signal.aborted) throw new SessionTimeoutError(session.aborted ? 'session timed out' : 'no message from peer in time')
       throw err
+    } finally {
+      deadline.dispose()
     }
     if (this.stream.readStatus === 'readable') this.stream.pause()
     this.bytesIn += buf.byteLength

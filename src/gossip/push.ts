@@ -9,6 +9,7 @@
 import type { Logger, PeerId } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { batchEncodedPatterns, encodePatternsFrame } from './codec.js'
+import { SESSION_OVER } from './errors.js'
 import type { FramedStream } from './framed.js'
 import type { Fanout } from '../settings/node-settings.js'
 import { pickRandom } from './random-pick.js'
@@ -121,7 +122,7 @@ export class EagerPusher {
       this.init.log.trace('push to %p failed - %e', peer, err)
       io?.stream.abort(err)
     } finally {
-      ctl.abort()
+      ctl.abort(SESSION_OVER)
       report.ms = Date.now() - report.startedAt
       this.init.report(report)
     }

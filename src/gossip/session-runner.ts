@@ -8,7 +8,7 @@ import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import type { OutboundChannels } from './channels.js'
-import { asSessionError, isPeerGone, isTimeout, ProtocolViolationError } from './errors.js'
+import { asSessionError, isPeerGone, isTimeout, ProtocolViolationError, SESSION_OVER } from './errors.js'
 import type { FramedStream } from './framed.js'
 import { runInitiator } from './initiator.js'
 import { mergeFrame } from './merge.js'
@@ -100,7 +100,7 @@ export class SessionRunner {
       this.fail(report, err, io.stream)
       return false
     } finally {
-      ctl.abort()
+      ctl.abort(SESSION_OVER)
       this.finish(report, io)
     }
   }
@@ -164,7 +164,7 @@ export class SessionRunner {
     } catch (err) {
       this.fail(report, err, io?.stream)
     } finally {
-      ctl.abort()
+      ctl.abort(SESSION_OVER)
       this.outbound.delete(peer.toString())
       this.finish(report, io)
       this.sessionEnded()
