@@ -43,7 +43,8 @@ export function patternLine (p: PatternRecord): string {
 /** One round as a line: who, how it ended, what moved. */
 export function roundLine (r: RoundReport): string {
   const outcome = r.outcome === 'in-sync' ? 'already in sync' : r.outcome
-  const moved = `${r.patternsIn} patterns in (${r.patternsChanged} changed), ${r.patternsOut} out`
+  const skipped = r.patternsSkipped > 0 ? `, ${r.patternsSkipped} not merged (see the node's log)` : ''
+  const moved = `${r.patternsIn} patterns in (${r.patternsChanged} changed${skipped}), ${r.patternsOut} out`
   const traffic = `${bytes(r.bytesIn)} in, ${bytes(r.bytesOut)} out`
   const error = r.error !== undefined ? ` - ${r.error}` : ''
   return `${r.role} ${shortId(r.peer)} ${outcome}: ${moved}, ${traffic}, ${r.roundTrips} round trip${r.roundTrips === 1 ? '' : 's'}, ${r.ms} ms${error}`

@@ -25,7 +25,7 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
         if (!ini.expectsPattern(kh)) throw new ProtocolViolationError(`unsolicited pattern ${JSON.stringify(s.key)}`)
         return kh
       })
-      await mergeFrame(store, msg, report, hooks.merged, keyHashes)
+      await mergeFrame(store, msg, report, log, hooks.merged, keyHashes)
       hooks.progress()
       continue
     }

@@ -1,16 +1,24 @@
 /**
  * The step every received Patterns frame takes, in a session (either role) or as a push:
- * merge into the store, count it in the report, hand on what changed our state.
+ * merge into the store, count it in the report, hand on what changed our state. A pattern the
+ * store cannot merge is skipped, counted and logged; the rest of the frame still lands.
  */
+import type { Logger } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { PatternsMsg } from '../core/reconcile-messages.js'
 import type { GossipStore, RoundReport } from './types.js'
 
 /** keyHashes[i], if given, is keyHash(msg.patterns[i]) (the initiator has them from its checks) */
-export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, merged: (changed: EncodedPattern[]) => void,
-  keyHashes?: readonly Uint8Array[]): Promise<void> {
-  const { changed } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
+export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, log: Logger,
+  merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[]): Promise<void> {
+  const { changed, skipped } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
+  report.patternsSkipped += skipped.length
+  const first = skipped[0]
+  if (first !== undefined) {
+    log.error('%s from %s: %d pattern(s) not merged, kept as they were here; first %s - %s: %s',
+      report.role, report.peer, skipped.length, JSON.stringify(first.key), first.error.name, first.error.message)
+  }
   if (changed.length > 0) merged(changed)
 }

@@ -26,7 +26,7 @@ export async function runResponder (hello: HelloMsg, io: FramedStream, store: Go
     let msg = await io.read()
     while (msg.type === 'patterns') {
       if (msg.push || !res.acceptsPatterns()) throw new ProtocolViolationError('patterns out of order')
-      await mergeFrame(store, msg, report, hooks.merged)
+      await mergeFrame(store, msg, report, log, hooks.merged)
       hooks.progress()
       msg = await io.read()
     }

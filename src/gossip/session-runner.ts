@@ -78,7 +78,7 @@ export class SessionRunner {
     try {
       if (first.type === 'patterns' && first.push) {
         report = { ...report, role: 'push-in', outcome: 'synced' }
-        await mergeFrame(this.init.store, first, report, changed => { this.init.merged(changed, peer, 'push') })
+        await mergeFrame(this.init.store, first, report, this.init.log, changed => { this.init.merged(changed, peer, 'push') })
       } else if (first.type === 'hello') {
         if (this.busy) {
           await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true })

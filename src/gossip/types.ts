@@ -8,8 +8,12 @@ export interface GossipStore {
   readonly index: IndexView
   /** canonical encoding of the pattern at this key hash */
   getEncoded(keyHash: Uint8Array): Promise<Uint8Array | undefined>
-  /** merges and persists (atomically per call); returns the states that changed. keyHashes[i], if given, is keyHash(states[i].key) */
-  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]): Promise<{ changed: EncodedPattern[] }>
+  /**
+   * merges and persists (atomically per call); returns the states that changed, and those it
+   * skipped (their merge failed or would not decode). keyHashes[i], if given, is keyHash(states[i].key)
+   */
+  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]):
+  Promise<{ changed: EncodedPattern[], skipped: Array<{ key: string, error: Error }> }>
 }
 
 export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'
@@ -28,6 +32,8 @@ export interface RoundReport {
   patternsOut: number
   /** patterns received that changed local state */
   patternsChanged: number
+  /** patterns received that could not be merged (kept as they were here; see the log) */
+  patternsSkipped: number
   bytesIn: number
   bytesOut: number
   /** true when the two roots were equal at the start of the exchange */
@@ -58,6 +64,7 @@ export function emptyReport (peer: string, role: SessionRole): RoundReport {
     patternsIn: 0,
     patternsOut: 0,
     patternsChanged: 0,
+    patternsSkipped: 0,
     bytesIn: 0,
     bytesOut: 0,
     rootsEqual: false

@@ -24,7 +24,7 @@ import { checkDirectory, loadIndex, type OpenReport, type RawDb, rebuildIndex } 
 
 export type { OpenReport } from './recovery.js'
 export { DEFAULT_LIST_LIMIT, type ListOptions, type MetaEntry } from './listing.js'
-export { prepareEncoded, prepareState, type PreparedState } from './prepare.js'
+export { prepareEncoded, prepareMerged, prepareState, type PreparedState } from './prepare.js'
 
 export interface StoreOptions {
   /** fsync every batch (default true): the counter must survive a power cut, not only a crash */

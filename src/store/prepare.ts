@@ -1,5 +1,6 @@
 /** Encoding and hashing a state once, before a write batch takes the store's lock, with the size check every stored state passes. */
 import { type EncodedPattern, encodeState, withBytes } from '../core/encoded-pattern.js'
+import { decodePattern } from '../core/encoding.js'
 import { LimitExceededError } from '../core/errors.js'
 import { MAX_PATTERN_BYTES } from '../core/limits.js'
 import type { PatternState } from '../core/pattern.js'
@@ -22,4 +23,15 @@ export function prepareEncoded (state: PatternState, bytes: Uint8Array, kh?: Uin
 
 export function prepareState (state: PatternState, kh?: Uint8Array): PreparedState {
   return checked(encodeState(state, kh))
+}
+
+/**
+ * A state a merge made (no peer sent these bytes, no local write checked it): stored only if
+ * our own decoder takes it back, so the node never holds a record it (or a peer) cannot read.
+ * The decoder's refusal (LimitExceededError, InvalidEncodingError) is thrown as it is.
+ */
+export function prepareMerged (state: PatternState, kh?: Uint8Array): PreparedState {
+  const p = prepareState(state, kh)
+  decodePattern(p.bytes)
+  return p
 }

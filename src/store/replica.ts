@@ -5,17 +5,18 @@
  * crash) can never hand out a counter twice.
  */
 import type { EncodedPattern } from '../core/encoded-pattern.js'
-import { keyHash, patternDigest } from '../core/encoding.js'
+import { keyHash } from '../core/encoding.js'
 import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
-import { mergeIncoming, type MergeKind } from '../core/merge.js'
+import type { MergeKind } from '../core/merge.js'
 import type { MerkleIndex } from '../core/merkle.js'
 import { applyDelete, applyWrite, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { PatternNotFoundError } from './errors.js'
 import {
-  type ListOptions, LevelPatternStore, prepareEncoded, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions
+  type ListOptions, LevelPatternStore, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions
 } from './level-store.js'
+import { mergeSet, sameAsStored, type SkippedState } from './merge-set.js'
 import { Mutex } from './mutex.js'
 
 export type ChangeOrigin = 'local' | 'remote'
@@ -31,6 +32,8 @@ export type ChangeListener = (event: ChangeEvent) => void
 export interface MergeResult {
   /** states that changed what is stored, as now stored (with their stored bytes and hashes) */
   changed: EncodedPattern[]
+  /** states left out, each with why; the rest of the set was merged */
+  skipped: SkippedState[]
   /** how each incoming state related to the local one */
   kinds: Record<MergeKind, number>
 }
@@ -165,48 +168,22 @@ export class Replica {
    * that change nothing are not rewritten. `encoded[i]`: the bytes states[i] was decoded
    * from; `keyHashes[i]`: keyHash(states[i].key), both optional. If a state names an event of this node newer
    * than our counter (we lost data and a peer remembers), the counter jumps past it.
+   * One state that cannot be merged (its merge breaks a limit or would not decode) is skipped
+   * and reported; it never stops the others.
    */
   async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]): Promise<MergeResult> {
     if (keyHashes !== undefined && keyHashes.length !== states.length) throw new RangeError('one key hash per state')
     return await this.lock.run(async () => {
-      const kinds: Record<MergeKind, number> = { new: 0, newer: 0, older: 0, equal: 0, concurrent: 0 }
-      // per key: the merged state, its key hash (hashed once) and, for a state new to us, the
-      // bytes it came in (stored exactly as received: no re-encode; bulk pulls are all new)
-      const merged = new Map<string, { state: PatternState, kh: Uint8Array, bytes: Uint8Array | undefined }>()
-      let counter = this.counterValue
       // a caller that checked the key hashes already (gossip) hands them in: SHA-256 once per pattern
       const khs = keyHashes ?? states.map(s => keyHash(s.key))
-      const storedDigest = (n: number): Uint8Array | undefined => this.store.index.get(khs[n] as Uint8Array)
-      // a received copy of exactly what we store (a forwarded push, a repeat) is known by its
-      // digest: no read, no merge, no encode (the join is idempotent)
-      const same = states.map((_, n) => {
-        const d = storedDigest(n)
-        const bytes = encoded?.[n]
-        return d !== undefined && bytes !== undefined && Buffer.compare(d, patternDigest(bytes)) === 0
-      })
+      const index = this.store.index
+      const same = sameAsStored(index, khs, encoded)
       // read only what the index says is stored, all in one go
-      const unique = [...new Set(states.filter((_, n) => !same[n] && storedDigest(n) !== undefined).map(s => s.key))]
-      const locals = new Map(unique.map((k, i) => [k, i]))
+      const unique = [...new Set(states.filter((_, n) => !same[n] && index.get(khs[n] as Uint8Array) !== undefined).map(s => s.key))]
       const values = await this.store.getMany(unique)
-      states.forEach((incoming, n) => {
-        counter = Math.max(counter, highestCounterOf(incoming, this.nodeId))
-        if (same[n] === true) {
-          kinds.equal++
-          return
-        }
-        const i = locals.get(incoming.key)
-        const prev = merged.get(incoming.key)
-        const local = prev?.state ?? (i === undefined ? undefined : values[i])
-        const { state, kind } = mergeIncoming(local, incoming)
-        kinds[kind]++
-        merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
+      const { changed, kinds, skipped, counter } = mergeSet({
+        states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored: new Map(unique.map((k, i) => [k, values[i]]))
       })
-      const changed: PreparedState[] = []
-      for (const { state, kh, bytes } of merged.values()) {
-        const prepared = bytes !== undefined ? prepareEncoded(state, bytes, kh) : prepareState(state, kh)
-        const old = this.store.index.get(kh)
-        if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) changed.push(prepared)
-      }
       const counterMoved = counter > this.counterValue
       if (changed.length > 0 || counterMoved) {
         // durable only when our own counter moves: lost remote merges come back from peers
@@ -214,7 +191,7 @@ export class Replica {
         if (counterMoved) this.counterValue = counter
         this.emit(changed, 'remote')
       }
-      return { changed, kinds }
+      return { changed, kinds, skipped }
     })
   }
 

@@ -191,6 +191,7 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
         patternsIn: 0,
         patternsOut: 0,
         patternsChanged: 0,
+        patternsSkipped: 0,
         bytesIn: 10,
         bytesOut: 20,
         rootsEqual: false,

@@ -1,0 +1,97 @@
+/**
+ * The pure part of merging a set of received states: which are copies of what we store,
+ * the join per key, and what to store. One state that cannot be merged is skipped with its
+ * error and never stops the others. Replica.mergeRemote reads, writes and emits around it.
+ */
+import { patternDigest } from '../core/encoding.js'
+import { mergeIncoming, type MergeKind } from '../core/merge.js'
+import { highestCounterOf, type PatternState } from '../core/pattern.js'
+import type { NodeId } from '../core/vector-clock.js'
+import { prepareEncoded, prepareMerged, type PreparedState } from './prepare.js'
+
+/** A received state that was not merged: the merge failed or made a state no node could decode. */
+export interface SkippedState {
+  key: string
+  error: Error
+}
+
+/** What the store's index gives: the stored digest at a key hash. */
+interface DigestIndex {
+  get(kh: Uint8Array): Uint8Array | undefined
+}
+
+/**
+ * Per received state: is it exactly what we store? A forwarded push or a repeat is known by
+ * its digest: no read, no merge, no encode (the join is idempotent).
+ */
+export function sameAsStored (index: DigestIndex, khs: readonly Uint8Array[], encoded: readonly Uint8Array[] | undefined): boolean[] {
+  return khs.map((kh, n) => {
+    const d = index.get(kh)
+    const bytes = encoded?.[n]
+    return d !== undefined && bytes !== undefined && Buffer.compare(d, patternDigest(bytes)) === 0
+  })
+}
+
+export interface MergeSetInput {
+  states: readonly PatternState[]
+  /** encoded[n]: the bytes states[n] was decoded from, if it came over the wire */
+  encoded: readonly Uint8Array[] | undefined
+  /** khs[n] = keyHash(states[n].key) */
+  khs: readonly Uint8Array[]
+  /** sameAsStored's answer */
+  same: readonly boolean[]
+  index: DigestIndex
+  /** the stored states of the keys that are stored and not `same` */
+  stored: ReadonlyMap<string, PatternState | undefined>
+  nodeId: NodeId
+  counter: number
+}
+
+export interface MergeSetResult {
+  /** what to store: the states that change what is stored */
+  changed: PreparedState[]
+  kinds: Record<MergeKind, number>
+  skipped: SkippedState[]
+  /** our counter, raised past any dot of ours a merged state names */
+  counter: number
+}
+
+export function mergeSet (input: MergeSetInput): MergeSetResult {
+  const { states, encoded, khs, same, index, stored, nodeId } = input
+  const kinds: Record<MergeKind, number> = { new: 0, newer: 0, older: 0, equal: 0, concurrent: 0 }
+  // per key: the merged state, its key hash and, for a state new to us, the bytes it came in
+  // (stored exactly as received: no re-encode; bulk pulls are all new)
+  const merged = new Map<string, { state: PatternState, kh: Uint8Array, bytes: Uint8Array | undefined }>()
+  const skipped = new Map<string, Error>()
+  const skip = (key: string, err: unknown): void => { skipped.set(key, err instanceof Error ? err : new Error(String(err))) }
+  let counter = input.counter
+  states.forEach((incoming, n) => {
+    if (same[n] === true) {
+      kinds.equal++
+      return
+    }
+    if (skipped.has(incoming.key)) return
+    const local = merged.get(incoming.key)?.state ?? stored.get(incoming.key)
+    try {
+      const { state, kind } = mergeIncoming(local, incoming)
+      kinds[kind]++
+      merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
+      counter = Math.max(counter, highestCounterOf(incoming, nodeId))
+    } catch (err) {
+      skip(incoming.key, err)
+    }
+  })
+  const changed: PreparedState[] = []
+  for (const [key, { state, kh, bytes }] of merged) {
+    if (skipped.has(key)) continue
+    try {
+      // a state new to us comes as bytes the decoder took; one a merge made must decode too
+      const prepared = bytes !== undefined ? prepareEncoded(state, bytes, kh) : prepareMerged(state, kh)
+      const old = index.get(kh)
+      if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) changed.push(prepared)
+    } catch (err) {
+      skip(key, err)
+    }
+  }
+  return { changed, kinds, counter, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
+}

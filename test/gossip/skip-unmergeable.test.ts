@@ -1,0 +1,42 @@
+/**
+ * A session moves every pattern it can: one key whose merge would break a limit is skipped on
+ * both sides (reported, logged), and all the others still land. Real nodes over TCP.
+ */
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
+import { waitFor } from '../helpers/wait.js'
+import { internalsOf } from '../../src/node/internals.js'
+
+describe('a session with one unmergeable key', () => {
+  const nodes: TestEngram[] = []
+  after(async () => { await stopEngrams(nodes) })
+
+  it('skips that key, moves the others, and keeps both nodes readable and syncing', async () => {
+    const a = await startEngram()
+    const b = await startEngram({ join: [a.node.addresses()[0]!] })
+    nodes.push(a, b)
+    // each writes 2,500 episodes to one key: their union (5,000) is over the per-pattern limit
+    await a.node.put('crowded', { addEpisodes: Array.from({ length: 2500 }, (_, i) => `a-${i}`), confidence: 0.9 })
+    await b.node.put('crowded', { addEpisodes: Array.from({ length: 2500 }, (_, i) => `b-${i}`), confidence: 0.7 })
+    await a.node.putMany(Array.from({ length: 50 }, (_, i) => ({ key: `fine/${i}`, op: { addEpisodes: [`e${i}`], confidence: 0.5 } })))
+    await b.node.put('from-b', { confidence: 0.3 })
+    await waitFor(async () => (await internalsOf(b.node).gossip.gossipPeers()).length === 1, { timeout: 10_000 })
+
+    const r = await b.node.syncNow(a.node.peerId.toString())
+    assert.equal(r.outcome, 'synced', JSON.stringify(r))
+    assert.equal(r.patternsSkipped, 1, JSON.stringify(r))
+    for (let i = 0; i < 50; i++) assert.ok(await b.node.get(`fine/${i}`), `fine/${i} on b`)
+    await waitFor(async () => (await a.node.get('from-b')) !== undefined, { timeout: 5_000, message: 'b\'s pattern on a' })
+    // a logs its side of the session when it ends there, which may be just after b's
+    await waitFor(() => internalsOf(a.node).gossip.lastRounds.some(x => x.role === 'responder' && x.peer === b.node.peerId.toString() &&
+      x.outcome === 'synced' && x.patternsSkipped === 1), { timeout: 5_000, message: 'a\'s side of the session, with the skip' })
+    // each keeps its own version of the key, readable
+    assert.equal((await a.node.get('crowded'))?.episodes.length, 2500)
+    assert.equal((await b.node.get('crowded'))?.episodes.length, 2500)
+    // and the next session again moves nothing else
+    const again = await b.node.syncNow(a.node.peerId.toString())
+    assert.equal(again.outcome, 'synced', JSON.stringify(again))
+    assert.deepEqual([again.patternsChanged, again.patternsSkipped], [0, 1])
+  })
+})

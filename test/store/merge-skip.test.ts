@@ -1,0 +1,91 @@
+/**
+ * One state whose merge breaks a limit is skipped and reported; the rest of its set lands,
+ * and the store never holds a record its own decoder would refuse (issue: such a merge used
+ * to be stored, or to fail the whole set, so every later session that carried it failed).
+ */
+import assert from 'node:assert/strict'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { encodePattern } from '../../src/core/encoding.js'
+import { MAX_CLOCK_ENTRIES, MAX_EPISODES, MAX_SUMMARY_BYTES } from '../../src/core/limits.js'
+import { mergePatterns } from '../../src/core/merge.js'
+import { applyWrite, episodesOf, type PatternState } from '../../src/core/pattern.js'
+import { vectorClock } from '../../src/core/vector-clock.js'
+import { Replica } from '../../src/store/replica.js'
+import { hex, removeDir, tempDir } from './helpers.js'
+
+const ME = 'me'
+
+/** `n` episodes written by `node` in one write */
+function manyEpisodes (key: string, node: string, n: number): PatternState {
+  return applyWrite(undefined, key, { addEpisodes: Array.from({ length: n }, (_, i) => `${node}-${i}`), confidence: 0.5 }, node, 1)
+}
+
+/** a state whose clock names `n` nodes (`prefix`0 … ), written last by the first of them */
+function wideClock (key: string, prefix: string, n: number): PatternState {
+  const s = applyWrite(undefined, key, { confidence: 0.5 }, `${prefix}0`, 1)
+  return { ...s, clock: vectorClock(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 1] as const)) }
+}
+
+/** `n` concurrent writers with full-size summaries, merged */
+function concurrentSummaries (key: string, prefix: string, n: number): PatternState {
+  let s: PatternState | undefined
+  for (let i = 0; i < n; i++) {
+    const w = applyWrite(undefined, key, { confidence: 0.5, summary: String(i % 10).repeat(MAX_SUMMARY_BYTES) }, `${prefix}${i}`, 1)
+    s = s === undefined ? w : mergePatterns(s, w)
+  }
+  return s as PatternState
+}
+
+describe('merges that break a limit', () => {
+  let dir: string
+  let replica: Replica
+  beforeEach(async () => {
+    dir = await tempDir()
+    replica = await Replica.open({ dir, nodeId: ME })
+  })
+  afterEach(async () => {
+    await replica.close()
+    await removeDir(dir)
+  })
+
+  const cases: Array<[string, () => [PatternState, PatternState], string]> = [
+    ['two writers of 2,500 episodes each (5,000 merged)',
+      () => [manyEpisodes('k', 'a', 2500), manyEpisodes('k', 'b', 2500)], 'LimitExceededError'],
+    [`two clocks of ${MAX_CLOCK_ENTRIES} entries each`,
+      () => [wideClock('k', 'a', MAX_CLOCK_ENTRIES), wideClock('k', 'b', MAX_CLOCK_ENTRIES)], 'LimitExceededError'],
+    ['64 concurrent writers with full summaries (over 1 MiB merged)',
+      () => [concurrentSummaries('k', 'a', 32), concurrentSummaries('k', 'b', 32)], 'LimitExceededError']
+  ]
+  for (const [name, make, errorName] of cases) {
+    it(`${name}: skipped and reported, the rest of the set merged, nothing undecodable stored`, async () => {
+      const [mine, theirs] = make()
+      assert.ok(encodePattern(mine).length > 0 && encodePattern(theirs).length > 0, 'each side alone is a valid state')
+      await replica.mergeRemote([mine])
+      const rootBefore = hex(replica.root())
+      const other = applyWrite(undefined, 'other', { confidence: 0.25 }, 'c', 1)
+      const result = await replica.mergeRemote([theirs, other], [encodePattern(theirs), encodePattern(other)])
+      assert.deepEqual(result.skipped.map(s => [s.key, s.error.name]), [['k', errorName]])
+      assert.deepEqual(result.changed.map(p => p.state.key), ['other'])
+      assert.notEqual(hex(replica.root()), rootBefore)
+      // what is stored for k is what was there, and it reads back
+      assert.deepEqual(encodePattern(await replica.get('k') as PatternState), encodePattern(mine))
+      await replica.close()
+      replica = await Replica.open({ dir, nodeId: ME })
+      assert.equal(replica.openReport.rebuilt, false)
+      assert.deepEqual(replica.openReport.quarantined, [])
+      assert.equal(replica.count, 2)
+    })
+  }
+
+  it('a skipped key does not stop a later key of the same name from merging once it fits', async () => {
+    await replica.mergeRemote([manyEpisodes('k', 'a', 2500)])
+    const skipped = await replica.mergeRemote([manyEpisodes('k', 'b', 2500)])
+    assert.equal(skipped.skipped.length, 1)
+    // b removes most of its episodes and writes again: the merge now fits
+    const smaller = applyWrite(manyEpisodes('k', 'b', 2500), 'k', { removeEpisodes: Array.from({ length: 2000 }, (_, i) => `b-${i}`) }, 'b', 2)
+    const merged = await replica.mergeRemote([smaller])
+    assert.deepEqual(merged.skipped, [])
+    assert.equal(episodesOf(await replica.get('k') as PatternState).length, 3000)
+    assert.ok(MAX_EPISODES >= 3000)
+  })
+})
