@@ -18,6 +18,11 @@ export class InvalidPatternError extends Error {
   override name = 'InvalidPatternError'
 }
 
+/** A received state names a dot of this node too high for the node to go on writing after it. */
+export class CounterOutOfRangeError extends Error {
+  override name = 'CounterOutOfRangeError'
+}
+
 /** Two states for different keys were asked to merge. */
 export class KeyMismatchError extends Error {
   override name = 'KeyMismatchError'

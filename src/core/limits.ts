@@ -21,3 +21,9 @@ export const MAX_CLOCK_ENTRIES = 1024
 export const MAX_PATTERN_BYTES = 1024 * 1024
 /** Counters are plain JS numbers; stay exact. */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER
+/**
+ * Writes a node always keeps in hand: a received state that names a dot of this node above
+ * MAX_COUNTER - OWN_COUNTER_HEADROOM is not merged there, so no peer can push the node's own
+ * counter to where it could no longer write. Far more writes than any backup can be behind.
+ */
+export const OWN_COUNTER_HEADROOM = 2 ** 32

@@ -11,7 +11,7 @@ import type { GossipStore, RoundReport } from './types.js'
 /** keyHashes[i], if given, is keyHash(msg.patterns[i]) (the initiator has them from its checks) */
 export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, log: Logger,
   merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[]): Promise<void> {
-  const { changed, skipped } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
+  const { changed, skipped, counterRaised } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
   report.patternsSkipped += skipped.length
@@ -19,6 +19,11 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
   if (first !== undefined) {
     log.error('%s from %s: %d pattern(s) not merged, kept as they were here; first %s - %s: %s',
       report.role, report.peer, skipped.length, JSON.stringify(first.key), first.error.name, first.error.message)
+  }
+  if (counterRaised !== undefined) {
+    // our own writes we had lost (a restored backup, a lost counter): new writes go past them
+    log('%s from %s named events of this node up to %d, above its counter %d: counter raised',
+      report.role, report.peer, counterRaised.to, counterRaised.from)
   }
   if (changed.length > 0) merged(changed)
 }

@@ -13,7 +13,7 @@ export interface GossipStore {
    * skipped (their merge failed or would not decode). keyHashes[i], if given, is keyHash(states[i].key)
    */
   mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]):
-  Promise<{ changed: EncodedPattern[], skipped: Array<{ key: string, error: Error }> }>
+  Promise<{ changed: EncodedPattern[], skipped: Array<{ key: string, error: Error }>, counterRaised?: { from: number, to: number } }>
 }
 
 export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'

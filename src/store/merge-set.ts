@@ -5,6 +5,8 @@
  */
 import { patternDigest } from '../core/encoding.js'
 import { mergeIncoming, type MergeKind } from '../core/merge.js'
+import { CounterOutOfRangeError } from '../core/errors.js'
+import { MAX_COUNTER, OWN_COUNTER_HEADROOM } from '../core/limits.js'
 import { highestCounterOf, type PatternState } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { prepareEncoded, prepareMerged, type PreparedState } from './prepare.js'
@@ -71,12 +73,18 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
       return
     }
     if (skipped.has(incoming.key)) return
+    const own = highestCounterOf(incoming, nodeId)
+    if (own > MAX_COUNTER - OWN_COUNTER_HEADROOM) {
+      skip(incoming.key, new CounterOutOfRangeError(`it names event ${own} of this node: taking it would leave this node ` +
+        `fewer than ${OWN_COUNTER_HEADROOM} writes (a forged or corrupt clock)`))
+      return
+    }
     const local = merged.get(incoming.key)?.state ?? stored.get(incoming.key)
     try {
       const { state, kind } = mergeIncoming(local, incoming)
       kinds[kind]++
       merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
-      counter = Math.max(counter, highestCounterOf(incoming, nodeId))
+      counter = Math.max(counter, own)
     } catch (err) {
       skip(incoming.key, err)
     }

@@ -34,6 +34,8 @@ export interface MergeResult {
   changed: EncodedPattern[]
   /** states left out, each with why; the rest of the set was merged */
   skipped: SkippedState[]
+  /** set when a state named events of this node above its counter (lost writes, or a restored backup): the counter moved past them */
+  counterRaised?: { from: number, to: number }
   /** how each incoming state related to the local one */
   kinds: Record<MergeKind, number>
 }
@@ -184,14 +186,15 @@ export class Replica {
       const { changed, kinds, skipped, counter } = mergeSet({
         states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored: new Map(unique.map((k, i) => [k, values[i]]))
       })
-      const counterMoved = counter > this.counterValue
+      const from = this.counterValue
+      const counterMoved = counter > from
       if (changed.length > 0 || counterMoved) {
         // durable only when our own counter moves: lost remote merges come back from peers
         await this.store.writePrepared(changed, counterMoved ? counter : undefined, { durable: counterMoved })
         if (counterMoved) this.counterValue = counter
         this.emit(changed, 'remote')
       }
-      return { changed, kinds, skipped }
+      return { changed, kinds, skipped, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
     })
   }
 

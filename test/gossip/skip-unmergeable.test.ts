@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
+import { applyWrite } from '../../src/core/pattern.js'
 
 describe('a session with one unmergeable key', () => {
   const nodes: TestEngram[] = []
@@ -38,5 +39,21 @@ describe('a session with one unmergeable key', () => {
     const again = await b.node.syncNow(a.node.peerId.toString())
     assert.equal(again.outcome, 'synced', JSON.stringify(again))
     assert.deepEqual([again.patternsChanged, again.patternsSkipped], [0, 1])
+  })
+
+  it('a peer holding a state that names this node\'s event 2^53-1 cannot stop this node\'s writes', async () => {
+    const [a, b] = nodes as [TestEngram, TestEngram]
+    // a holds (as any buggy or hostile member could) a state in b's name at the counter limit
+    const victim = b.node.peerId.toString()
+    const forged = applyWrite(undefined, 'brick', { confidence: 0.5 }, victim, Number.MAX_SAFE_INTEGER)
+    await internalsOf(a.node).replica.mergeRemote([forged])
+    const counter = internalsOf(b.node).replica.counter
+    const r = await b.node.syncNow(a.node.peerId.toString())
+    assert.equal(r.outcome, 'synced', JSON.stringify(r))
+    assert.ok(r.patternsSkipped >= 1, JSON.stringify(r))
+    assert.equal(await b.node.get('brick'), undefined)
+    assert.equal(internalsOf(b.node).replica.counter, counter)
+    const put = await b.node.put('still-writing', { confidence: 0.5 })
+    assert.equal(put.clock[victim], counter + 1)
   })
 })

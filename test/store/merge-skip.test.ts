@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { encodePattern } from '../../src/core/encoding.js'
-import { MAX_CLOCK_ENTRIES, MAX_EPISODES, MAX_SUMMARY_BYTES } from '../../src/core/limits.js'
+import { MAX_CLOCK_ENTRIES, MAX_COUNTER, MAX_EPISODES, MAX_SUMMARY_BYTES, OWN_COUNTER_HEADROOM } from '../../src/core/limits.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { applyWrite, episodesOf, type PatternState } from '../../src/core/pattern.js'
 import { vectorClock } from '../../src/core/vector-clock.js'
@@ -87,5 +87,31 @@ describe('merges that break a limit', () => {
     assert.deepEqual(merged.skipped, [])
     assert.equal(episodesOf(await replica.get('k') as PatternState).length, 3000)
     assert.ok(MAX_EPISODES >= 3000)
+  })
+
+  it('a state naming an event of this node near the counter limit is skipped: the node keeps writing, also after a restart', async () => {
+    await replica.write('mine', { confidence: 0.5 })
+    const forged = applyWrite(undefined, 'bait', { confidence: 0.5 }, ME, MAX_COUNTER)
+    const other = applyWrite(undefined, 'other', { confidence: 0.5 }, 'c', 1)
+    const result = await replica.mergeRemote([forged, other], [encodePattern(forged), encodePattern(other)])
+    assert.deepEqual(result.skipped.map(x => [x.key, x.error.name]), [['bait', 'CounterOutOfRangeError']])
+    assert.deepEqual(result.changed.map(p => p.state.key), ['other'])
+    assert.equal(result.counterRaised, undefined)
+    assert.equal(replica.counter, 1)
+    assert.equal((await replica.write('mine', { confidence: 0.6 })).state.clock.get(ME), 2)
+    await replica.close()
+    replica = await Replica.open({ dir, nodeId: ME })
+    assert.equal((await replica.write('after-restart', { confidence: 0.6 })).state.clock.get(ME), 3)
+  })
+
+  it('a state naming a lost event of this node within range raises the counter, says so, and leaves the headroom', async () => {
+    const highest = MAX_COUNTER - OWN_COUNTER_HEADROOM
+    const remembered = applyWrite(undefined, 'lost', { confidence: 0.5 }, ME, highest)
+    const result = await replica.mergeRemote([remembered])
+    assert.deepEqual(result.skipped, [])
+    assert.deepEqual(result.counterRaised, { from: 0, to: highest })
+    const next = await replica.write('next', { confidence: 0.5 })
+    assert.equal(next.state.clock.get(ME), highest + 1)
+    assert.ok(MAX_COUNTER - (highest + 1) >= OWN_COUNTER_HEADROOM - 1)
   })
 })
