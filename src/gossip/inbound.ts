@@ -4,6 +4,7 @@
  * silent for CHANNEL_IDLE_RESPONDER_MS. An invalid message or a failed session aborts the
  * stream (the peer opens a new one for its next session); a stop closes idle streams cleanly.
  */
+import { setMaxListeners } from 'node:events'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import { CHANNEL_IDLE_RESPONDER_MS } from './constants.js'
@@ -19,18 +20,29 @@ export interface InboundInit {
   debug: Logger
 }
 
+/**
+ * Every open inbound stream waiting for its next session listens on this one signal (a
+ * read's Deadline, removed when the read ends): one listener per stream, bounded by the
+ * streams peers may hold, so the default warning at 10 says nothing useful.
+ */
+function lifetimeController (): AbortController {
+  const c = new AbortController()
+  setMaxListeners(Infinity, c.signal)
+  return c
+}
+
 export class InboundHandler {
   /** open inbound streams by peer */
   private readonly open = new Map<string, number>()
   /** aborted on stop: ends streams waiting for their next session */
-  private lifetime = new AbortController()
+  private lifetime = lifetimeController()
 
   constructor (private readonly init: InboundInit) {
     this.handle = this.handle.bind(this)
   }
 
   start (): void {
-    this.lifetime = new AbortController()
+    this.lifetime = lifetimeController()
   }
 
   stop (): void {
