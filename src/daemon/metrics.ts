@@ -54,6 +54,11 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     labelNames: ['kind'] as const,
     registers
   })
+  const equivocations = new Counter({
+    name: 'engram_equivocations_total',
+    help: 'Writes received with another content than the one held for the same dot (a faulty or hostile writer; resolved the same way everywhere)',
+    registers
+  })
   const pushes = new Counter({
     name: 'engram_eager_pushes_total',
     help: 'Eager pushes of local writes to peers (push-out sessions), any outcome',
@@ -89,6 +94,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   // zero series up front: a rate() over a series that appears mid-way misses its first step
   for (const kind of MERGE_KINDS) merges.inc({ kind }, 0)
   pushes.inc(0)
+  equivocations.inc(0)
 
   const onRound = (ev: CustomEvent<RoundReport>): void => {
     const r = ev.detail
@@ -108,7 +114,9 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     }
   }
   node.addEventListener('round', onRound)
+  const onEquivocation = (): void => { equivocations.inc() }
   node.addEventListener('merge', onMerge)
+  node.addEventListener('equivocation', onEquivocation)
 
   return {
     registry,
@@ -117,6 +125,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     close: () => {
       node.removeEventListener('round', onRound)
       node.removeEventListener('merge', onMerge)
+      node.removeEventListener('equivocation', onEquivocation)
     }
   }
 }

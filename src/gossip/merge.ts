@@ -5,13 +5,17 @@
  */
 import type { Logger } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
+import { toHex } from '../core/merkle.js'
 import type { PatternsMsg } from '../core/reconcile-messages.js'
 import type { GossipStore, RoundReport } from './types.js'
+
+/** a frame's equivocations logged one by one up to this many (the rest are counted) */
+const MAX_LOGGED = 3
 
 /** keyHashes[i], if given, is keyHash(msg.patterns[i]) (the initiator has them from its checks) */
 export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, log: Logger,
   merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[]): Promise<void> {
-  const { changed, skipped, counterRaised } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
+  const { changed, skipped, counterRaised, equivocations = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
   report.patternsSkipped += skipped.length
@@ -19,6 +23,10 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
   if (first !== undefined) {
     log.error('%s from %s: %d pattern(s) not merged, kept as they were here; first %s - %s: %s',
       report.role, report.peer, skipped.length, JSON.stringify(first.key), first.error.name, first.error.message)
+  }
+  for (const e of equivocations.slice(0, MAX_LOGGED)) {
+    log.error('%s from %s: pattern %s holds two contents for write %d@%s (digests %s, %s); every node keeps the same one',
+      report.role, report.peer, JSON.stringify(e.key), e.dot.counter, e.dot.node, toHex(e.digests[0]), toHex(e.digests[1]))
   }
   if (counterRaised !== undefined) {
     // our own writes we had lost (a restored backup, a lost counter): new writes go past them

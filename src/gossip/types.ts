@@ -1,6 +1,7 @@
 /** Types the gossip service's parts share; the public ones are in index.ts. */
 import type { IndexView } from '../core/reconcile.js'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
+import type { Equivocation } from '../core/equivocation.js'
 import type { PatternState } from '../core/pattern.js'
 
 /** What the gossip service needs of the node's patterns. */
@@ -13,7 +14,16 @@ export interface GossipStore {
    * skipped (their merge failed or would not decode). keyHashes[i], if given, is keyHash(states[i].key)
    */
   mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]):
-  Promise<{ changed: EncodedPattern[], skipped: Array<{ key: string, error: Error }>, counterRaised?: { from: number, to: number } }>
+  Promise<MergeOutcome>
+}
+
+/** What one merged frame did to the store. */
+export interface MergeOutcome {
+  changed: EncodedPattern[]
+  skipped: Array<{ key: string, error: Error }>
+  /** writes that came with another content than the one held here (resolved by the join) */
+  equivocations?: Equivocation[]
+  counterRaised?: { from: number, to: number }
 }
 
 export type SessionRole = 'initiator' | 'responder' | 'push-out' | 'push-in'

@@ -16,7 +16,7 @@ import type { Fanout } from '../gossip/push.js'
 import { MetaKnownPeerStore } from '../discovery/known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { Replica } from '../store/replica.js'
+import { type MergeResult, Replica } from '../store/replica.js'
 import type { ListOptions, OpenReport } from '../store/level-store.js'
 import { viewOf, type WriteOp } from '../core/pattern.js'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
@@ -80,6 +80,15 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     })
   }
 
+  /** Events for one merged frame: how states related (metrics), and any equivocation. */
+  #onMerged (result: MergeResult): void {
+    this.safeDispatchEvent('merge', { detail: result.kinds })
+    for (const e of result.equivocations) {
+      const digests: [string, string] = [toHex(e.digests[0]), toHex(e.digests[1])]
+      this.safeDispatchEvent('equivocation', { detail: { key: e.key, node: e.dot.node, counter: e.dot.counter, digests } })
+    }
+  }
+
   /** Opens the store and builds the node; `start()` goes on the network. */
   static async create (opts: EngramNodeOptions): Promise<EngramNode> {
     checkNodeOptions(opts)
@@ -100,7 +109,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
         discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers: new MetaKnownPeerStore(replica) },
         services: {
           gossip: gossip({
-            store: replicaGossipStore(replica, kinds => node?.safeDispatchEvent('merge', { detail: kinds })),
+            store: replicaGossipStore(replica, result => { if (node !== undefined) node.#onMerged(result) }),
             // left out: the service's defaults, which are the settings module's
             ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
             ...(opts.fanout !== undefined ? { fanout: opts.fanout } : {})

@@ -33,6 +33,14 @@ export interface BulkWriteResult {
   root: string
 }
 
+/** Two contents for one write: its author's node id and counter, and the digests of both contents. */
+export interface EquivocationInfo {
+  key: string
+  node: string
+  counter: number
+  digests: [string, string]
+}
+
 export interface NodeStatus {
   peerId: string
   addresses: string[]
@@ -82,6 +90,8 @@ export interface EngramNodeEvents {
   progress: CustomEvent<RoundReport>
   /** how incoming states related to ours, per merged batch (for metrics) */
   merge: CustomEvent<Record<MergeKind, number>>
+  /** a write (node, counter) came with another content than the one held here; the join kept one, the same on every node */
+  equivocation: CustomEvent<EquivocationInfo>
 }
 
 /** A debug-style logger: `log(format, ...args)`, plus levels. libp2p's component loggers fit. */

@@ -5,6 +5,7 @@
  */
 import { patternDigest } from '../core/encoding.js'
 import { mergeIncoming, type MergeKind } from '../core/merge.js'
+import { type Equivocation, findEquivocations } from '../core/equivocation.js'
 import { CounterOutOfRangeError } from '../core/errors.js'
 import { MAX_COUNTER, OWN_COUNTER_HEADROOM } from '../core/limits.js'
 import { highestCounterOf, type PatternState } from '../core/pattern.js'
@@ -54,6 +55,8 @@ export interface MergeSetResult {
   changed: PreparedState[]
   kinds: Record<MergeKind, number>
   skipped: SkippedState[]
+  /** writes received with another content than the one we hold (resolved by the join; reported) */
+  equivocations: Equivocation[]
   /** our counter, raised past any dot of ours a merged state names */
   counter: number
 }
@@ -66,6 +69,7 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
   const merged = new Map<string, { state: PatternState, kh: Uint8Array, bytes: Uint8Array | undefined }>()
   const skipped = new Map<string, Error>()
   const skip = (key: string, err: unknown): void => { skipped.set(key, err instanceof Error ? err : new Error(String(err))) }
+  const equivocations: Equivocation[] = []
   let counter = input.counter
   states.forEach((incoming, n) => {
     if (same[n] === true) {
@@ -81,6 +85,7 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
     }
     const local = merged.get(incoming.key)?.state ?? stored.get(incoming.key)
     try {
+      if (local !== undefined) equivocations.push(...findEquivocations(local, incoming))
       const { state, kind } = mergeIncoming(local, incoming)
       kinds[kind]++
       merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
@@ -101,5 +106,5 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
       skip(key, err)
     }
   }
-  return { changed, kinds, counter, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
+  return { changed, kinds, counter, equivocations, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
 }

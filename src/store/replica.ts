@@ -5,6 +5,7 @@
  * crash) can never hand out a counter twice.
  */
 import type { EncodedPattern } from '../core/encoded-pattern.js'
+import type { Equivocation } from '../core/equivocation.js'
 import { keyHash } from '../core/encoding.js'
 import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
@@ -34,6 +35,8 @@ export interface MergeResult {
   changed: EncodedPattern[]
   /** states left out, each with why; the rest of the set was merged */
   skipped: SkippedState[]
+  /** writes received with another content than the one held here for the same dot (the join resolved them) */
+  equivocations: Equivocation[]
   /** set when a state named events of this node above its counter (lost writes, or a restored backup): the counter moved past them */
   counterRaised?: { from: number, to: number }
   /** how each incoming state related to the local one */
@@ -183,7 +186,7 @@ export class Replica {
       // read only what the index says is stored, all in one go
       const unique = [...new Set(states.filter((_, n) => !same[n] && index.get(khs[n] as Uint8Array) !== undefined).map(s => s.key))]
       const values = await this.store.getMany(unique)
-      const { changed, kinds, skipped, counter } = mergeSet({
+      const { changed, kinds, skipped, counter, equivocations } = mergeSet({
         states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored: new Map(unique.map((k, i) => [k, values[i]]))
       })
       const from = this.counterValue
@@ -194,7 +197,7 @@ export class Replica {
         if (counterMoved) this.counterValue = counter
         this.emit(changed, 'remote')
       }
-      return { changed, kinds, skipped, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
+      return { changed, kinds, skipped, equivocations, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
     })
   }
 

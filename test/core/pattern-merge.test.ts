@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { applyDelete, applyWrite, confidenceOf, episodesOf, isDeleted, summaryOf, viewOf, type PatternState } from '../../src/core/pattern.js'
 import { mergeIncoming, mergePatterns } from '../../src/core/merge.js'
+import { findEquivocations, versionDigest } from '../../src/core/equivocation.js'
 import { encodePattern } from '../../src/core/encoding.js'
 import { arbCmd, run } from '../helpers/sim.js'
 
@@ -168,5 +169,35 @@ describe('merge is a join (property tests over random histories)', () => {
         const ab = mergePatterns(a, b)
         assert.equal(hex(mergePatterns(ab, b)), hex(ab))
       }), { numRuns: 500 })
+  })
+})
+
+describe('equivocation: two contents for one write', () => {
+  const honest = applyWrite(undefined, 'k', { confidence: 0.5, summary: 's' }, 'w', 1)
+  const forged: PatternState = { ...honest, versions: [{ dot: { node: 'w', counter: 1 }, deleted: true, confidence: 0 }] }
+
+  it('is found with both contents\' digests, in byte order, whichever side holds which', () => {
+    const one = findEquivocations(honest, forged)
+    const two = findEquivocations(forged, honest)
+    assert.equal(one.length, 1)
+    assert.deepEqual(one[0]?.dot, { node: 'w', counter: 1 })
+    assert.deepEqual(one, two)
+    const [x, y] = one[0]!.digests
+    assert.ok(Buffer.compare(x, y) < 0)
+    assert.deepEqual(new Set([Buffer.from(x).toString('hex'), Buffer.from(y).toString('hex')]),
+      new Set([honest.versions[0]!, forged.versions[0]!].map(v => Buffer.from(versionDigest(v)).toString('hex'))))
+  })
+
+  it('is not reported for equal contents or for different writes', () => {
+    assert.deepEqual(findEquivocations(honest, honest), [])
+    assert.deepEqual(findEquivocations(honest, { ...honest }), [])
+    const later = applyWrite(honest, 'k', { confidence: 0.7 }, 'w', 2)
+    assert.deepEqual(findEquivocations(honest, later), [])
+    const concurrent = applyWrite(undefined, 'k', { confidence: 0.9 }, 'v', 1)
+    assert.deepEqual(findEquivocations(honest, concurrent), [])
+  })
+
+  it('is resolved the same way in any order (the join keeps one content)', () => {
+    assert.deepEqual(encodePattern(mergePatterns(honest, forged)), encodePattern(mergePatterns(forged, honest)))
   })
 })
