@@ -1,6 +1,6 @@
 /**
  * Real Engram nodes for the benchmarks: EngramNode.create (the same wiring the CLI and the
- * library use) on 127.0.0.1 in a temp data dir, timer rounds and eager push off so that
+ * library use) on 127.0.0.1 in a temp data dir, timer rounds, eager push and sync on connect off so that
  * only the exchanges a benchmark starts move patterns.
  */
 import '../../src/node/polyfill.js'
@@ -30,6 +30,8 @@ export async function startBenchNode (opts: Partial<EngramNodeOptions> = {}): Pr
     listen: ['/ip4/127.0.0.1/tcp/0'],
     intervalMs: 0,
     fanout: 0,
+    // no session on connect either: a benchmark's own exchange is the one it measures
+    connectSync: false,
     join: [],
     ...opts,
     dataDir,

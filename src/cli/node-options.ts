@@ -23,7 +23,9 @@ export function addNodeOptions (cmd: Command): Command {
     .option('--announce <multiaddr>', 'address to advertise instead of the listen ones, repeatable' + d('announce'), collect)
     .option('--join <multiaddr>', 'address of any cluster member, repeatable' + d('join'), collect)
     .option('--interval <seconds>', 'mean seconds between anti-entropy rounds (jittered ±10 %)' + d('interval'))
-    .option('--swarm-key <file>', 'pre-shared swarm key: only nodes with the same key can connect' + d('swarmKey'))
+    .option('--swarm-key <file>', 'the cluster secret (pre-shared swarm key): only nodes with the same key can connect; ' +
+      'default: <data>/swarm.key, created for a new data dir' + d('swarmKey'))
+    .option('--open', 'run an open cluster, without a cluster secret: any peer that reaches the node can join and write' + d('open'))
     .option('--fanout <n>', 'peers a local write is pushed to at once: auto (ln(peers) + 7) or a number; 0 turns eager push off' + d('fanout'))
     .option('--mdns', 'also discover peers on the LAN by multicast DNS' + d('mdns'))
     .option('--cluster <name>', 'cluster name: separate DHT and rendezvous per name' + d('cluster'))

@@ -37,6 +37,8 @@ export class DataDir {
   get tokenFile (): string { return join(this.root, 'api.token') }
   get apiFile (): string { return join(this.root, 'api.json') }
   get lockFile (): string { return join(this.root, 'engram.lock') }
+  /** the cluster secret a new data dir gets (cli/cluster-secret.ts) */
+  get swarmKeyFile (): string { return join(this.root, 'swarm.key') }
 
   async ensure (): Promise<void> {
     await mkdir(this.root, { recursive: true, mode: 0o700 })

@@ -43,6 +43,8 @@ export interface EngramNodeOptions {
   intervalMs?: number
   /** eager-push fanout (default 'auto': ln(peers) + 7); 0 disables eager push */
   fanout?: Fanout
+  /** a session with each peer as soon as it connects (default true); false leaves syncing to the timer and syncNow */
+  connectSync?: boolean
   swarmKey?: Uint8Array
   mdns?: boolean
   cluster?: string
@@ -112,7 +114,8 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
             store: replicaGossipStore(replica, result => { if (node !== undefined) node.#onMerged(result) }),
             // left out: the service's defaults, which are the settings module's
             ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
-            ...(opts.fanout !== undefined ? { fanout: opts.fanout } : {})
+            ...(opts.fanout !== undefined ? { fanout: opts.fanout } : {}),
+            ...(opts.connectSync === false ? { connectSync: { enabled: false } } : {})
           })
         },
         start: false

@@ -12,6 +12,7 @@ export interface CheckedNodeOptions {
   intervalMs?: number
   fanout?: Fanout
   cluster?: string
+  connectSync?: boolean
 }
 
 function check<T> (name: string, value: T | undefined, parse: (raw: unknown) => unknown): void {
@@ -30,6 +31,10 @@ export function checkNodeOptions (o: CheckedNodeOptions): void {
   check('join', o.join, parseMultiaddrList)
   check('fanout', o.fanout, parseFanout)
   check('cluster', o.cluster, parseCluster)
+  check('connectSync', o.connectSync, (raw) => {
+    if (typeof raw !== 'boolean') throw new Error('expected true or false')
+    return raw
+  })
   check('intervalMs', o.intervalMs, (raw) => {
     if (raw === 0) return 0
     if (typeof raw !== 'number') throw new Error(`expected milliseconds, 0 or up to ${MAX_INTERVAL_S * 1000}`)

@@ -19,6 +19,8 @@ export interface NodeSettings {
   interval: number
   fanout: Fanout
   swarmKey: string | null
+  /** run an open cluster: no cluster secret (a new data dir gets one otherwise) */
+  open: boolean
   mdns: boolean
   cluster: string
   api: string
@@ -34,6 +36,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   interval: 60,
   fanout: 'auto',
   swarmKey: null,
+  open: false,
   mdns: false,
   cluster: DEFAULT_CLUSTER,
   api: '127.0.0.1:5480',
@@ -136,6 +139,7 @@ const PARSERS: { [K in keyof NodeSettings]: Parser<NodeSettings[K]> } = {
   interval: parseInterval,
   fanout: parseFanout,
   swarmKey: (raw) => raw === null ? null : str(raw),
+  open: bool,
   mdns: bool,
   cluster: parseCluster,
   api: parseHostPort,

@@ -49,7 +49,7 @@ describe('engram operator commands against running nodes', { timeout: 180_000 },
     n1 = await startCli(['start', '--key', join(dir, '1.key'), '--data', d1, ...NODE_FLAGS])
     id1 = /peer id: (\S+)/.exec(n1.output())![1]!
     const addr = new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${id1}`).exec(n1.output())![0]
-    n2 = await startCli(['start', '--key', join(dir, '2.key'), '--data', d2, ...NODE_FLAGS, '--join', addr])
+    n2 = await startCli(['start', '--key', join(dir, '2.key'), '--data', d2, ...NODE_FLAGS, '--swarm-key', join(d1, 'swarm.key'), '--join', addr])
     id2 = /peer id: (\S+)/.exec(n2.output())![1]!
     await waitFor(async () => {
       const peers = await json('peers', '--data', d1)

@@ -219,7 +219,8 @@ describe('engram start is all-or-nothing', { timeout: 300_000 }, () => {
      */
     const joinVia = async (): Promise<{ args: string[], proxy: Awaited<ReturnType<typeof countingProxy>> }> => {
       const proxy = await countingProxy(joinPort)
-      return { args: ['--join', `/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${joinPeerId}`], proxy }
+      // with the join node's cluster secret: the control start below really joins it
+      return { args: ['--swarm-key', join(joinData, 'swarm.key'), '--join', `/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${joinPeerId}`], proxy }
     }
 
     before(async () => {

@@ -181,6 +181,21 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
     await waitFor(() => carried().length > 0, { timeout: 5_000, interval: 50, message: 'a session after the hang-up carried it' })
   })
 
+  it('connectSync: false leaves a new connection to the timer and syncNow', async () => {
+    const a = await startEngram({ intervalMs: 60_000, fanout: 0, connectSync: false })
+    await a.node.put('only-on-a', { confidence: 0.5 })
+    const b = await startEngram({ intervalMs: 60_000, fanout: 0, connectSync: false, join: [a.node.addresses()[0]!] })
+    nodes.push(a, b)
+    await waitFor(async () => (await internalsOf(b.node).gossip.gossipPeers()).length === 1, { timeout: 10_000, message: 'a and b connected' })
+    // past the connect grace and the first session's time
+    await sleep(2500)
+    const sessions = [...internalsOf(a.node).gossip.lastRounds, ...internalsOf(b.node).gossip.lastRounds]
+    assert.deepEqual(sessions.map(r => r.role), [])
+    assert.equal(await b.node.get('only-on-a'), undefined)
+    const r = await b.node.syncNow(a.node.peerId.toString())
+    assert.equal(r.outcome, 'synced', JSON.stringify(r))
+  })
+
   it('an operator sync right after a connect is not answered busy by the connect sync', async () => {
     const a = nodes[0]!
     const c = await startEngram({ intervalMs: 60_000, fanout: 0, join: [a.node.addresses()[0]!] })

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess } from 'node:child_process'
 import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Host } from './topology.js'
 import { nsExec, sh, sleep, spawnInNs, until } from './sh.js'
@@ -41,8 +41,12 @@ export class EngramHost {
   get addr (): string { return `/ip4/${this.host.ip}/tcp/4001/p2p/${this.peerId}` }
   get running (): boolean { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
 
+  /** the cluster secret every host of the suite shares (one file in the work dir, made by the first host) */
+  get swarmKey (): string { return join(dirname(this.dir), 'swarm.key') }
+
   async init (): Promise<void> {
     await mkdir(this.dir, { recursive: true })
+    if (!await access(this.swarmKey).then(() => true, () => false)) await sh(process.execPath, [ENGRAM, 'key', 'swarm', this.swarmKey])
     const r = await sh(process.execPath, [ENGRAM, 'key', 'generate', this.key])
     this.peerId = /peer id: (\S+)/.exec(r.stdout)?.[1] ?? ''
   }
@@ -62,7 +66,7 @@ export class EngramHost {
     this.intervalS = opts.intervalS ?? GOSSIP_INTERVAL_S
     const args = [process.execPath, ENGRAM, 'start', '--data', this.data, '--key', this.key,
       '--listen', `/ip4/${this.host.ip}/tcp/4001`, '--api', '127.0.0.1:5480',
-      '--interval', String(this.intervalS), ...(join !== undefined ? ['--join', join.addr] : []), ...extra]
+      '--interval', String(this.intervalS), '--swarm-key', this.swarmKey, ...(join !== undefined ? ['--join', join.addr] : []), ...extra]
     this.proc = spawnInNs(this.host.ns, args, log.fd)
     this.proc.once('exit', () => { void log.close() })
     await until(`${this.host.ns} to start`, async () => {

@@ -114,5 +114,6 @@ describe('library: createEngramNode checks its options like the CLI checks its s
     checkNodeOptions({ intervalMs: 0, fanout: 'auto' })
     assert.throws(() => { checkNodeOptions({ intervalMs: 86_400_001 }) }, { name: 'InvalidSettingError', message: /^option intervalMs: / })
     assert.throws(() => { checkNodeOptions({ fanout: 'Auto' as any }) }, { name: 'InvalidSettingError', message: /^option fanout: / })
+    assert.throws(() => { checkNodeOptions({ connectSync: 'no' as any }) }, { name: 'InvalidSettingError', message: /^option connectSync: / })
   })
 })

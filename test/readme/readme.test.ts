@@ -234,7 +234,9 @@ describe('README: a newcomer\'s first hour, on one machine', { timeout: 1_200_00
     assert.match(h1, / --listen \/ip4\/0\.0\.0\.0\/tcp\/4002 --join \/ip4\/192\.168\.1\.10\/tcp\/4001\/p2p\//)
     const h2 = joinHint([`/ip4/127.0.0.1/tcp/4002/p2p/${id}`])
     assert.match(h2, /keys\/node-4003\.key .*--data \.\/data-4003 --listen \/ip4\/127\.0\.0\.1\/tcp\/4003 --join \/ip4\/127\.0\.0\.1\/tcp\/4002\/p2p\//)
-    assert.match(joinHint([`/ip4/10.0.0.2/tcp/4001/p2p/${id}`], 'swarm.key'), /--swarm-key swarm\.key$/)
+    // the cluster secret goes before --join, shown relative to this directory when it is inside it
+    assert.match(joinHint([`/ip4/10.0.0.2/tcp/4001/p2p/${id}`], join(process.cwd(), 'data', 'swarm.key')), / --swarm-key \.\/data\/swarm\.key --join \//)
+    assert.match(joinHint([`/ip4/10.0.0.2/tcp/4001/p2p/${id}`], '/elsewhere/swarm.key'), / --swarm-key \/elsewhere\/swarm\.key --join \//)
   })
 
   it('runs every command of "Quick start" and "Operating a node" as written, in order', async (t) => {

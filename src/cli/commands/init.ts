@@ -5,10 +5,11 @@ import { loadOrCreateKey } from '../../node/keys.js'
 import { addNodeOptions, dataDirOf, flagsOf } from '../node-options.js'
 import { resolveConfig, writeConfigFile } from '../config.js'
 import { CliError } from '../errors.js'
+import { describeClusterSecret, resolveClusterSecret } from '../cluster-secret.js'
 
 export function initCommand (): Command {
   return addNodeOptions(new Command('init'))
-    .description('create the data dir, the node key and a config file (with the settings given), without starting')
+    .description('create the data dir, the node key, the cluster secret and a config file (with the settings given), without starting')
     .option('--force', 'replace an existing config.json', false)
     .action(async (_opts: unknown, cmd: Command) => {
       const dir = new DataDir(dataDirOf(cmd))
@@ -24,12 +25,14 @@ export function initCommand (): Command {
       const unlock = await dir.lock()
       await unlock()
       const key = await loadOrCreateKey(config.key, { create: true })
+      const secret = await resolveClusterSecret(dir, config)
       await writeConfigFile(dir.configFile, { ...given, key: config.key })
       await dir.token()
       const out = process.stdout
       out.write(`initialised ${dir.root}\n`)
       out.write(`key:    ${config.key} (${key.created ? 'created' : 'existing'})\n`)
       out.write(`peer id: ${key.peerId.toString()}\n`)
+      out.write(describeClusterSecret(secret, dir))
       out.write(`config: ${dir.configFile}\n`)
       out.write(`start it with: engram start --data ${dir.root}\n`)
     })

@@ -21,6 +21,8 @@ interface Undo {
   /** the outermost directory this start created for the data dir (the data dir or an ancestor) */
   dataDirTop?: string
   keyCreated?: string
+  /** a cluster secret this start wrote */
+  swarmKeyCreated?: string
   /** the outermost directory this start created for a new key file, if any */
   keyDirTop?: string
   unlock?: () => Promise<void>
@@ -59,9 +61,10 @@ export function startCommand (): Command {
 async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Undo): Promise<EngramNodePort> {
   // the node's modules (libp2p and all) load only here, so client commands start fast
   const [
-    { loadOrCreateKey }, { readSwarmKeyFile }, { EngramNode }, { configureLogging }, { createNodeMetrics }, { startApiServer }, { statusPage }
+    { loadOrCreateKey }, { resolveClusterSecret, describeClusterSecret }, { EngramNode }, { configureLogging }, { createNodeMetrics },
+    { startApiServer }, { statusPage }
   ] = await Promise.all([
-    import('../../node/keys.js'), import('../../node/swarm-key.js'), import('../../node/engram-node.js'), import('../../daemon/logging.js'),
+    import('../../node/keys.js'), import('../cluster-secret.js'), import('../../node/engram-node.js'), import('../../daemon/logging.js'),
     import('../../daemon/metrics.js'), import('../../api/server.js'), import('../../api/status-page.js')
   ])
   configureLogging({ level: config.logLevel, json: config.logJson })
@@ -73,7 +76,8 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
     undo.keyCreated = config.key
     undo.keyDirTop = keyDirTop
   }
-  const swarmKey = config.swarmKey !== null ? await readSwarmKeyFile(config.swarmKey) : undefined
+  const secret = await resolveClusterSecret(dir, config)
+  if (secret.created) undo.swarmKeyCreated = secret.path
   await checkListenAddrs(config.listen, describeSource('listen', sources.listen))
   const node: EngramNodePort = await EngramNode.create({
     dataDir: dir.root,
@@ -83,7 +87,7 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
     join: config.join,
     intervalMs: config.interval * 1000,
     fanout: config.fanout,
-    swarmKey,
+    swarmKey: secret.key,
     mdns: config.mdns,
     cluster: config.cluster
   })
@@ -114,7 +118,8 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
   await node.start()
   const status = await node.status()
   await dir.writeApiInfo({ url: api.url, pid: process.pid, peerId: status.peerId })
-  printStarted(node, status, dir, api.url, key.created ? config.key : undefined, config.swarmKey, isLoopbackHost(host), apiFellBack)
+  printStarted(node, status, dir, api.url, key.created ? config.key : undefined, secret.path, describeClusterSecret(secret, dir),
+    isLoopbackHost(host), apiFellBack)
   return node
 }
 
@@ -139,6 +144,7 @@ async function rollBack (dir: DataDir, undo: Undo): Promise<void> {
     await rm(dir.root, { recursive: true, force: true })
     if (undo.dataDirTop !== undefined) await removeEmptyDirs(dirname(dir.root), undo.dataDirTop)
   }
+  if (undo.swarmKeyCreated !== undefined) await rm(undo.swarmKeyCreated, { force: true })
   if (undo.keyCreated !== undefined) {
     await rm(undo.keyCreated, { force: true })
     // the key's directory too (keys/), when this start made it and it is empty now
@@ -166,7 +172,8 @@ async function removeEmptyDirs (dir: string, top: string): Promise<void> {
 }
 
 function printStarted (
-  node: EngramNodePort, status: NodeStatus, dir: DataDir, apiUrl: string, createdKey: string | undefined, swarmKey: string | null,
+  node: EngramNodePort, status: NodeStatus, dir: DataDir, apiUrl: string, createdKey: string | undefined,
+  swarmKeyPath: string | undefined, secretLine: string,
   apiOnLoopback: boolean, apiFellBack: boolean
 ): void {
   const out = process.stdout
@@ -184,7 +191,8 @@ function printStarted (
       `engram commands with --data ${dir.root} find it in ${dir.apiFile}\n`)
   }
   if (!apiOnLoopback) out.write('warning: the API listens beyond loopback; anyone who can reach it needs only the token\n')
-  out.write(`to join this node, on another machine or port run:\n  ${joinHint(status.addresses, swarmKey ?? undefined)}\n`)
+  out.write(secretLine)
+  out.write(`to join this node, on another machine or port run:\n  ${joinHint(status.addresses, swarmKeyPath)}\n`)
 }
 
 /** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
