@@ -2,10 +2,12 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterEach, beforeEach } from 'node:test'
 import { Level } from 'level'
 import { decodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
 import { MerkleIndex } from '../../src/core/merkle.js'
 import { applyWrite, type PatternState } from '../../src/core/pattern.js'
+import { Replica } from '../../src/store/replica.js'
 
 export type RawLevel = Level<Uint8Array, Uint8Array>
 
@@ -60,4 +62,18 @@ export function pattern (key: string, confidence: number, node = 'node-w', count
 
 export function hex (b: Uint8Array): string {
   return Buffer.from(b).toString('hex')
+}
+
+/** A fresh Replica in a temp dir for each test of the calling suite; a test may reopen it by assigning `replica`. */
+export function replicaPerTest (nodeId: string): { dir: string, replica: Replica } {
+  const ctx = { dir: '', replica: undefined as unknown as Replica }
+  beforeEach(async () => {
+    ctx.dir = await tempDir()
+    ctx.replica = await Replica.open({ dir: ctx.dir, nodeId })
+  })
+  afterEach(async () => {
+    await ctx.replica.close()
+    await removeDir(ctx.dir)
+  })
+  return ctx
 }

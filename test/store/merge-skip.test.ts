@@ -4,14 +4,14 @@
  * to be stored, or to fail the whole set, so every later session that carried it failed).
  */
 import assert from 'node:assert/strict'
-import { afterEach, beforeEach, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { encodePattern } from '../../src/core/encoding.js'
 import { MAX_CLOCK_ENTRIES, MAX_COUNTER, MAX_EPISODES, MAX_SUMMARY_BYTES, OWN_COUNTER_HEADROOM } from '../../src/core/limits.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { applyWrite, episodesOf, type PatternState } from '../../src/core/pattern.js'
 import { vectorClock } from '../../src/core/vector-clock.js'
 import { Replica } from '../../src/store/replica.js'
-import { hex, removeDir, tempDir } from './helpers.js'
+import { hex, replicaPerTest } from './helpers.js'
 
 const ME = 'me'
 
@@ -37,16 +37,7 @@ function concurrentSummaries (key: string, prefix: string, n: number): PatternSt
 }
 
 describe('merges that break a limit', () => {
-  let dir: string
-  let replica: Replica
-  beforeEach(async () => {
-    dir = await tempDir()
-    replica = await Replica.open({ dir, nodeId: ME })
-  })
-  afterEach(async () => {
-    await replica.close()
-    await removeDir(dir)
-  })
+  const t = replicaPerTest(ME)
 
   const cases: Array<[string, () => [PatternState, PatternState], string]> = [
     ['two writers of 2,500 episodes each (5,000 merged)',
@@ -60,57 +51,57 @@ describe('merges that break a limit', () => {
     it(`${name}: skipped and reported, the rest of the set merged, nothing undecodable stored`, async () => {
       const [mine, theirs] = make()
       assert.ok(encodePattern(mine).length > 0 && encodePattern(theirs).length > 0, 'each side alone is a valid state')
-      await replica.mergeRemote([mine])
-      const rootBefore = hex(replica.root())
+      await t.replica.mergeRemote([mine])
+      const rootBefore = hex(t.replica.root())
       const other = applyWrite(undefined, 'other', { confidence: 0.25 }, 'c', 1)
-      const result = await replica.mergeRemote([theirs, other], [encodePattern(theirs), encodePattern(other)])
+      const result = await t.replica.mergeRemote([theirs, other], [encodePattern(theirs), encodePattern(other)])
       assert.deepEqual(result.skipped.map(s => [s.key, s.error.name]), [['k', errorName]])
       assert.deepEqual(result.changed.map(p => p.state.key), ['other'])
-      assert.notEqual(hex(replica.root()), rootBefore)
+      assert.notEqual(hex(t.replica.root()), rootBefore)
       // what is stored for k is what was there, and it reads back
-      assert.deepEqual(encodePattern(await replica.get('k') as PatternState), encodePattern(mine))
-      await replica.close()
-      replica = await Replica.open({ dir, nodeId: ME })
-      assert.equal(replica.openReport.rebuilt, false)
-      assert.deepEqual(replica.openReport.quarantined, [])
-      assert.equal(replica.count, 2)
+      assert.deepEqual(encodePattern(await t.replica.get('k') as PatternState), encodePattern(mine))
+      await t.replica.close()
+      t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+      assert.equal(t.replica.openReport.rebuilt, false)
+      assert.deepEqual(t.replica.openReport.quarantined, [])
+      assert.equal(t.replica.count, 2)
     })
   }
 
   it('a skipped key does not stop a later key of the same name from merging once it fits', async () => {
-    await replica.mergeRemote([manyEpisodes('k', 'a', 2500)])
-    const skipped = await replica.mergeRemote([manyEpisodes('k', 'b', 2500)])
+    await t.replica.mergeRemote([manyEpisodes('k', 'a', 2500)])
+    const skipped = await t.replica.mergeRemote([manyEpisodes('k', 'b', 2500)])
     assert.equal(skipped.skipped.length, 1)
     // b removes most of its episodes and writes again: the merge now fits
     const smaller = applyWrite(manyEpisodes('k', 'b', 2500), 'k', { removeEpisodes: Array.from({ length: 2000 }, (_, i) => `b-${i}`) }, 'b', 2)
-    const merged = await replica.mergeRemote([smaller])
+    const merged = await t.replica.mergeRemote([smaller])
     assert.deepEqual(merged.skipped, [])
-    assert.equal(episodesOf(await replica.get('k') as PatternState).length, 3000)
+    assert.equal(episodesOf(await t.replica.get('k') as PatternState).length, 3000)
     assert.ok(MAX_EPISODES >= 3000)
   })
 
   it('a state naming an event of this node near the counter limit is skipped: the node keeps writing, also after a restart', async () => {
-    await replica.write('mine', { confidence: 0.5 })
+    await t.replica.write('mine', { confidence: 0.5 })
     const forged = applyWrite(undefined, 'bait', { confidence: 0.5 }, ME, MAX_COUNTER)
     const other = applyWrite(undefined, 'other', { confidence: 0.5 }, 'c', 1)
-    const result = await replica.mergeRemote([forged, other], [encodePattern(forged), encodePattern(other)])
+    const result = await t.replica.mergeRemote([forged, other], [encodePattern(forged), encodePattern(other)])
     assert.deepEqual(result.skipped.map(x => [x.key, x.error.name]), [['bait', 'CounterOutOfRangeError']])
     assert.deepEqual(result.changed.map(p => p.state.key), ['other'])
     assert.equal(result.counterRaised, undefined)
-    assert.equal(replica.counter, 1)
-    assert.equal((await replica.write('mine', { confidence: 0.6 })).state.clock.get(ME), 2)
-    await replica.close()
-    replica = await Replica.open({ dir, nodeId: ME })
-    assert.equal((await replica.write('after-restart', { confidence: 0.6 })).state.clock.get(ME), 3)
+    assert.equal(t.replica.counter, 1)
+    assert.equal((await t.replica.write('mine', { confidence: 0.6 })).state.clock.get(ME), 2)
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+    assert.equal((await t.replica.write('after-restart', { confidence: 0.6 })).state.clock.get(ME), 3)
   })
 
   it('a state naming a lost event of this node within range raises the counter, says so, and leaves the headroom', async () => {
     const highest = MAX_COUNTER - OWN_COUNTER_HEADROOM
     const remembered = applyWrite(undefined, 'lost', { confidence: 0.5 }, ME, highest)
-    const result = await replica.mergeRemote([remembered])
+    const result = await t.replica.mergeRemote([remembered])
     assert.deepEqual(result.skipped, [])
     assert.deepEqual(result.counterRaised, { from: 0, to: highest })
-    const next = await replica.write('next', { confidence: 0.5 })
+    const next = await t.replica.write('next', { confidence: 0.5 })
     assert.equal(next.state.clock.get(ME), highest + 1)
     assert.ok(MAX_COUNTER - (highest + 1) >= OWN_COUNTER_HEADROOM - 1)
   })

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { afterEach, beforeEach, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { encodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
 import { applyWrite, confidenceOf, episodesOf, isDeleted, type PatternState } from '../../src/core/pattern.js'
 import type { LevelPatternStore } from '../../src/store/level-store.js'
 import { type ChangeEvent, Replica } from '../../src/store/replica.js'
-import { hex, pattern, removeDir, tempDir } from './helpers.js'
+import { hex, pattern, replicaPerTest } from './helpers.js'
 
 const ME = 'node-a'
 const PEER = 'node-b'
@@ -20,76 +20,65 @@ function countBatches (replica: Replica): { n: number } {
 }
 
 describe('Replica', () => {
-  let dir: string
-  let replica: Replica
-
-  beforeEach(async () => {
-    dir = await tempDir()
-    replica = await Replica.open({ dir, nodeId: ME })
-  })
-
-  afterEach(async () => {
-    await replica.close()
-    await removeDir(dir)
-  })
+  const t = replicaPerTest(ME)
 
   it('writes with fresh counters and reads back', async () => {
-    const a = await replica.write('a', { confidence: 0.4, addEpisodes: ['e1'] })
-    const b = await replica.write('a', { addEpisodes: ['e2'], summary: 's' })
+    const a = await t.replica.write('a', { confidence: 0.4, addEpisodes: ['e1'] })
+    const b = await t.replica.write('a', { addEpisodes: ['e2'], summary: 's' })
     assert.equal(a.state.clock.get(ME), 1)
     assert.equal(b.state.clock.get(ME), 2)
     // the write hands back what the store wrote: its bytes and hashes
     assert.deepEqual(b.bytes, encodePattern(b.state))
-    assert.deepEqual(b.digest, patternDigest(encodePattern(await replica.get('a') as PatternState)))
+    assert.deepEqual(b.digest, patternDigest(encodePattern(await t.replica.get('a') as PatternState)))
     assert.deepEqual(b.kh, keyHash('a'))
-    assert.equal(replica.counter, 2)
-    const stored = await replica.get('a') as PatternState
+    assert.equal(t.replica.counter, 2)
+    const stored = await t.replica.get('a') as PatternState
     assert.deepEqual(episodesOf(stored), ['e1', 'e2'])
     assert.equal(confidenceOf(stored), 0.4)
-    assert.equal((await replica.list()).length, 1)
-    assert.equal(replica.count, 1)
+    assert.equal((await t.replica.list()).length, 1)
+    assert.equal(t.replica.count, 1)
   })
 
   it('keeps its counter across restarts', async () => {
-    await replica.write('a', { confidence: 0.5 })
-    await replica.write('b', { confidence: 0.5 })
-    const before = replica.counter
-    await replica.close()
-    replica = await Replica.open({ dir, nodeId: ME })
-    assert.equal(replica.counter, before)
-    const c = await replica.write('c', { confidence: 0.5 })
+    await t.replica.write('a', { confidence: 0.5 })
+    await t.replica.write('b', { confidence: 0.5 })
+    const before = t.replica.counter
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+    assert.equal(t.replica.counter, before)
+    const c = await t.replica.write('c', { confidence: 0.5 })
     assert.ok((c.state.clock.get(ME) as number) > before)
   })
 
   it('raises its counter past a remote state that names this node', async () => {
-    await replica.write('a', { confidence: 0.5 })
+    await t.replica.write('a', { confidence: 0.5 })
     const remembered = pattern('x', 0.5, ME, 50)
-    await replica.mergeRemote([remembered])
-    assert.equal(replica.counter, 50)
-    const next = await replica.write('y', { confidence: 0.5 })
+    await t.replica.mergeRemote([remembered])
+    assert.equal(t.replica.counter, 50)
+    const next = await t.replica.write('y', { confidence: 0.5 })
     assert.equal(next.state.clock.get(ME), 51)
-    await replica.close()
-    replica = await Replica.open({ dir, nodeId: ME })
-    assert.equal(replica.counter, 51)
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+    assert.equal(t.replica.counter, 51)
   })
 
   it('deletes, and refuses to delete what does not exist', async () => {
-    await assert.rejects(replica.delete('nope'), { name: 'PatternNotFoundError' })
-    await replica.write('d', { confidence: 0.5, addEpisodes: ['e'] })
-    const tomb = await replica.delete('d')
+    await assert.rejects(t.replica.delete('nope'), { name: 'PatternNotFoundError' })
+    await t.replica.write('d', { confidence: 0.5, addEpisodes: ['e'] })
+    const tomb = await t.replica.delete('d')
     assert.ok(isDeleted(tomb.state))
-    assert.ok(isDeleted(await replica.get('d') as PatternState))
-    await assert.rejects(replica.delete('d'), { name: 'PatternNotFoundError' })
-    assert.equal(replica.counter, 2)
+    assert.ok(isDeleted(await t.replica.get('d') as PatternState))
+    await assert.rejects(t.replica.delete('d'), { name: 'PatternNotFoundError' })
+    assert.equal(t.replica.counter, 2)
   })
 
   it('merges a remote set, counting kinds and merging concurrent writes', async () => {
-    await replica.write('conc', { confidence: 0.7 })
+    await t.replica.write('conc', { confidence: 0.7 })
     const v1 = pattern('old', 0.2, PEER, 1)
     const v2 = applyWrite(v1, 'old', { confidence: 0.3 }, PEER, 2)
-    await replica.mergeRemote([v2])
+    await t.replica.mergeRemote([v2])
 
-    const result = await replica.mergeRemote([
+    const result = await t.replica.mergeRemote([
       pattern('conc', 0.9, PEER, 3), // concurrent with our 0.7
       pattern('fresh', 0.1, PEER, 4), // new
       v1, // older than the stored v2
@@ -97,65 +86,65 @@ describe('Replica', () => {
     ])
     assert.deepEqual(result.kinds, { new: 1, newer: 0, older: 1, equal: 1, concurrent: 1 })
     assert.deepEqual(result.changed.map(p => p.state.key).sort(), ['conc', 'fresh'])
-    const conc = await replica.get('conc') as PatternState
+    const conc = await t.replica.get('conc') as PatternState
     assert.ok(Math.abs(confidenceOf(conc) - 0.8) < 1e-12)
     assert.equal(conc.versions.length, 2)
-    assert.equal(confidenceOf(await replica.get('old') as PatternState), 0.3)
+    assert.equal(confidenceOf(await t.replica.get('old') as PatternState), 0.3)
 
     const v3 = applyWrite(v2, 'old', { confidence: 0.6 }, PEER, 5)
-    const newer = await replica.mergeRemote([v3])
+    const newer = await t.replica.mergeRemote([v3])
     assert.equal(newer.kinds.newer, 1)
-    assert.equal(confidenceOf(await replica.get('old') as PatternState), 0.6)
+    assert.equal(confidenceOf(await t.replica.get('old') as PatternState), 0.6)
   })
 
   it('does not rewrite states that change nothing', async () => {
     const s = pattern('same', 0.5, PEER, 1)
-    await replica.mergeRemote([s])
-    const root = replica.root()
-    const batches = countBatches(replica)
-    const result = await replica.mergeRemote([s, s])
+    await t.replica.mergeRemote([s])
+    const root = t.replica.root()
+    const batches = countBatches(t.replica)
+    const result = await t.replica.mergeRemote([s, s])
     assert.deepEqual(result.changed, [])
     assert.equal(result.kinds.equal, 2)
     assert.equal(batches.n, 0)
-    assert.equal(hex(replica.root()), hex(root))
+    assert.equal(hex(t.replica.root()), hex(root))
   })
 
   it('merges duplicates of one key within a set and persists them in one batch', async () => {
-    const batches = countBatches(replica)
-    const result = await replica.mergeRemote([pattern('k', 0.2, 'n1', 1), pattern('k', 0.4, 'n2', 1), pattern('j', 0.5, 'n1', 2)])
+    const batches = countBatches(t.replica)
+    const result = await t.replica.mergeRemote([pattern('k', 0.2, 'n1', 1), pattern('k', 0.4, 'n2', 1), pattern('j', 0.5, 'n1', 2)])
     assert.equal(batches.n, 1)
     assert.deepEqual(result.kinds, { new: 2, newer: 0, older: 0, equal: 0, concurrent: 1 })
-    assert.equal((await replica.get('k') as PatternState).versions.length, 2)
+    assert.equal((await t.replica.get('k') as PatternState).versions.length, 2)
   })
 
   it('serializes concurrent mutations (no lost updates)', async () => {
-    await replica.write('shared', { confidence: 0.5 })
+    await t.replica.write('shared', { confidence: 0.5 })
     const n = 30
-    await Promise.all(Array.from({ length: n }, async (_, i) => await replica.write('shared', { addEpisodes: [`e${i}`] })))
-    const s = await replica.get('shared') as PatternState
+    await Promise.all(Array.from({ length: n }, async (_, i) => await t.replica.write('shared', { addEpisodes: [`e${i}`] })))
+    const s = await t.replica.get('shared') as PatternState
     assert.equal(episodesOf(s).length, n)
-    assert.equal(replica.counter, n + 1)
+    assert.equal(t.replica.counter, n + 1)
   })
 
   it('tells listeners about committed changes and their origin', async () => {
     const events: ChangeEvent[] = []
     const errors: unknown[] = []
-    await replica.close()
-    replica = await Replica.open({ dir, nodeId: ME, onListenerError: err => errors.push(err) })
-    const off = replica.onChange(e => events.push(e))
-    replica.onChange(() => { throw new Error('listener bug') })
-    await replica.write('a', { confidence: 0.5 })
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, nodeId: ME, onListenerError: err => errors.push(err) })
+    const off = t.replica.onChange(e => events.push(e))
+    t.replica.onChange(() => { throw new Error('listener bug') })
+    await t.replica.write('a', { confidence: 0.5 })
     const remote = pattern('r', 0.5, PEER, 1)
-    await replica.mergeRemote([remote])
-    await replica.mergeRemote([remote]) // no change, no event
+    await t.replica.mergeRemote([remote])
+    await t.replica.mergeRemote([remote]) // no change, no event
     off()
-    await replica.write('b', { confidence: 0.5 })
+    await t.replica.write('b', { confidence: 0.5 })
     assert.deepEqual(events.map(e => [e.origin, e.patterns.map(p => p.state.key)]), [['local', ['a']], ['remote', ['r']]])
     const got = events[1]?.patterns[0]
     assert.deepEqual(got?.bytes, encodePattern(remote))
     assert.deepEqual(got?.digest, patternDigest(encodePattern(remote)))
     assert.deepEqual(got?.kh, keyHash('r'))
     assert.equal(errors.length, 3) // the throwing listener saw all three changes; writes still succeeded
-    assert.ok(await replica.get('b'))
+    assert.ok(await t.replica.get('b'))
   })
 })
