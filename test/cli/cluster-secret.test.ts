@@ -44,7 +44,7 @@ describe('the cluster secret', { timeout: 120_000 }, () => {
     const secret = join(a.data, 'swarm.key')
     assert.equal((await stat(secret)).mode & 0o777, 0o600)
     assert.match(a.node.output(), new RegExp(`cluster secret: ${secret} \\(created\\)`))
-    assert.match(a.node.output(), new RegExp(`--join \\S+ --swarm-key ${secret}`))
+    assert.match(a.node.output(), new RegExp(` --swarm-key ${secret} --join \\S+`))
     assert.doesNotMatch(a.node.stderr(), /warning/i)
 
     const b = await start('b', ['--swarm-key', secret, '--join', a.addr])

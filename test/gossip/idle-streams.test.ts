@@ -30,12 +30,12 @@ describe('idle inbound streams', () => {
       }
       for (const p of peers) {
         await waitFor(async () => (await p.gossip.gossipPeers()).some(x => x.toString() === hub.id), { timeout: 10_000 })
-        const r = await p.gossip.syncNow(hub.libp2p.peerId)
-        assert.equal(r.outcome, 'in-sync', r.error)
+        // a session may meet a stream reset while the peers' own connections settle: again, bounded
+        await waitFor(async () => (await p.gossip.syncNow(hub.libp2p.peerId)).outcome === 'in-sync', { timeout: 10_000, interval: 200 })
       }
-      // every peer keeps its stream: the hub has one idle reader per peer
+      // every peer keeps its stream: the hub has an idle reader per peer, more than Node's default cap of 10
       const open = hub.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === '/engram/gossip/1.0.0')
-      assert.ok(open.length >= PEERS, `idle gossip streams on the hub: ${open.length}`)
+      assert.ok(open.length > 10, `idle gossip streams on the hub: ${open.length}`)
       await new Promise(resolve => setImmediate(resolve))
       assert.deepEqual(warnings.map(w => w.message), [])
     } finally {
