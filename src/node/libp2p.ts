@@ -13,6 +13,7 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
+import { fixXSalsa20Memory } from './pnet-memory-fix.js'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { DEFAULT_CLUSTER, DHT_PROTOCOL } from '../discovery/constants.js'
@@ -127,7 +128,10 @@ export async function createEngramLibp2p<T extends ServiceMap = ServiceMap> (opt
     services: services as unknown as ServiceFactoryMap<EngramServices & T>,
     start: opts.start ?? true
   }
-  if (psk != null) init.connectionProtector = preSharedKey({ psk })
+  if (psk != null) {
+    fixXSalsa20Memory()
+    init.connectionProtector = preSharedKey({ psk })
+  }
 
   return await createLibp2p(init) as EngramLibp2p<T>
 }
