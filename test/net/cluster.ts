@@ -133,12 +133,19 @@ export class EngramHost {
 
   /** A counter from the node's Prometheus metrics (summed over labels). */
   async metric (name: string): Promise<number> {
+    return Object.values(await this.metricSeries(name)).reduce((a, b) => a + b, 0)
+  }
+
+  /** Each series of a metric: labels as written (e.g. `{role="push-in"}`, '' for none) -> value. */
+  async metricSeries (name: string): Promise<Record<string, number>> {
     const text = await this.cli(['metrics'])
-    let sum = 0
+    const out: Record<string, number> = {}
     for (const line of text.split('\n')) {
-      if (line.startsWith(name + '{') || line.startsWith(name + ' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+      if (line.startsWith(name + '{') || line.startsWith(name + ' ')) {
+        out[line.slice(name.length, line.lastIndexOf(' '))] = Number(line.slice(line.lastIndexOf(' ') + 1))
+      }
     }
-    return sum
+    return out
   }
 }
 
