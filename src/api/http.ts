@@ -1,6 +1,7 @@
 /** Small node:http helpers: JSON answers, bounded JSON bodies, the bearer-token check. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { decodeUtf8 } from '../core/bytes.js'
 import { ApiError, errorBody } from './errors.js'
 
 /** Largest request body we read; a PUT of a full pattern is far below it. */
@@ -86,8 +87,6 @@ export async function readBody (req: IncomingMessage, limit = MAX_BODY_BYTES): P
   })
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 /**
  * The body as JSON; `undefined` when there is none. A body must say it is JSON, which
  * also keeps plain HTML forms of other sites from posting to us.
@@ -101,7 +100,7 @@ export async function readJson (req: IncomingMessage): Promise<unknown> {
   }
   let text: string
   try {
-    text = strictUtf8.decode(raw)
+    text = decodeUtf8(raw)
   } catch {
     // a replacement character would silently change the text we store
     throw new ApiError(400, 'invalid_utf8', 'request body is not valid UTF-8')

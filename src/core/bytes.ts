@@ -10,6 +10,11 @@ const textEncoder = new TextEncoder()
 // starts with one would not decode to itself
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
+/** UTF-8 bytes as text, exactly: throws (TypeError) on invalid UTF-8 rather than substitute U+FFFD, keeps a leading U+FEFF. */
+export function decodeUtf8 (b: Uint8Array): string {
+  return textDecoder.decode(b)
+}
+
 export function utf8 (s: string): Uint8Array {
   return textEncoder.encode(s)
 }

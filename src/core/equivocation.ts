@@ -6,6 +6,7 @@
  */
 import { ByteWriter } from './bytes.js'
 import { sha256 } from './encoding.js'
+import { dotKey } from './merge.js'
 import type { Dot, PatternState, Version } from './pattern.js'
 
 export interface Equivocation {
@@ -29,10 +30,10 @@ export function versionDigest (v: Version): Uint8Array {
 /** The dots that `a` and `b` both hold a version of, with different contents. */
 export function findEquivocations (a: PatternState, b: PatternState): Equivocation[] {
   if (a === b) return []
-  const ours = new Map(a.versions.map(v => [`${v.dot.counter}@${v.dot.node}`, v]))
+  const ours = new Map(a.versions.map(v => [dotKey(v.dot), v]))
   const out: Equivocation[] = []
   for (const v of b.versions) {
-    const other = ours.get(`${v.dot.counter}@${v.dot.node}`)
+    const other = ours.get(dotKey(v.dot))
     if (other === undefined) continue
     const x = versionDigest(other)
     const y = versionDigest(v)

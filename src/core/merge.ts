@@ -15,7 +15,8 @@ import { compareClocks, covers, joinClocks, type VectorClock } from './vector-cl
 /** How an incoming state relates to the local one. */
 export type MergeKind = 'new' | 'newer' | 'older' | 'equal' | 'concurrent'
 
-function dotKey (d: Dot): string {
+/** A dot as a map key. */
+export function dotKey (d: Dot): string {
   return `${d.counter}@${d.node}`
 }
 

@@ -8,6 +8,7 @@
  *   'm' + utf8 name       -> meta value ('format', 'counter', 'root', or another module's)
  *   'q' + raw key bytes   -> a pattern record found undecodable, moved aside on open
  */
+import { decodeUtf8 } from '../core/bytes.js'
 import { DIGEST_BYTES, keyHash } from '../core/encoding.js'
 import { HASH_BYTES } from '../core/merkle.js'
 
@@ -27,7 +28,6 @@ const FORMAT_TAG = 'engram-store/'
 
 const encoder = new TextEncoder()
 // ignoreBOM: a key that starts with U+FEFF keeps it (the default strips it, see core/bytes.ts)
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const lossyDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 function prefixed (prefix: number, rest: Uint8Array): Uint8Array {
@@ -57,7 +57,7 @@ export function quarantineKey (dbKey: Uint8Array): Uint8Array {
 /** The text after the prefix byte; undefined when it is not valid UTF-8. */
 export function suffixText (dbKey: Uint8Array): string | undefined {
   try {
-    return strictDecoder.decode(dbKey.subarray(1))
+    return decodeUtf8(dbKey.subarray(1))
   } catch {
     return undefined
   }
@@ -105,7 +105,7 @@ export function decodeHashEntry (dbKey: Uint8Array, value: Uint8Array): HashEntr
   if (dbKey.length !== 1 + HASH_BYTES || value.length <= DIGEST_BYTES) return undefined
   let key: string
   try {
-    key = strictDecoder.decode(value.subarray(DIGEST_BYTES))
+    key = decodeUtf8(value.subarray(DIGEST_BYTES))
   } catch {
     return undefined
   }

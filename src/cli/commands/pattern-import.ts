@@ -6,13 +6,12 @@
  */
 import { Command, Option } from 'commander'
 import { createReadStream } from 'node:fs'
+import { decodeUtf8, isWellFormedText } from '../../core/bytes.js'
 import { ApiClient, addClientOptions } from '../api-client.js'
 import { CliError } from '../errors.js'
 import { intInRange } from '../parse.js'
 
 const MAX_LINE = 1024 * 1024
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** The input's lines as raw bytes, so that invalid UTF-8 is seen (a text reader would replace it). */
 async function * rawLines (input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -35,7 +34,7 @@ async function * rawLines (input: AsyncIterable<Buffer>): AsyncGenerator<Buffer>
 
 /** A lone surrogate (JSON's "\ud800") in any string of the item: the node would refuse it. */
 function hasIllFormedText (v: unknown): boolean {
-  if (typeof v === 'string') return /\p{Cs}/u.test(v)
+  if (typeof v === 'string') return !isWellFormedText(v)
   if (Array.isArray(v)) return v.some(hasIllFormedText)
   if (v !== null && typeof v === 'object') return Object.entries(v).some(([k, x]) => hasIllFormedText(k) || hasIllFormedText(x))
   return false
@@ -51,7 +50,7 @@ async function readItems (file: string): Promise<Array<Record<string, unknown>>>
       if (bytes.length > MAX_LINE) throw new CliError(`${file}:${n}: line longer than ${MAX_LINE} bytes`)
       let line: string
       try {
-        line = strictUtf8.decode(bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes)
+        line = decodeUtf8(bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes)
       } catch {
         throw new CliError(`${file}:${n}: not valid UTF-8`)
       }
