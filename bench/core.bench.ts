@@ -11,6 +11,7 @@ import { MerkleIndex } from '../src/core/merkle.js'
 import { encodePattern, keyHash, patternDigest, decodePattern } from '../src/core/encoding.js'
 import { Replica } from '../src/store/replica.js'
 import type { BenchFn } from './lib/types.js'
+import { author } from '../test/helpers/authors.js'
 
 const N = Number(process.env.BENCH_CORE_N ?? 100_000)
 
@@ -21,7 +22,7 @@ function makePatterns (n: number, node: string, confidence: number): PatternStat
       addEpisodes: [`ep-${i}-a`, `ep-${i}-b`, `ep-${i}-c`],
       confidence,
       summary: `consolidated memory ${i}`
-    }, node, i + 1))
+    }, author(node), i + 1))
   }
   return out
 }
@@ -63,7 +64,7 @@ export async function runCoreBench (n = N): Promise<Record<string, number>> {
   const merkleBulkMs = performance.now() - t
 
   const dir = await mkdtemp(join(tmpdir(), 'engram-bench-'))
-  const replica = await Replica.open({ dir, nodeId: 'bench' })
+  const replica = await Replica.open({ dir, author: author('bench') })
   t = performance.now()
   for (let i = 0; i < n; i += 1000) await replica.mergeRemote(a.slice(i, i + 1000))
   const ingestMs = performance.now() - t

@@ -15,6 +15,7 @@ import { keyHash } from '../../src/core/encoding.js'
 import { toHex } from '../../src/core/merkle.js'
 import { SimReplica, runSession, type SessionStats } from './mem-net.js'
 import { randInt, randOther, shuffleInPlace, type Rng } from './figures.js'
+import { author } from '../../test/helpers/authors.js'
 
 export const MAX_SIM_ROUNDS = 100
 
@@ -51,7 +52,7 @@ function newPattern (trial: number): PatternState {
     addEpisodes: ['episode-1', 'episode-2'],
     confidence: 0.8,
     summary: 'a new consolidated pattern'
-  }, 'writer-node', 1)
+  }, author('writer-node'), 1)
 }
 
 /** A network of n replicas, one holding a new pattern; exchange(i, j) runs a real session. */

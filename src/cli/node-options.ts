@@ -29,6 +29,8 @@ export function addNodeOptions (cmd: Command): Command {
     .option('--fanout <n>', 'peers a local write is pushed to at once: auto (ln(peers) + 7) or a number; 0 turns eager push off' + d('fanout'))
     .option('--mdns', 'also discover peers on the LAN by multicast DNS' + d('mdns'))
     .option('--cluster <name>', 'cluster name: separate DHT and rendezvous per name' + d('cluster'))
+    .option('--trusted-peers <peerIds>', 'comma-separated node ids whose writes are taken (this node\'s always are); ' +
+      'writes by others are refused and counted; empty: every member writes' + d('trustedPeers'))
     .option('--api <host:port>', 'local HTTP API address (keep it on loopback; port 0 picks a free one)' + d('api'))
     .option('--log-level <level>', `log verbosity: ${LOG_LEVELS.join(', ')}` + d('logLevel'))
     .option('--log-json', 'logs as JSON lines on stderr' + d('logJson'))

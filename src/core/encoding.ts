@@ -1,152 +1,182 @@
 /**
  * Canonical binary form of a pattern's full state. Everything is written in one fixed
- * order (node ids and episode ids by UTF-8 bytes, dots by node), and the decoder refuses
- * any other order, duplicates, or dots the clock has not seen. So equal states have equal
- * bytes and equal digests on every node, and a decoded state is always well formed.
+ * order (node ids and episode ids by UTF-8 bytes, dots by node then counter), and the decoder
+ * refuses any other order, duplicates, dots the clock has not seen, a version another
+ * version overwrote, or a clock entry without the write that backs it. So equal states have
+ * equal bytes and equal digests on every node, and a decoded state is always well formed.
+ * (Signatures are checked apart, by the node: see src/auth.)
  *
- * Layout (v1):
- *   u8 format=1, string key, clock,
- *   varint nEpisodes, per episode: string id, varint nDots, per dot: varint nodeIndex, varint counter
- *   varint nVersions, per version: varint nodeIndex, varint counter, u8 flags
- *     (bit0 deleted, bit1 has summary), [f64 confidence if live], [string summary]
+ * Layout (v2):
+ *   u8 format=2, string key, clock,
+ *   varint nVersions, per version:
+ *     varint nodeIndex, varint counter,
+ *     deps: varint n, per entry varint nodeIndex (increasing), varint counter,
+ *     u8 flags (bit0 deleted, bit1 has summary),
+ *     if live: f64 confidence, [string summary], varint nEpisodes, per episode string id,
+ *     64 bytes signature
+ *   varint nHeads, per head: varint nodeIndex (increasing), 32 bytes body digest, 64 bytes signature
+ *     (a head's counter is the clock's entry for its node)
  * nodeIndex points into the clock's sorted entries.
  */
-import crypto, { createHash } from 'node:crypto'
-import { ByteReader, ByteWriter, compareUtf8, utf8 } from './bytes.js'
+import { ByteReader, ByteWriter, compareUtf8 } from './bytes.js'
 import { InvalidEncodingError, LimitExceededError } from './errors.js'
-import { MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
-import type { Dot, PatternState, Version } from './pattern.js'
-import { readClock, sortedNodeIds, writeClock } from './vector-clock.js'
+import { DIGEST_BYTES, sha256 } from './hash.js'
+import {
+  MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES, SIGNATURE_BYTES
+} from './limits.js'
+import type { Dot, Head, PatternState, Version } from './pattern.js'
+import { covers, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
 
-const FORMAT_V1 = 1
+export { DIGEST_BYTES, keyHash, sha256 } from './hash.js'
+
+const FORMAT_V2 = 2
 const FLAG_DELETED = 1
 const FLAG_SUMMARY = 2
 
 export function encodePattern (s: PatternState): Uint8Array {
   const w = new ByteWriter()
-  w.u8(FORMAT_V1).string(s.key)
+  w.u8(FORMAT_V2).string(s.key)
   writeClock(w, s.clock)
-  const index = new Map(sortedNodeIds(s.clock).map((id, i) => [id, i]))
-  const nodeIndex = (d: Dot): number => {
-    const i = index.get(d.node)
-    if (i === undefined) throw new InvalidEncodingError(`pattern ${s.key}: dot of ${d.node} not in clock`)
+  const ids = sortedNodeIds(s.clock)
+  const index = new Map(ids.map((id, i) => [id, i]))
+  const nodeIndex = (node: string): number => {
+    const i = index.get(node)
+    if (i === undefined) throw new InvalidEncodingError(`pattern ${s.key}: node ${node} not in clock`)
     return i
-  }
-  const ids = [...s.episodes.keys()].sort(compareUtf8)
-  w.varint(ids.length)
-  for (const id of ids) {
-    const dots = s.episodes.get(id) as readonly Dot[]
-    w.string(id).varint(dots.length)
-    for (const d of dots) w.varint(nodeIndex(d)).varint(d.counter)
   }
   w.varint(s.versions.length)
   for (const v of s.versions) {
+    w.varint(nodeIndex(v.dot.node)).varint(v.dot.counter)
+    const deps = sortedNodeIds(v.deps)
+    w.varint(deps.length)
+    for (const id of deps) w.varint(nodeIndex(id)).varint(v.deps.get(id) as number)
     const flags = (v.deleted ? FLAG_DELETED : 0) | (!v.deleted && v.summary !== undefined ? FLAG_SUMMARY : 0)
-    w.varint(nodeIndex(v.dot)).varint(v.dot.counter).u8(flags)
-    if (!v.deleted) w.f64(v.confidence === 0 ? 0 : v.confidence)
-    if ((flags & FLAG_SUMMARY) !== 0) w.string(v.summary as string)
+    w.u8(flags)
+    if (!v.deleted) {
+      w.f64(v.confidence === 0 ? 0 : v.confidence)
+      if ((flags & FLAG_SUMMARY) !== 0) w.string(v.summary as string)
+      w.varint(v.episodes.length)
+      for (const id of v.episodes) w.string(id)
+    }
+    writeSig(w, v.sig, s.key)
+  }
+  w.varint(s.heads.length)
+  for (const h of s.heads) {
+    if (h.body.length !== DIGEST_BYTES) throw new InvalidEncodingError(`pattern ${s.key}: head body digest of ${h.body.length} bytes`)
+    w.varint(nodeIndex(h.dot.node)).raw(h.body)
+    writeSig(w, h.sig, s.key)
   }
   return w.finish()
+}
+
+function writeSig (w: ByteWriter, sig: Uint8Array, key: string): void {
+  if (sig.length !== SIGNATURE_BYTES) throw new InvalidEncodingError(`pattern ${key}: signature of ${sig.length} bytes, not ${SIGNATURE_BYTES}`)
+  w.raw(sig)
 }
 
 export function decodePattern (bytes: Uint8Array): PatternState {
   if (bytes.length > MAX_PATTERN_BYTES) throw new LimitExceededError(`pattern encoding of ${bytes.length} bytes exceeds limit ${MAX_PATTERN_BYTES}`)
   const r = new ByteReader(bytes, 'pattern')
   const format = r.u8()
-  if (format !== FORMAT_V1) throw new InvalidEncodingError(`pattern: unknown format ${format}`)
+  if (format !== FORMAT_V2) throw new InvalidEncodingError(`pattern: unknown format ${format}`)
   const key = r.string(MAX_KEY_BYTES, 'key')
   if (key.length === 0) throw new InvalidEncodingError('pattern: empty key')
   const clock = readClock(r)
   const ids = sortedNodeIds(clock)
-
-  const readDot = (what: string): Dot => {
-    const i = r.varint()
+  const nodeAt = (i: number, what: string): string => {
     const node = ids[i]
     if (node === undefined) throw new InvalidEncodingError(`pattern: ${what} names node #${i} not in clock`)
-    const counter = r.varint()
-    if (counter < 1 || counter > (clock.get(node) as number)) {
-      throw new InvalidEncodingError(`pattern: ${what} dot ${counter}@${node} not covered by the clock`)
-    }
-    return { node, counter }
+    return node
   }
 
-  const episodes = new Map<string, readonly Dot[]>()
-  const nEpisodes = r.count(MAX_EPISODES, 4, 'episodes')
-  let prevId: string | undefined
-  for (let i = 0; i < nEpisodes; i++) {
-    const id = r.string(MAX_EPISODE_ID_BYTES, 'episode id')
-    if (id.length === 0) throw new InvalidEncodingError('pattern: empty episode id')
-    if (prevId !== undefined && compareUtf8(prevId, id) >= 0) throw new InvalidEncodingError('pattern: episodes not in canonical order')
-    prevId = id
-    const nDots = r.count(ids.length, 2, 'episode dots')
-    if (nDots === 0) throw new InvalidEncodingError(`pattern: episode ${id} has no dots`)
-    const dots: Dot[] = []
-    for (let j = 0; j < nDots; j++) {
-      const d = readDot('episode')
-      const prev = dots[j - 1]
-      if (prev !== undefined && compareUtf8(prev.node, d.node) >= 0) throw new InvalidEncodingError('pattern: episode dots not in canonical order')
-      dots.push(d)
-    }
-    episodes.set(id, dots)
-  }
-
-  const nVersions = r.count(ids.length, 3, 'versions')
+  // a version takes at least: node, counter, deps count, flags, signature
+  const nVersions = r.count(ids.length, 4 + SIGNATURE_BYTES, 'versions')
   if (nVersions === 0) throw new InvalidEncodingError('pattern: no versions')
   const versions: Version[] = []
   for (let i = 0; i < nVersions; i++) {
-    const dot = readDot('version')
+    const v = readVersion(r, clock, ids, nodeAt)
     const prev = versions[i - 1]
-    if (prev !== undefined && compareUtf8(prev.dot.node, dot.node) >= 0) throw new InvalidEncodingError('pattern: versions not in canonical order')
-    const flags = r.u8()
-    if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY)) !== 0) throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
-    const deleted = (flags & FLAG_DELETED) !== 0
-    if (deleted) {
-      if ((flags & FLAG_SUMMARY) !== 0) throw new InvalidEncodingError('pattern: tombstone with a summary')
-      versions.push({ dot, deleted, confidence: 0 })
-      continue
-    }
-    const confidence = r.f64()
-    if (!(confidence >= 0 && confidence <= 1) || Object.is(confidence, -0)) {
-      throw new InvalidEncodingError(`pattern: confidence ${confidence} outside [0, 1]`)
-    }
-    if ((flags & FLAG_SUMMARY) !== 0) {
-      versions.push({ dot, deleted, confidence, summary: r.string(MAX_SUMMARY_BYTES, 'summary') })
-    } else {
-      versions.push({ dot, deleted, confidence })
+    if (prev !== undefined && compareDot(prev.dot, v.dot) >= 0) throw new InvalidEncodingError('pattern: versions not in canonical order')
+    versions.push(v)
+  }
+  for (const v of versions) {
+    for (const u of versions) {
+      if (u !== v && covers(u.deps, v.dot.node, v.dot.counter)) {
+        throw new InvalidEncodingError(`pattern: version ${v.dot.counter}@${v.dot.node} was overwritten by ${u.dot.counter}@${u.dot.node}`)
+      }
     }
   }
+
+  const standing = new Set<string>()
+  for (const v of versions) if (clock.get(v.dot.node) === v.dot.counter) standing.add(v.dot.node)
+  const nHeads = r.count(ids.length, 1 + DIGEST_BYTES + SIGNATURE_BYTES, 'heads')
+  const heads: Head[] = []
+  let prevIndex = -1
+  for (let i = 0; i < nHeads; i++) {
+    const at = r.varint()
+    if (at <= prevIndex) throw new InvalidEncodingError('pattern: heads not in canonical order')
+    prevIndex = at
+    const node = nodeAt(at, 'head')
+    if (standing.has(node)) throw new InvalidEncodingError(`pattern: head for ${node}, whose version stands for its clock entry`)
+    const body = r.raw(DIGEST_BYTES, 'head body').slice()
+    heads.push({ dot: { node, counter: clock.get(node) as number }, body, sig: r.raw(SIGNATURE_BYTES, 'signature').slice() })
+  }
+  if (standing.size + heads.length !== ids.length) throw new InvalidEncodingError('pattern: a clock entry has neither a version nor a head')
   r.end()
-  return { key, clock, episodes, versions }
+  return { key, clock, versions, heads }
 }
 
-export const DIGEST_BYTES = 32
+function compareDot (a: Dot, b: Dot): number {
+  return compareUtf8(a.node, b.node) || a.counter - b.counter
+}
 
-/** One-shot SHA-256 (Node >= 20.12): no Hash object per call; hashing is most of a merge's CPU. */
-const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
-const oneShotText = (crypto as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash
-
-export function sha256 (...parts: Uint8Array[]): Uint8Array {
-  if (oneShot !== undefined && parts.length === 1) {
-    const d = oneShot('sha256', parts[0] as Uint8Array, 'buffer')
-    // a plain Uint8Array view: callers rely on slice() copying, which a Buffer's does not
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+function readVersion (r: ByteReader, clock: VectorClock, ids: readonly string[], nodeAt: (i: number, what: string) => string): Version {
+  const node = nodeAt(r.varint(), 'version')
+  const counter = r.varint()
+  if (counter < 1 || counter > (clock.get(node) as number)) {
+    throw new InvalidEncodingError(`pattern: version dot ${counter}@${node} not covered by the clock`)
   }
-  const h = createHash('sha256')
-  for (const p of parts) h.update(p)
-  return new Uint8Array(h.digest())
+  const nDeps = r.count(ids.length, 2, 'version deps')
+  const deps = new Map<string, number>()
+  let prevIndex = -1
+  for (let i = 0; i < nDeps; i++) {
+    const at = r.varint()
+    if (at <= prevIndex) throw new InvalidEncodingError('pattern: version deps not in canonical order')
+    prevIndex = at
+    const dep = nodeAt(at, 'version deps')
+    const c = r.varint()
+    if (c < 1 || c > (clock.get(dep) as number)) throw new InvalidEncodingError(`pattern: version deps name ${c}@${dep} beyond the clock`)
+    deps.set(dep, c)
+  }
+  if ((deps.get(node) ?? 0) >= counter) throw new InvalidEncodingError(`pattern: version ${counter}@${node} depends on its own later write`)
+  const flags = r.u8()
+  if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY)) !== 0) throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
+  const dot = { node, counter }
+  if ((flags & FLAG_DELETED) !== 0) {
+    if ((flags & FLAG_SUMMARY) !== 0) throw new InvalidEncodingError('pattern: tombstone with a summary')
+    return { dot, deps, deleted: true, confidence: 0, episodes: [], sig: r.raw(SIGNATURE_BYTES, 'signature').slice() }
+  }
+  const confidence = r.f64()
+  if (!(confidence >= 0 && confidence <= 1) || Object.is(confidence, -0)) {
+    throw new InvalidEncodingError(`pattern: confidence ${confidence} outside [0, 1]`)
+  }
+  const summary = (flags & FLAG_SUMMARY) !== 0 ? r.string(MAX_SUMMARY_BYTES, 'summary') : undefined
+  const nEpisodes = r.count(MAX_EPISODES, 2, 'episodes')
+  const episodes: string[] = []
+  for (let i = 0; i < nEpisodes; i++) {
+    const id = r.string(MAX_EPISODE_ID_BYTES, 'episode id')
+    if (id.length === 0) throw new InvalidEncodingError('pattern: empty episode id')
+    const prev = episodes[i - 1]
+    if (prev !== undefined && compareUtf8(prev, id) >= 0) throw new InvalidEncodingError('pattern: episodes not in canonical order')
+    episodes.push(id)
+  }
+  const sig = r.raw(SIGNATURE_BYTES, 'signature').slice()
+  return summary === undefined
+    ? { dot, deps, deleted: false, confidence, episodes, sig }
+    : { dot, deps, deleted: false, confidence, summary, episodes, sig }
 }
 
 /** Digest of a full state: equal state <=> equal bytes <=> equal digest. */
 export function patternDigest (s: PatternState | Uint8Array): Uint8Array {
   return sha256(s instanceof Uint8Array ? s : encodePattern(s))
-}
-
-/** Position of a pattern in the Merkle index: the hash of its key, never its insertion order. */
-export function keyHash (key: string): Uint8Array {
-  // the one-shot hash encodes the string itself (as TextEncoder does, lone surrogates as U+FFFD)
-  if (oneShotText !== undefined) {
-    const d = oneShotText('sha256', key, 'buffer')
-    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
-  }
-  return sha256(utf8(key))
 }

@@ -1,44 +1,39 @@
 /**
- * Equivocation: two different contents for one write (one dot). An honest node writes each dot
- * once, so two contents mean a faulty or hostile writer (or a restored backup reusing its dots).
- * The join already resolves it the same way on every node (merge.ts picks one content by a
- * fixed order); this finds it, so a node can count it and log both contents' digests.
+ * Equivocation: two different writes signed under one dot. An honest node writes each dot
+ * once, so two bodies mean a faulty or hostile writer (or a restored backup reusing its dots).
+ * The join already resolves it the same way on every node (merge.ts keeps the larger body
+ * digest); this finds it, so a node can count it and log both digests.
  */
-import { ByteWriter } from './bytes.js'
-import { sha256 } from './encoding.js'
+import { compareBytes } from './bytes.js'
 import { dotKey } from './merge.js'
-import type { Dot, PatternState, Version } from './pattern.js'
+import { type Dot, headsOf, type PatternState } from './pattern.js'
+import { bodyDigest } from './write-digest.js'
 
 export interface Equivocation {
   key: string
   dot: Dot
-  /** digests of the two contents (versionDigest), in byte order */
+  /** body digests of the two writes, in byte order */
   digests: [Uint8Array, Uint8Array]
 }
 
-/** Digest of what one write says: deleted or not, confidence, summary. */
-export function versionDigest (v: Version): Uint8Array {
-  const w = new ByteWriter().u8(v.deleted ? 1 : 0)
-  if (!v.deleted) {
-    w.f64(v.confidence)
-    if (v.summary !== undefined) w.u8(1).string(v.summary)
-    else w.u8(0)
-  }
-  return sha256(w.finish())
+/** Every write a state names, with its body digest: versions, and heads of overwritten writes. */
+function writesOf (s: PatternState): Map<string, { dot: Dot, body: Uint8Array }> {
+  const out = new Map<string, { dot: Dot, body: Uint8Array }>()
+  for (const h of headsOf(s)) out.set(dotKey(h.dot), h)
+  for (const v of s.versions) out.set(dotKey(v.dot), { dot: v.dot, body: bodyDigest(v) })
+  return out
 }
 
-/** The dots that `a` and `b` both hold a version of, with different contents. */
+/** The dots that `a` and `b` both name, with different writes. */
 export function findEquivocations (a: PatternState, b: PatternState): Equivocation[] {
   if (a === b) return []
-  const ours = new Map(a.versions.map(v => [dotKey(v.dot), v]))
+  const ours = writesOf(a)
   const out: Equivocation[] = []
-  for (const v of b.versions) {
-    const other = ours.get(dotKey(v.dot))
+  for (const [k, w] of writesOf(b)) {
+    const other = ours.get(k)
     if (other === undefined) continue
-    const x = versionDigest(other)
-    const y = versionDigest(v)
-    const order = Buffer.compare(x, y)
-    if (order !== 0) out.push({ key: a.key, dot: v.dot, digests: order < 0 ? [x, y] : [y, x] })
+    const order = compareBytes(other.body, w.body)
+    if (order !== 0) out.push({ key: a.key, dot: w.dot, digests: order < 0 ? [other.body, w.body] : [w.body, other.body] })
   }
   return out
 }

@@ -27,3 +27,5 @@ export const MAX_COUNTER = Number.MAX_SAFE_INTEGER
  * counter to where it could no longer write. Far more writes than any backup can be behind.
  */
 export const OWN_COUNTER_HEADROOM = 2 ** 32
+/** Every write is signed with its author's Ed25519 key. */
+export const SIGNATURE_BYTES = 64

@@ -1,16 +1,19 @@
 /**
- * The join of two pattern states. For dotted items (episode adds, versions) the rule is
- * the causal-CRDT join: keep an item if both states hold it, or if one holds it and the
- * other has not seen its dot. An item the other state has seen but no longer holds was
- * overwritten or removed there, so it goes. Clocks join pointwise.
+ * The join of two pattern states: the causal-CRDT join of their version sets. Keep a
+ * version if both states hold it, or if one holds it and the other has not seen its dot.
+ * A version the other state has seen but no longer holds was overwritten there, so it goes.
+ * Clocks join pointwise, and every clock entry no version stands for keeps its write's head.
  *
  * This is commutative, associative and idempotent, so replicas that receive the same
  * states in any order, with duplicates, end in the same state (and the same bytes).
+ * Two different writes under one dot (an equivocation: only its author can sign both)
+ * resolve to the one with the larger body digest, on every node.
  */
-import { compareUtf8 } from './bytes.js'
+import { compareBytes } from './bytes.js'
 import { KeyMismatchError } from './errors.js'
-import { type Dot, type PatternState, type Version, compareDots } from './pattern.js'
-import { compareClocks, covers, joinClocks, type VectorClock } from './vector-clock.js'
+import { compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
+import { compareClocks, covers, joinClocks, sortedNodeIds, type VectorClock } from './vector-clock.js'
+import { bodyDigest } from './write-digest.js'
 
 /** How an incoming state relates to the local one. */
 export type MergeKind = 'new' | 'newer' | 'older' | 'equal' | 'concurrent'
@@ -20,24 +23,14 @@ export function dotKey (d: Dot): string {
   return `${d.counter}@${d.node}`
 }
 
-function joinDots (a: readonly Dot[], ac: VectorClock, b: readonly Dot[], bc: VectorClock): Dot[] {
-  const inB = new Set(b.map(dotKey))
-  const inA = new Set(a.map(dotKey))
-  const out: Dot[] = []
-  for (const d of a) {
-    if (inB.has(dotKey(d)) || !covers(bc, d.node, d.counter)) out.push(d)
-  }
-  for (const d of b) {
-    if (!inA.has(dotKey(d)) && !covers(ac, d.node, d.counter)) out.push(d)
-  }
-  return out.sort(compareDots)
+/** Of two writes under one dot, the one every node keeps. */
+function pickVersion (x: Version, y: Version): Version {
+  if (x === y) return x
+  return compareBytes(bodyDigest(x), bodyDigest(y)) >= 0 ? x : y
 }
 
-/** Deterministic order on versions, used only if two states disagree about one dot's content. */
-function compareVersionContent (x: Version, y: Version): number {
-  if (x.deleted !== y.deleted) return x.deleted ? 1 : -1
-  if (x.confidence !== y.confidence) return x.confidence - y.confidence
-  return compareUtf8(x.summary ?? '', y.summary ?? '') || (x.summary === undefined ? 0 : 1) - (y.summary === undefined ? 0 : 1)
+function pickHead (x: Head, y: Head): Head {
+  return compareBytes(x.body, y.body) >= 0 ? x : y
 }
 
 function joinVersions (a: readonly Version[], ac: VectorClock, b: readonly Version[], bc: VectorClock): Version[] {
@@ -46,12 +39,8 @@ function joinVersions (a: readonly Version[], ac: VectorClock, b: readonly Versi
   const out: Version[] = []
   for (const v of a) {
     const other = bByDot.get(dotKey(v.dot))
-    if (other !== undefined) {
-      // same dot means same write; if a faulty peer disagrees, both sides still pick the same one
-      out.push(compareVersionContent(v, other) >= 0 ? v : other)
-    } else if (!covers(bc, v.dot.node, v.dot.counter)) {
-      out.push(v)
-    }
+    if (other !== undefined) out.push(pickVersion(v, other))
+    else if (!covers(bc, v.dot.node, v.dot.counter)) out.push(v)
   }
   for (const v of b) {
     if (!aByDot.has(dotKey(v.dot)) && !covers(ac, v.dot.node, v.dot.counter)) out.push(v)
@@ -59,22 +48,37 @@ function joinVersions (a: readonly Version[], ac: VectorClock, b: readonly Versi
   return out.sort((x, y) => compareDots(x.dot, y.dot))
 }
 
+/**
+ * Heads of the joined clock: for each entry no kept version stands for, the write it names,
+ * from either side (a head, or a version that was overwritten in the join).
+ */
+function joinHeads (a: PatternState, b: PatternState, clock: VectorClock, versions: readonly Version[]): Head[] {
+  const standing = new Set(versions.map(v => dotKey(v.dot)))
+  const found = new Map<string, Head>()
+  const offer = (h: Head): void => {
+    if (clock.get(h.dot.node) !== h.dot.counter || standing.has(dotKey(h.dot))) return
+    const have = found.get(h.dot.node)
+    found.set(h.dot.node, have === undefined ? h : pickHead(have, h))
+  }
+  for (const s of [a, b]) {
+    for (const h of s.heads) offer(h)
+    for (const v of s.versions) offer(headOf(v))
+  }
+  const out: Head[] = []
+  for (const node of sortedNodeIds(clock)) {
+    const h = found.get(node)
+    if (h !== undefined) out.push(h)
+  }
+  return out
+}
+
 /** The least upper bound of two states of the same pattern. */
 export function mergePatterns (a: PatternState, b: PatternState): PatternState {
   if (a.key !== b.key) throw new KeyMismatchError(`cannot merge pattern ${JSON.stringify(a.key)} with ${JSON.stringify(b.key)}`)
   if (a === b) return a
-  const episodes = new Map<string, readonly Dot[]>()
-  const ids = new Set([...a.episodes.keys(), ...b.episodes.keys()])
-  for (const id of [...ids].sort(compareUtf8)) {
-    const dots = joinDots(a.episodes.get(id) ?? [], a.clock, b.episodes.get(id) ?? [], b.clock)
-    if (dots.length > 0) episodes.set(id, dots)
-  }
-  return {
-    key: a.key,
-    clock: joinClocks(a.clock, b.clock),
-    episodes,
-    versions: joinVersions(a.versions, a.clock, b.versions, b.clock)
-  }
+  const clock = joinClocks(a.clock, b.clock)
+  const versions = joinVersions(a.versions, a.clock, b.versions, b.clock)
+  return { key: a.key, clock, versions, heads: joinHeads(a, b, clock, versions) }
 }
 
 /** Relation of `incoming` to `local` by their clocks. */

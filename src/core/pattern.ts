@@ -1,42 +1,69 @@
 /**
- * Pattern state as a causal CRDT.
+ * Pattern state as a causal CRDT of signed writes.
  *
- * Every local write is one event with a unique dot (node, counter). The state keeps
- *  - `clock`: the causal context, every event this state has seen;
- *  - `episodes`: episode id -> the dots of the writes that added it (observed-remove set);
- *  - `versions`: the writes not yet overwritten by a later write that saw them
- *    (a multi-value register: one entry per concurrent version, at most one per node).
- * Confidence, summary and the deleted flag shown to users are derived from `versions`,
- * so the merge never averages averages: three concurrent writes 0.9, 0.5, 0.1 keep three
- * versions and show 0.5 whatever the order they met in.
+ * Every local write is one event with a unique dot (node, counter), signed by its author.
+ * A write is whole: it carries what its author had seen of the key (`deps`), and the full
+ * result (deleted flag, confidence, summary, episode set). The state keeps
+ *  - `clock`: the causal context, every write this state has seen;
+ *  - `versions`: the writes not yet overwritten by a later write that saw them (a
+ *    multi-value register: one entry per concurrent write), each with its signature;
+ *  - `heads`: for every clock entry whose write was overwritten, that write's body digest
+ *    and signature, so that what the clock claims about each node stays checkable.
+ * Episodes, confidence, summary and the deleted flag shown to users derive from the versions:
+ * concurrent versions are united (episodes) and averaged (confidence), so the merge never
+ * averages averages: three concurrent writes 0.9, 0.5, 0.1 show 0.5 whatever the order.
  * No wall-clock time appears anywhere in the state.
  */
 import { compareUtf8, isWellFormedText, utf8Length } from './bytes.js'
 import { InvalidPatternError, LimitExceededError } from './errors.js'
 import { MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
 import { advanceClock, type NodeId, type VectorClock, EMPTY_CLOCK } from './vector-clock.js'
+import { bodyDigest, type VersionBody, writeMessage } from './write-digest.js'
 
 export interface Dot {
   readonly node: NodeId
   readonly counter: number
 }
 
-/** One write that no later write has overwritten yet. */
+/** One signed write that no later write has overwritten yet. */
 export interface Version {
   readonly dot: Dot
-  /** True for a delete (tombstone); a tombstone carries no confidence or summary. */
+  /** what the author had seen of this key when it wrote (its own earlier writes included) */
+  readonly deps: VectorClock
+  /** True for a delete (tombstone); a tombstone carries no confidence, summary or episodes. */
   readonly deleted: boolean
   readonly confidence: number
   readonly summary?: string
+  /** the full episode set after this write, sorted by UTF-8 bytes */
+  readonly episodes: readonly string[]
+  /** the author's signature of writeMessage(key, dot, bodyDigest(this)) */
+  readonly sig: Uint8Array
+}
+
+/** An overwritten write, kept as proof of the clock entry that names it. */
+export interface Head {
+  readonly dot: Dot
+  /** bodyDigest of the write */
+  readonly body: Uint8Array
+  readonly sig: Uint8Array
 }
 
 export interface PatternState {
   readonly key: string
   readonly clock: VectorClock
-  /** episode id -> dots of the writes that added it; sorted by node id, one dot per node. */
-  readonly episodes: ReadonlyMap<string, readonly Dot[]>
-  /** sorted by node id, at most one per node */
+  /** sorted by dot; no version's dot is covered by another's deps */
   readonly versions: readonly Version[]
+  /** sorted by node: one per clock entry that no version stands for */
+  readonly heads: readonly Head[]
+}
+
+/** Signs the 32-byte write message with this node's key (Ed25519 in a node; any bytes in core tests). */
+export type SignFn = (message: Uint8Array) => Uint8Array
+
+/** Who writes: the node id a dot names, and its key. */
+export interface Author {
+  readonly node: NodeId
+  readonly sign: SignFn
 }
 
 /** What a user sees of a pattern. */
@@ -125,8 +152,13 @@ export function summaryOf (s: PatternState): string | null {
   return best?.summary ?? null
 }
 
+/** Union of the episode sets of the live concurrent versions, in canonical order. */
 export function episodesOf (s: PatternState): string[] {
-  return [...s.episodes.keys()].sort(compareUtf8)
+  const live = liveVersions(s)
+  if (live.length === 1) return [...(live[0] as Version).episodes]
+  const ids = new Set<string>()
+  for (const v of live) for (const id of v.episodes) ids.add(id)
+  return [...ids].sort(compareUtf8)
 }
 
 export function viewOf (s: PatternState): PatternView {
@@ -141,23 +173,22 @@ export function viewOf (s: PatternState): PatternView {
 }
 
 /**
- * A local create/update by `node` as event `counter` (which must be newer than every
+ * A local create/update by `author` as event `counter` (which must be newer than every
  * counter this node used before, for any pattern). The new version overwrites every
- * version the state holds, because the writer has seen them all.
+ * version the state holds, because the writer has seen them all; it holds the full episode
+ * set it leaves (the union it saw, with `op` applied).
  */
-export function applyWrite (current: PatternState | undefined, key: string, op: WriteOp, node: NodeId, counter: number): PatternState {
+export function applyWrite (current: PatternState | undefined, key: string, op: WriteOp, author: Author, counter: number): PatternState {
   checkKey(key)
   if (current !== undefined && current.key !== key) throw new InvalidPatternError('state belongs to another key')
-  const dot: Dot = { node, counter }
-  const episodes = new Map(current?.episodes ?? [])
+  const episodes = new Set(current === undefined ? [] : episodesOf(current))
   for (const id of op.removeEpisodes ?? []) {
     checkEpisodeId(id)
     episodes.delete(id)
   }
   for (const id of op.addEpisodes ?? []) {
     checkEpisodeId(id)
-    // re-adding takes a fresh dot, so a concurrent removal of the old add cannot remove it
-    episodes.set(id, [dot])
+    episodes.add(id)
   }
   if (episodes.size > MAX_EPISODES) throw new LimitExceededError(`a pattern holds at most ${MAX_EPISODES} episodes`)
 
@@ -178,29 +209,48 @@ export function applyWrite (current: PatternState | undefined, key: string, op: 
     checkSummary(op.summary)
     summary = op.summary
   }
-  const version: Version = summary === undefined
-    ? { dot, deleted: false, confidence }
-    : { dot, deleted: false, confidence, summary }
-  return {
-    key,
-    clock: advanceClock(current?.clock ?? EMPTY_CLOCK, node, counter),
-    episodes,
-    versions: [version]
+  const body: VersionBody = {
+    deps: current?.clock ?? EMPTY_CLOCK,
+    deleted: false,
+    confidence,
+    ...(summary === undefined ? {} : { summary }),
+    episodes: [...episodes].sort(compareUtf8)
   }
+  return overwrite(current, key, body, author, counter)
 }
 
 /**
- * A local delete: removes every episode and version it has seen and leaves a tombstone
- * (the clock plus a deleted version) so that a stale copy cannot bring the pattern back.
- * A write concurrent with the delete survives it, with the episodes it added.
+ * A local delete: overwrites every version it has seen with a tombstone (the clock plus a
+ * deleted version), so that a stale copy cannot bring the pattern back. A write concurrent
+ * with the delete survives it.
  */
-export function applyDelete (current: PatternState, node: NodeId, counter: number): PatternState {
-  return {
-    key: current.key,
-    clock: advanceClock(current.clock, node, counter),
-    episodes: new Map(),
-    versions: [{ dot: { node, counter }, deleted: true, confidence: 0 }]
+export function applyDelete (current: PatternState, author: Author, counter: number): PatternState {
+  return overwrite(current, current.key, { deps: current.clock, deleted: true, confidence: 0, episodes: [] }, author, counter)
+}
+
+/** The state after a write that saw all of `current`: one signed version, heads for the rest. */
+function overwrite (current: PatternState | undefined, key: string, body: VersionBody, author: Author, counter: number): PatternState {
+  const dot: Dot = { node: author.node, counter }
+  const clock = advanceClock(current?.clock ?? EMPTY_CLOCK, author.node, counter)
+  const version: Version = { dot, ...body, sig: author.sign(writeMessage(key, dot, bodyDigest(body))) }
+  const heads: Head[] = []
+  if (current !== undefined) {
+    for (const h of headsOf(current)) if (h.dot.node !== author.node) heads.push(h)
   }
+  return { key, clock, versions: [version], heads }
+}
+
+/** One head per clock entry: the state's heads, and its versions that stand for a clock entry, as heads. */
+export function headsOf (s: PatternState): Head[] {
+  const out: Head[] = [...s.heads]
+  for (const v of s.versions) {
+    if (s.clock.get(v.dot.node) === v.dot.counter) out.push(headOf(v))
+  }
+  return out.sort((x, y) => compareUtf8(x.dot.node, y.dot.node))
+}
+
+export function headOf (v: Version): Head {
+  return { dot: v.dot, body: bodyDigest(v), sig: v.sig }
 }
 
 /** Largest counter `node` has used in this state (0 if none). */

@@ -1,17 +1,29 @@
 import type { PatternState } from '../core/pattern.js'
+import type { WriteVerifier } from '../auth/write-verifier.js'
 import type { Replica } from '../store/replica.js'
 import type { MergeResult } from '../store/replica.js'
 import type { GossipStore } from './types.js'
 
-/** The node's Replica as the gossip service sees it; `onMerge` sees every merged frame's result. */
-export function replicaGossipStore (replica: Replica, onMerge?: (result: MergeResult) => void): GossipStore {
+/**
+ * The node's Replica as the gossip service sees it. Every received state has its writes'
+ * signatures checked before anything of it is merged (a forged one throws: the frame is
+ * invalid); a state with a write outside the trusted writers is skipped alone.
+ * `onMerge` sees every merged frame's result.
+ */
+export function replicaGossipStore (replica: Replica, verifier: WriteVerifier, onMerge?: (result: MergeResult) => void): GossipStore {
   return {
     get index () { return replica.index },
     async getEncoded (keyHash: Uint8Array): Promise<Uint8Array | undefined> {
       return await replica.getEncodedByKeyHash(keyHash)
     },
     async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]) {
-      const result = await replica.mergeRemote(states, encoded, keyHashes)
+      const { refused } = await verifier.check(states)
+      const keep = (_: unknown, n: number): boolean => refused[n] === undefined
+      const all = refused.every(r => r === undefined)
+      const result = all
+        ? await replica.mergeRemote(states, encoded, keyHashes)
+        : await replica.mergeRemote(states.filter(keep), encoded?.filter(keep), keyHashes?.filter(keep))
+      refused.forEach((error, n) => { if (error !== undefined) result.skipped.push({ key: (states[n] as PatternState).key, error }) })
       onMerge?.(result)
       return result
     }

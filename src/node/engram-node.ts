@@ -15,6 +15,8 @@ import { replicaGossipStore } from '../gossip/replica-store.js'
 import type { Fanout } from '../gossip/push.js'
 import { MetaKnownPeerStore } from '../discovery/known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
+import { authorOf } from '../auth/author.js'
+import { WriteVerifier } from '../auth/write-verifier.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { type MergeResult, Replica } from '../store/replica.js'
 import type { ListOptions, OpenReport } from '../store/level-store.js'
@@ -48,6 +50,8 @@ export interface EngramNodeOptions {
   swarmKey?: Uint8Array
   mdns?: boolean
   cluster?: string
+  /** if set, only writes signed by these node ids (and this node) are merged; others are refused and counted */
+  trustedPeers?: string[]
   /** discovery tuning (tests shorten intervals) */
   discovery?: Omit<DiscoveryInit, 'cluster' | 'dhtProtocol' | 'dhtServiceName' | 'join' | 'knownPeers'>
   /** DHT self-query interval for fast discovery in tests */
@@ -95,7 +99,9 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   static async create (opts: EngramNodeOptions): Promise<EngramNode> {
     checkNodeOptions(opts)
     const peerId = peerIdFromKey(opts.privateKey)
-    const replica = await Replica.open({ dir: join(opts.dataDir, 'store'), nodeId: peerId.toString() })
+    const replica = await Replica.open({ dir: join(opts.dataDir, 'store'), author: authorOf(peerId, opts.privateKey) })
+    // every received write is checked against its writer's key; only trusted writers' if a list is given
+    const verifier = new WriteVerifier(replica.nodeId, opts.trustedPeers === undefined ? {} : { trusted: new Set(opts.trustedPeers) })
     let node: EngramNode | undefined
     try {
       const libp2p = await createEngramLibp2p({
@@ -111,7 +117,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
         discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers: new MetaKnownPeerStore(replica) },
         services: {
           gossip: gossip({
-            store: replicaGossipStore(replica, result => { if (node !== undefined) node.#onMerged(result) }),
+            store: replicaGossipStore(replica, verifier, result => { if (node !== undefined) node.#onMerged(result) }),
             // left out: the service's defaults, which are the settings module's
             ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
             ...(opts.fanout !== undefined ? { fanout: opts.fanout } : {}),

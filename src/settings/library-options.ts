@@ -2,7 +2,9 @@
  * The library's node options checked with the same parsers as the CLI's settings, so
  * `createEngramNode({ cluster: 'bad name!' })` is refused just like `--cluster 'bad name!'`.
  */
-import { MAX_INTERVAL_S, parseCluster, parseFanout, parseInterval, parseMultiaddrList, InvalidSettingError, type Fanout } from './node-settings.js'
+import {
+  MAX_INTERVAL_S, parseCluster, parseFanout, parseInterval, parseMultiaddrList, parseTrustedPeers, InvalidSettingError, type Fanout
+} from './node-settings.js'
 
 export interface CheckedNodeOptions {
   listen?: string[]
@@ -13,6 +15,8 @@ export interface CheckedNodeOptions {
   fanout?: Fanout
   cluster?: string
   connectSync?: boolean
+  /** only writes signed by these node ids (and this node) are merged */
+  trustedPeers?: string[]
 }
 
 function check<T> (name: string, value: T | undefined, parse: (raw: unknown) => unknown): void {
@@ -31,6 +35,7 @@ export function checkNodeOptions (o: CheckedNodeOptions): void {
   check('join', o.join, parseMultiaddrList)
   check('fanout', o.fanout, parseFanout)
   check('cluster', o.cluster, parseCluster)
+  check('trustedPeers', o.trustedPeers, parseTrustedPeers)
   check('connectSync', o.connectSync, (raw) => {
     if (typeof raw !== 'boolean') throw new Error('expected true or false')
     return raw

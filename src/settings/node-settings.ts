@@ -4,6 +4,8 @@
  * so a value is accepted or refused the same way wherever it comes from.
  */
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { MAX_CLOCK_ENTRIES } from '../core/limits.js'
 import { isLogLevel, type LogLevel } from './log-levels.js'
 import { DEFAULT_CLUSTER } from '../discovery/constants.js'
 
@@ -23,6 +25,8 @@ export interface NodeSettings {
   open: boolean
   mdns: boolean
   cluster: string
+  /** if not empty, only writes signed by these node ids (and this node) are taken */
+  trustedPeers: string[]
   api: string
   logLevel: LogLevel
   logJson: boolean
@@ -39,6 +43,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   open: false,
   mdns: false,
   cluster: DEFAULT_CLUSTER,
+  trustedPeers: [],
   api: '127.0.0.1:5480',
   logLevel: 'info',
   logJson: false
@@ -74,11 +79,11 @@ export function parseMultiaddrSetting (raw: unknown): string {
   }
 }
 
-function list<T> (item: Parser<T>): Parser<T[]> {
+function list<T> (item: Parser<T>, max = MAX_LIST_ENTRIES): Parser<T[]> {
   return (raw) => {
     const items = typeof raw === 'string' ? raw.split(',').map(s => s.trim()).filter(s => s !== '') : raw
     if (!Array.isArray(items)) throw new Error('expected a list')
-    if (items.length > MAX_LIST_ENTRIES) throw new Error(`at most ${MAX_LIST_ENTRIES} entries`)
+    if (items.length > max) throw new Error(`at most ${max} entries`)
     return items.map(item)
   }
 }
@@ -128,6 +133,19 @@ export function parseCluster (raw: unknown): string {
   return s
 }
 
+/** A writer's node id: an Ed25519 PeerId, the only kind whose writes can be checked. */
+export function parsePeerIdSetting (raw: unknown): string {
+  const s = str(raw)
+  try {
+    const id = peerIdFromString(s)
+    if (id.type !== 'Ed25519') throw new Error(`a ${id.type} PeerId; writers are Ed25519`)
+    return id.toString()
+  } catch (err: any) {
+    throw new Error(`not a writer's PeerId: ${s} (${String(err?.message ?? err)}); example: 12D3KooW...`)
+  }
+}
+
+export const parseTrustedPeers = list(parsePeerIdSetting, MAX_CLOCK_ENTRIES)
 export const parseInterval = number(MIN_INTERVAL_S, MAX_INTERVAL_S, false)
 export const parseMultiaddrList = list(parseMultiaddrSetting)
 
@@ -142,6 +160,7 @@ const PARSERS: { [K in keyof NodeSettings]: Parser<NodeSettings[K]> } = {
   open: bool,
   mdns: bool,
   cluster: parseCluster,
+  trustedPeers: parseTrustedPeers,
   api: parseHostPort,
   logLevel: (raw) => {
     const s = str(raw)

@@ -22,6 +22,12 @@ export async function ensureFormat (db: RawDb, dir: string, sync: boolean): Prom
   }
   const version = decodeFormat(marker)
   if (version === undefined) throw new StoreFormatError(`${dir} is not an Engram data directory: its format marker is foreign`)
+  if (version === '1') {
+    throw new StoreFormatError(`${dir} holds an Engram store of format 1, from before signed writes: its patterns carry no ` +
+      'signatures, so no node of this version would take them. Keep their content with the earlier build ' +
+      '(`engram pattern list --json` while it runs), move the data dir aside, start this build on a new one ' +
+      'and write them back (`engram pattern import`)')
+  }
   if (version !== String(STORE_FORMAT_VERSION)) {
     throw new StoreFormatError(`${dir} holds an Engram store of format version ${JSON.stringify(version)}; this build reads version ${STORE_FORMAT_VERSION}`)
   }

@@ -23,7 +23,7 @@ export const META_COUNTER = 'counter'
 export const META_ROOT = 'root'
 export const RESERVED_META = new Set([META_FORMAT, META_COUNTER, META_ROOT])
 
-export const STORE_FORMAT_VERSION = 1
+export const STORE_FORMAT_VERSION = 2
 const FORMAT_TAG = 'engram-store/'
 
 const encoder = new TextEncoder()

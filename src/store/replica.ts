@@ -11,7 +11,7 @@ import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
 import type { MergeKind } from '../core/merge.js'
 import type { MerkleIndex } from '../core/merkle.js'
-import { applyDelete, applyWrite, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
+import { applyDelete, applyWrite, type Author, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { PatternNotFoundError } from './errors.js'
 import {
@@ -45,7 +45,8 @@ export interface MergeResult {
 
 export interface ReplicaOptions extends StoreOptions {
   dir: string
-  nodeId: NodeId
+  /** this node as a writer: the node id its dots name and the key that signs its writes */
+  author: Author
   /** gets errors thrown by change listeners; by default they are rethrown asynchronously */
   onListenerError?: (err: unknown) => void
 }
@@ -60,15 +61,20 @@ export class Replica {
   private readonly lock = new Mutex()
   private readonly listeners = new Set<ChangeListener>()
 
+  readonly nodeId: NodeId
+
   private constructor (
-    readonly nodeId: NodeId,
+    private readonly author: Author,
     private readonly store: LevelPatternStore,
     private counterValue: number,
     private readonly onListenerError: (err: unknown) => void
-  ) {}
+  ) {
+    this.nodeId = author.node
+  }
 
   static async open (options: ReplicaOptions): Promise<Replica> {
-    const { dir, nodeId } = options
+    const { dir, author } = options
+    const nodeId = author?.node
     if (typeof nodeId !== 'string' || nodeId.length === 0 || Buffer.byteLength(nodeId) > MAX_NODE_ID_BYTES) {
       throw new InvalidPatternError(`node id must be a non-empty string of at most ${MAX_NODE_ID_BYTES} bytes`)
     }
@@ -80,7 +86,7 @@ export class Replica {
         counter = await highestOwnCounter(store, nodeId)
         await store.writeBatch([], counter)
       }
-      return new Replica(nodeId, store, counter, options.onListenerError ?? rethrowLater)
+      return new Replica(author, store, counter, options.onListenerError ?? rethrowLater)
     } catch (err) {
       await store.close()
       throw err
@@ -135,7 +141,7 @@ export class Replica {
     return await this.lock.run(async () => {
       const current = await this.store.get(key)
       const counter = this.nextCounter(current)
-      const [stored] = await this.commit([applyWrite(current, key, op, this.nodeId, counter)], counter)
+      const [stored] = await this.commit([applyWrite(current, key, op, this.author, counter)], counter)
       return stored as EncodedPattern
     })
   }
@@ -151,7 +157,7 @@ export class Replica {
       const current = new Map(keys.map((k, i) => [k, stored[i]]))
       let counter = this.counterValue
       for (const s of current.values()) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
-      for (const { key, op } of items) current.set(key, applyWrite(current.get(key), key, op, this.nodeId, ++counter))
+      for (const { key, op } of items) current.set(key, applyWrite(current.get(key), key, op, this.author, ++counter))
       const states = keys.map(k => current.get(k) as PatternState)
       return states.length > 0 ? await this.commit(states, counter) : []
     })
@@ -163,7 +169,7 @@ export class Replica {
       const current = await this.store.get(key)
       if (current === undefined || isDeleted(current)) throw new PatternNotFoundError(key)
       const counter = this.nextCounter(current)
-      const [stored] = await this.commit([applyDelete(current, this.nodeId, counter)], counter)
+      const [stored] = await this.commit([applyDelete(current, this.author, counter)], counter)
       return stored as EncodedPattern
     })
   }

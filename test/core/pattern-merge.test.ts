@@ -3,16 +3,18 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { applyDelete, applyWrite, confidenceOf, episodesOf, isDeleted, summaryOf, viewOf, type PatternState } from '../../src/core/pattern.js'
 import { mergeIncoming, mergePatterns } from '../../src/core/merge.js'
-import { findEquivocations, versionDigest } from '../../src/core/equivocation.js'
+import { findEquivocations } from '../../src/core/equivocation.js'
+import { bodyDigest } from '../../src/core/write-digest.js'
 import { encodePattern } from '../../src/core/encoding.js'
 import { arbCmd, run } from '../helpers/sim.js'
+import { author } from '../helpers/authors.js'
 
 const hex = (s: PatternState): string => Buffer.from(encodePattern(s)).toString('hex')
 const PERMUTATIONS3 = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
 
 describe('pattern merge', () => {
   it('seed counterexample: 0.9, 0.5, 0.1 concurrent give 0.5 in all 6 orders, one state', () => {
-    const versions = [0.9, 0.5, 0.1].map((c, i) => applyWrite(undefined, 'k', { addEpisodes: [`e${i}`], confidence: c }, `n${i}`, 1))
+    const versions = [0.9, 0.5, 0.1].map((c, i) => applyWrite(undefined, 'k', { addEpisodes: [`e${i}`], confidence: c }, author(`n${i}`), 1))
     const results = new Set<string>()
     for (const [a, b, c] of PERMUTATIONS3) {
       // left fold and right fold both
@@ -27,9 +29,9 @@ describe('pattern merge', () => {
   })
 
   it('two concurrent versions 0.9 and 0.7 give 0.8, episodes united, clocks joined', () => {
-    const base = applyWrite(undefined, 'k', { addEpisodes: ['e0'], confidence: 0.5 }, 'a', 1)
-    const x = applyWrite(base, 'k', { addEpisodes: ['e1'], confidence: 0.9 }, 'a', 2)
-    const y = applyWrite(base, 'k', { addEpisodes: ['e2'], confidence: 0.7 }, 'b', 1)
+    const base = applyWrite(undefined, 'k', { addEpisodes: ['e0'], confidence: 0.5 }, author('a'), 1)
+    const x = applyWrite(base, 'k', { addEpisodes: ['e1'], confidence: 0.9 }, author('a'), 2)
+    const y = applyWrite(base, 'k', { addEpisodes: ['e2'], confidence: 0.7 }, author('b'), 1)
     const m = mergePatterns(x, y)
     assert.ok(Math.abs(confidenceOf(m) - 0.8) < 1e-12)
     assert.deepEqual(episodesOf(m), ['e0', 'e1', 'e2'])
@@ -38,8 +40,8 @@ describe('pattern merge', () => {
   })
 
   it('a newer version replaces an older one whole; equal changes nothing', () => {
-    const v1 = applyWrite(undefined, 'k', { addEpisodes: ['e1'], confidence: 0.2, summary: 'old' }, 'a', 1)
-    const v2 = applyWrite(v1, 'k', { removeEpisodes: ['e1'], addEpisodes: ['e2'], confidence: 0.6 }, 'b', 7)
+    const v1 = applyWrite(undefined, 'k', { addEpisodes: ['e1'], confidence: 0.2, summary: 'old' }, author('a'), 1)
+    const v2 = applyWrite(v1, 'k', { removeEpisodes: ['e1'], addEpisodes: ['e2'], confidence: 0.6 }, author('b'), 7)
     const out = mergeIncoming(v1, v2)
     assert.equal(out.kind, 'newer')
     assert.equal(hex(out.state), hex(v2))
@@ -51,37 +53,40 @@ describe('pattern merge', () => {
   })
 
   it('a later write by anyone collapses concurrent versions', () => {
-    const a = applyWrite(undefined, 'k', { confidence: 0.9 }, 'a', 1)
-    const b = applyWrite(undefined, 'k', { confidence: 0.1 }, 'b', 1)
+    const a = applyWrite(undefined, 'k', { confidence: 0.9 }, author('a'), 1)
+    const b = applyWrite(undefined, 'k', { confidence: 0.1 }, author('b'), 1)
     const m = mergePatterns(a, b)
     assert.equal(m.versions.length, 2)
-    const w = applyWrite(m, 'k', { addEpisodes: ['e'] }, 'c', 1)
+    const w = applyWrite(m, 'k', { addEpisodes: ['e'] }, author('c'), 1)
     assert.equal(w.versions.length, 1)
     assert.equal(confidenceOf(w), 0.5)
   })
 
-  describe('removals (observed-remove)', () => {
-    const base = applyWrite(undefined, 'k', { addEpisodes: ['e1', 'e2'], confidence: 0.5 }, 'a', 1)
+  describe('removals (concurrent versions unite their episodes)', () => {
+    const base = applyWrite(undefined, 'k', { addEpisodes: ['e1', 'e2'], confidence: 0.5 }, author('a'), 1)
 
-    it('an episode removal that saw the add wins over it', () => {
-      const removed = applyWrite(base, 'k', { removeEpisodes: ['e1'] }, 'b', 1)
-      const other = applyWrite(base, 'k', { addEpisodes: ['e3'] }, 'c', 1) // concurrent, still carries e1
-      for (const m of [mergePatterns(removed, other), mergePatterns(other, removed)]) {
-        assert.deepEqual(episodesOf(m), ['e2', 'e3'])
-      }
+    it('a removal holds against stale copies, and a later write that saw it keeps it removed', () => {
+      const removed = applyWrite(base, 'k', { removeEpisodes: ['e1'] }, author('b'), 1)
+      for (const m of [mergePatterns(removed, base), mergePatterns(base, removed)]) assert.deepEqual(episodesOf(m), ['e2'])
+      const after = applyWrite(removed, 'k', { addEpisodes: ['e3'] }, author('c'), 1)
+      assert.deepEqual(episodesOf(mergePatterns(after, base)), ['e2', 'e3'])
     })
 
-    it('a concurrent add of the removed episode survives', () => {
-      const removed = applyWrite(base, 'k', { removeEpisodes: ['e1'] }, 'b', 1)
-      const readded = applyWrite(base, 'k', { addEpisodes: ['e1'] }, 'c', 1)
-      for (const m of [mergePatterns(removed, readded), mergePatterns(readded, removed)]) {
-        assert.deepEqual(episodesOf(m), ['e1', 'e2'])
+    it('a removal concurrent with another write that still holds the episode: the union keeps it (the product rule)', () => {
+      const removed = applyWrite(base, 'k', { removeEpisodes: ['e1'] }, author('b'), 1)
+      const other = applyWrite(base, 'k', { addEpisodes: ['e3'] }, author('c'), 1) // concurrent, still carries e1
+      for (const m of [mergePatterns(removed, other), mergePatterns(other, removed)]) {
+        assert.deepEqual(episodesOf(m), ['e1', 'e2', 'e3'])
+        assert.equal(m.versions.length, 2)
+        // the next write sees the union and can remove it for good
+        const next = applyWrite(m, 'k', { removeEpisodes: ['e1'] }, author('d'), 1)
+        assert.deepEqual(episodesOf(mergePatterns(next, other)), ['e2', 'e3'])
       }
     })
 
     it('a delete that saw the writes wins and leaves a tombstone a stale copy cannot undo', () => {
-      const later = applyWrite(base, 'k', { addEpisodes: ['e3'], confidence: 0.8 }, 'b', 1)
-      const deleted = applyDelete(later, 'c', 1)
+      const later = applyWrite(base, 'k', { addEpisodes: ['e3'], confidence: 0.8 }, author('b'), 1)
+      const deleted = applyDelete(later, author('c'), 1)
       assert.ok(isDeleted(deleted))
       for (const stale of [base, later]) {
         const m = mergeIncoming(deleted, stale)
@@ -93,34 +98,34 @@ describe('pattern merge', () => {
       assert.deepEqual(viewOf(deleted), { key: 'k', episodes: [], confidence: 0, summary: null, deleted: true, versions: 1 })
     })
 
-    it('delete vs concurrent update: the update survives, with only the episodes the delete did not see', () => {
-      const deleted = applyDelete(base, 'b', 1)
-      const update = applyWrite(base, 'k', { addEpisodes: ['e3'], confidence: 0.9 }, 'c', 1)
+    it('delete vs concurrent update: the update survives, with the episodes it wrote', () => {
+      const deleted = applyDelete(base, author('b'), 1)
+      const update = applyWrite(base, 'k', { addEpisodes: ['e3'], confidence: 0.9 }, author('c'), 1)
       for (const m of [mergePatterns(deleted, update), mergePatterns(update, deleted)]) {
         assert.equal(isDeleted(m), false)
-        assert.deepEqual(episodesOf(m), ['e3'])
+        assert.deepEqual(episodesOf(m), ['e1', 'e2', 'e3'])
         assert.equal(confidenceOf(m), 0.9) // the tombstone carries no confidence
         assert.equal(m.versions.length, 2)
       }
     })
 
     it('re-creating a deleted pattern needs a confidence and starts from the tombstone clock', () => {
-      const deleted = applyDelete(base, 'b', 1)
-      assert.throws(() => applyWrite(deleted, 'k', { addEpisodes: ['x'] }, 'a', 2), { name: 'InvalidPatternError' })
-      const again = applyWrite(deleted, 'k', { addEpisodes: ['x'], confidence: 0.4 }, 'a', 2)
+      const deleted = applyDelete(base, author('b'), 1)
+      assert.throws(() => applyWrite(deleted, 'k', { addEpisodes: ['x'] }, author('a'), 2), { name: 'InvalidPatternError' })
+      const again = applyWrite(deleted, 'k', { addEpisodes: ['x'], confidence: 0.4 }, author('a'), 2)
       assert.equal(mergeIncoming(deleted, again).kind, 'newer')
       assert.ok(!isDeleted(mergePatterns(deleted, again)))
     })
   })
 
   it('rejects bad local input with named errors', () => {
-    assert.throws(() => applyWrite(undefined, '', { confidence: 0.5 }, 'a', 1), { name: 'InvalidPatternError' })
-    assert.throws(() => applyWrite(undefined, 'k', { confidence: 1.5 }, 'a', 1), { name: 'InvalidPatternError' })
-    assert.throws(() => applyWrite(undefined, 'k', { confidence: Number.NaN }, 'a', 1), { name: 'InvalidPatternError' })
-    assert.throws(() => applyWrite(undefined, 'x'.repeat(600), { confidence: 0.5 }, 'a', 1), { name: 'LimitExceededError' })
-    assert.throws(() => applyWrite(undefined, 'k', { confidence: 0.5, addEpisodes: [''] }, 'a', 1), { name: 'InvalidPatternError' })
-    const k = applyWrite(undefined, 'k', { confidence: 0.5 }, 'a', 1)
-    const j = applyWrite(undefined, 'j', { confidence: 0.5 }, 'a', 1)
+    assert.throws(() => applyWrite(undefined, '', { confidence: 0.5 }, author('a'), 1), { name: 'InvalidPatternError' })
+    assert.throws(() => applyWrite(undefined, 'k', { confidence: 1.5 }, author('a'), 1), { name: 'InvalidPatternError' })
+    assert.throws(() => applyWrite(undefined, 'k', { confidence: Number.NaN }, author('a'), 1), { name: 'InvalidPatternError' })
+    assert.throws(() => applyWrite(undefined, 'x'.repeat(600), { confidence: 0.5 }, author('a'), 1), { name: 'LimitExceededError' })
+    assert.throws(() => applyWrite(undefined, 'k', { confidence: 0.5, addEpisodes: [''] }, author('a'), 1), { name: 'InvalidPatternError' })
+    const k = applyWrite(undefined, 'k', { confidence: 0.5 }, author('a'), 1)
+    const j = applyWrite(undefined, 'j', { confidence: 0.5 }, author('a'), 1)
     assert.throws(() => mergePatterns(k, j), { name: 'KeyMismatchError' })
   })
 })
@@ -173,8 +178,8 @@ describe('merge is a join (property tests over random histories)', () => {
 })
 
 describe('equivocation: two contents for one write', () => {
-  const honest = applyWrite(undefined, 'k', { confidence: 0.5, summary: 's' }, 'w', 1)
-  const forged: PatternState = { ...honest, versions: [{ dot: { node: 'w', counter: 1 }, deleted: true, confidence: 0 }] }
+  const honest = applyWrite(undefined, 'k', { confidence: 0.5, summary: 's' }, author('w'), 1)
+  const forged: PatternState = { ...honest, versions: [{ ...honest.versions[0]!, deleted: true, confidence: 0, episodes: [], sig: new Uint8Array(64) }] }
 
   it('is found with both contents\' digests, in byte order, whichever side holds which', () => {
     const one = findEquivocations(honest, forged)
@@ -185,15 +190,15 @@ describe('equivocation: two contents for one write', () => {
     const [x, y] = one[0]!.digests
     assert.ok(Buffer.compare(x, y) < 0)
     assert.deepEqual(new Set([Buffer.from(x).toString('hex'), Buffer.from(y).toString('hex')]),
-      new Set([honest.versions[0]!, forged.versions[0]!].map(v => Buffer.from(versionDigest(v)).toString('hex'))))
+      new Set([honest.versions[0]!, forged.versions[0]!].map(v => Buffer.from(bodyDigest(v)).toString('hex'))))
   })
 
   it('is not reported for equal contents or for different writes', () => {
     assert.deepEqual(findEquivocations(honest, honest), [])
     assert.deepEqual(findEquivocations(honest, { ...honest }), [])
-    const later = applyWrite(honest, 'k', { confidence: 0.7 }, 'w', 2)
+    const later = applyWrite(honest, 'k', { confidence: 0.7 }, author('w'), 2)
     assert.deepEqual(findEquivocations(honest, later), [])
-    const concurrent = applyWrite(undefined, 'k', { confidence: 0.9 }, 'v', 1)
+    const concurrent = applyWrite(undefined, 'k', { confidence: 0.9 }, author('v'), 1)
     assert.deepEqual(findEquivocations(honest, concurrent), [])
   })
 

@@ -5,9 +5,10 @@ import { applyWrite } from '../../src/core/pattern.js'
 import { Initiator, Responder, diffProbe } from '../../src/core/reconcile.js'
 import { MemoryReplica, syncInMemory } from '../helpers/memory-sync.js'
 import { MerkleIndex } from '../../src/core/merkle.js'
+import { author } from '../helpers/authors.js'
 
 function pattern (key: string, node = 'a', confidence = 0.5, counter = 1): ReturnType<typeof applyWrite> {
-  return applyWrite(undefined, key, { addEpisodes: [`ep-${key}`], confidence }, node, counter)
+  return applyWrite(undefined, key, { addEpisodes: [`ep-${key}`], confidence }, author(node), counter)
 }
 
 describe('sans-IO reconciliation', () => {

@@ -34,7 +34,7 @@ describe('idle inbound streams', () => {
         await waitFor(async () => (await p.gossip.syncNow(hub.libp2p.peerId)).outcome === 'in-sync', { timeout: 10_000, interval: 200 })
       }
       // every peer keeps its stream: the hub has an idle reader per peer, more than Node's default cap of 10
-      const open = hub.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === '/engram/gossip/1.0.0')
+      const open = hub.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === '/engram/gossip/2.0.0')
       assert.ok(open.length > 10, `idle gossip streams on the hub: ${open.length}`)
       await new Promise(resolve => setImmediate(resolve))
       assert.deepEqual(warnings.map(w => w.message), [])

@@ -8,6 +8,7 @@ import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nod
 import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { applyWrite } from '../../src/core/pattern.js'
+import { author } from '../helpers/authors.js'
 
 describe('a session with one unmergeable key', () => {
   const nodes: TestEngram[] = []
@@ -45,7 +46,7 @@ describe('a session with one unmergeable key', () => {
     const [a, b] = nodes as [TestEngram, TestEngram]
     // a holds (as any buggy or hostile member could) a state in b's name at the counter limit
     const victim = b.node.peerId.toString()
-    const forged = applyWrite(undefined, 'brick', { confidence: 0.5 }, victim, Number.MAX_SAFE_INTEGER)
+    const forged = applyWrite(undefined, 'brick', { confidence: 0.5 }, author(victim), Number.MAX_SAFE_INTEGER)
     await internalsOf(a.node).replica.mergeRemote([forged])
     const counter = internalsOf(b.node).replica.counter
     const r = await b.node.syncNow(a.node.peerId.toString())

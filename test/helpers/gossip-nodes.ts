@@ -9,6 +9,8 @@ import { gossip, type GossipService, type GossipInit } from '../../src/gossip/se
 import { replicaGossipStore } from '../../src/gossip/replica-store.js'
 import { Replica } from '../../src/store/replica.js'
 import { FAST_DISCOVERY, LOOPBACK } from './nodes.js'
+import { authorOf } from '../../src/auth/author.js'
+import { WriteVerifier } from '../../src/auth/write-verifier.js'
 
 export interface GossipNode {
   libp2p: EngramLibp2p<{ gossip: GossipService }>
@@ -24,15 +26,17 @@ export async function startGossipNode (opts: { join?: string[], gossip?: Partial
   const dir = await mkdtemp(join(tmpdir(), 'engram-gossip-'))
   const privateKey = await generateKeyPair('Ed25519')
   const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
-  const id = peerIdFromPrivateKey(privateKey).toString()
-  const replica = await Replica.open({ dir: join(dir, 'store'), nodeId: id })
+  const peerId = peerIdFromPrivateKey(privateKey)
+  const id = peerId.toString()
+  const replica = await Replica.open({ dir: join(dir, 'store'), author: authorOf(peerId, privateKey) })
+  const store = replicaGossipStore(replica, new WriteVerifier(id))
   const libp2p = await createEngramLibp2p({
     privateKey,
     listen: [LOOPBACK],
     mdns: false,
     dht: { initialQuerySelfInterval: 100 },
     discovery: { ...FAST_DISCOVERY, join: opts.join },
-    services: { gossip: gossip({ store: replicaGossipStore(replica), intervalMs: 0, fanout: 0, connectSync: { enabled: false }, ...opts.gossip }) }
+    services: { gossip: gossip({ store, intervalMs: 0, fanout: 0, connectSync: { enabled: false }, ...opts.gossip }) }
   })
   const node: GossipNode = {
     libp2p,

@@ -7,6 +7,7 @@ import { applyDelete, applyWrite, isDeleted, type PatternState } from '../../src
 import { mergeIncoming } from '../../src/core/merge.js'
 import { encodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
 import { MerkleIndex } from '../../src/core/merkle.js'
+import { author } from './authors.js'
 
 export const KEYS = ['k1', 'k2', 'k3']
 export const EPISODES = ['e1', 'e2', 'e3', 'e4']
@@ -39,13 +40,13 @@ export class Replica {
   write (key: string, add: string[], remove: string[], confidence: number | undefined, summary: string | null | undefined): void {
     const cur = this.states.get(key)
     if ((cur === undefined || isDeleted(cur)) && confidence === undefined) confidence = 0.5
-    this.states.set(key, applyWrite(cur, key, { addEpisodes: add, removeEpisodes: remove, confidence, summary }, this.id, ++this.counter))
+    this.states.set(key, applyWrite(cur, key, { addEpisodes: add, removeEpisodes: remove, confidence, summary }, author(this.id), ++this.counter))
   }
 
   delete (key: string): void {
     const cur = this.states.get(key)
     if (cur === undefined || isDeleted(cur)) return
-    this.states.set(key, applyDelete(cur, this.id, ++this.counter))
+    this.states.set(key, applyDelete(cur, author(this.id), ++this.counter))
   }
 
   receive (s: PatternState): void {

@@ -26,6 +26,7 @@ import { startTestNode, stopAll } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import type { EngramLibp2p } from '../../src/node/libp2p.js'
 import type { Libp2p, PrivateKey, Stream } from '@libp2p/interface'
+import { author } from '../helpers/authors.js'
 
 interface Hostile {
   node: Libp2p
@@ -114,7 +115,7 @@ describe('discovery with a DHT peer that never answers', { timeout: 90_000 }, ()
     let hostile = await startHostile(key)
     hostiles.push(hostile)
     const joinAddr = addrWithId(hostile.node)
-    const db = await Replica.open({ dir: join(dir, 'known-peers'), nodeId: 'me' })
+    const db = await Replica.open({ dir: join(dir, 'known-peers'), author: author('me') })
     dbs.push(db)
     const node = await startTestNode({
       join: [joinAddr],

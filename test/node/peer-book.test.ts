@@ -8,6 +8,7 @@ import { MemoryKnownPeerStore } from '../../src/discovery/peer-book.js'
 import type { KnownPeerStore } from '../../src/discovery/peer-book.js'
 import { MetaKnownPeerStore } from '../../src/discovery/known-peers-meta.js'
 import { Replica } from '../../src/store/replica.js'
+import { author } from '../helpers/authors.js'
 
 function peers (from: number, to: number): Array<{ id: string, addrs: string[] }> {
   const out = []
@@ -42,7 +43,7 @@ describe('known peer stores', () => {
 
   it('in the node\'s store: newest first, bounded, survives reopen, patterns untouched', async () => {
     const storeDir = join(dir, 'store')
-    let replica = await Replica.open({ dir: storeDir, nodeId: 'me' })
+    let replica = await Replica.open({ dir: storeDir, author: author('me') })
     try {
       await replica.write('a', { confidence: 0.5 })
       const root = Buffer.from(replica.root()).toString('hex')
@@ -52,7 +53,7 @@ describe('known peer stores', () => {
     } finally {
       await replica.close()
     }
-    replica = await Replica.open({ dir: storeDir, nodeId: 'me' })
+    replica = await Replica.open({ dir: storeDir, author: author('me') })
     try {
       const store = new MetaKnownPeerStore(replica, 4)
       assert.deepEqual((await store.load()).map(p => p.id), ['peer-9', 'peer-2', 'peer-3', 'peer-4'])
@@ -62,7 +63,7 @@ describe('known peer stores', () => {
   })
 
   it('an unreadable stored list costs only the remembered peers', async () => {
-    const replica = await Replica.open({ dir: join(dir, 'junk'), nodeId: 'me' })
+    const replica = await Replica.open({ dir: join(dir, 'junk'), author: author('me') })
     try {
       await replica.putMeta('known-peers', Buffer.from('{not json'))
       const store = new MetaKnownPeerStore(replica)

@@ -14,6 +14,7 @@ import { Replica } from '../../src/store/replica.js'
 import { addrOf, startTestNode, stopAll } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import type { EngramLibp2p } from '../../src/node/libp2p.js'
+import { author } from '../helpers/authors.js'
 
 async function hasGossipPeers (node: EngramLibp2p, others: EngramLibp2p[]): Promise<boolean> {
   const ids = new Set((await gossipPeers(node)).map(p => p.toString()))
@@ -46,7 +47,7 @@ describe('restart', { timeout: 60_000 }, () => {
     const privateKey = await generateKeyPair('Ed25519')
     const dbPath = join(dir, 'db')
 
-    let db = await Replica.open({ dir: dbPath, nodeId: 'me' })
+    let db = await Replica.open({ dir: dbPath, author: author('me') })
     dbs.push(db)
     const node = await startTestNode({ privateKey, join: [addrOf(first)], discovery: { knownPeers: new MetaKnownPeerStore(db) } })
     extra.push(node)
@@ -55,12 +56,12 @@ describe('restart', { timeout: 60_000 }, () => {
     await db.close()
 
     const remembered = await (async () => {
-      const d = await Replica.open({ dir: dbPath, nodeId: 'me' })
+      const d = await Replica.open({ dir: dbPath, author: author('me') })
       try { return await new MetaKnownPeerStore(d).load() } finally { await d.close() }
     })()
     assert.deepEqual(new Set(remembered.map(p => p.id)), new Set(cluster.map(n => n.peerId.toString())))
 
-    db = await Replica.open({ dir: dbPath, nodeId: 'me' })
+    db = await Replica.open({ dir: dbPath, author: author('me') })
     dbs.push(db)
     const again = await startTestNode({ privateKey, discovery: { knownPeers: new MetaKnownPeerStore(db) } })
     extra.push(again)

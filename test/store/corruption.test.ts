@@ -6,6 +6,7 @@ import { keyHash } from '../../src/core/encoding.js'
 import { LevelPatternStore } from '../../src/store/level-store.js'
 import { Replica } from '../../src/store/replica.js'
 import { bytes, dbKey, decodeAll, hex, pattern, removeDir, rootOf, tempDir, withRaw } from './helpers.js'
+import { author } from '../helpers/authors.js'
 
 const GARBAGE = new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02])
 
@@ -93,13 +94,13 @@ describe('store corruption and foreign data', () => {
   })
 
   it('recovers a lost counter from its own dots in stored clocks', async () => {
-    let replica = await Replica.open({ dir, nodeId: 'me' })
+    let replica = await Replica.open({ dir, author: author('me') })
     await replica.write('x', { confidence: 0.5 })
     await replica.write('x', { confidence: 0.6 })
     await replica.mergeRemote([pattern('y', 0.5, 'me', 9)])
     await replica.close()
     await withRaw(dir, async db => { await db.put(dbKey('m', 'counter'), new Uint8Array([1, 2, 3])) })
-    replica = await Replica.open({ dir, nodeId: 'me' })
+    replica = await Replica.open({ dir, author: author('me') })
     try {
       assert.equal(replica.openReport.counterLost, true)
       assert.equal(replica.counter, 9)

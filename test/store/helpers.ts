@@ -8,6 +8,7 @@ import { decodePattern, keyHash, patternDigest } from '../../src/core/encoding.j
 import { MerkleIndex } from '../../src/core/merkle.js'
 import { applyWrite, type PatternState } from '../../src/core/pattern.js'
 import { Replica } from '../../src/store/replica.js'
+import { author } from '../helpers/authors.js'
 
 export type RawLevel = Level<Uint8Array, Uint8Array>
 
@@ -57,7 +58,7 @@ export function rootOf (states: readonly PatternState[]): Uint8Array {
 
 /** A pattern as if written by `node` as its event `counter`. */
 export function pattern (key: string, confidence: number, node = 'node-w', counter = 1, episodes: string[] = []): PatternState {
-  return applyWrite(undefined, key, { confidence, addEpisodes: episodes }, node, counter)
+  return applyWrite(undefined, key, { confidence, addEpisodes: episodes }, author(node), counter)
 }
 
 export function hex (b: Uint8Array): string {
@@ -69,7 +70,7 @@ export function replicaPerTest (nodeId: string): { dir: string, replica: Replica
   const ctx = { dir: '', replica: undefined as unknown as Replica }
   beforeEach(async () => {
     ctx.dir = await tempDir()
-    ctx.replica = await Replica.open({ dir: ctx.dir, nodeId })
+    ctx.replica = await Replica.open({ dir: ctx.dir, author: author(nodeId) })
   })
   afterEach(async () => {
     await ctx.replica.close()

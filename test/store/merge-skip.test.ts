@@ -12,17 +12,18 @@ import { applyWrite, episodesOf, type PatternState } from '../../src/core/patter
 import { vectorClock } from '../../src/core/vector-clock.js'
 import { Replica } from '../../src/store/replica.js'
 import { hex, replicaPerTest } from './helpers.js'
+import { author } from '../helpers/authors.js'
 
 const ME = 'me'
 
 /** `n` episodes written by `node` in one write */
 function manyEpisodes (key: string, node: string, n: number): PatternState {
-  return applyWrite(undefined, key, { addEpisodes: Array.from({ length: n }, (_, i) => `${node}-${i}`), confidence: 0.5 }, node, 1)
+  return applyWrite(undefined, key, { addEpisodes: Array.from({ length: n }, (_, i) => `${node}-${i}`), confidence: 0.5 }, author(node), 1)
 }
 
 /** a state whose clock names `n` nodes (`prefix`0 … ), written last by the first of them */
 function wideClock (key: string, prefix: string, n: number): PatternState {
-  const s = applyWrite(undefined, key, { confidence: 0.5 }, `${prefix}0`, 1)
+  const s = applyWrite(undefined, key, { confidence: 0.5 }, author(`${prefix}0`), 1)
   return { ...s, clock: vectorClock(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 1] as const)) }
 }
 
@@ -30,7 +31,7 @@ function wideClock (key: string, prefix: string, n: number): PatternState {
 function concurrentSummaries (key: string, prefix: string, n: number): PatternState {
   let s: PatternState | undefined
   for (let i = 0; i < n; i++) {
-    const w = applyWrite(undefined, key, { confidence: 0.5, summary: String(i % 10).repeat(MAX_SUMMARY_BYTES) }, `${prefix}${i}`, 1)
+    const w = applyWrite(undefined, key, { confidence: 0.5, summary: String(i % 10).repeat(MAX_SUMMARY_BYTES) }, author(`${prefix}${i}`), 1)
     s = s === undefined ? w : mergePatterns(s, w)
   }
   return s as PatternState
@@ -53,7 +54,7 @@ describe('merges that break a limit', () => {
       assert.ok(encodePattern(mine).length > 0 && encodePattern(theirs).length > 0, 'each side alone is a valid state')
       await t.replica.mergeRemote([mine])
       const rootBefore = hex(t.replica.root())
-      const other = applyWrite(undefined, 'other', { confidence: 0.25 }, 'c', 1)
+      const other = applyWrite(undefined, 'other', { confidence: 0.25 }, author('c'), 1)
       const result = await t.replica.mergeRemote([theirs, other], [encodePattern(theirs), encodePattern(other)])
       assert.deepEqual(result.skipped.map(s => [s.key, s.error.name]), [['k', errorName]])
       assert.deepEqual(result.changed.map(p => p.state.key), ['other'])
@@ -61,7 +62,7 @@ describe('merges that break a limit', () => {
       // what is stored for k is what was there, and it reads back
       assert.deepEqual(encodePattern(await t.replica.get('k') as PatternState), encodePattern(mine))
       await t.replica.close()
-      t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+      t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
       assert.equal(t.replica.openReport.rebuilt, false)
       assert.deepEqual(t.replica.openReport.quarantined, [])
       assert.equal(t.replica.count, 2)
@@ -73,7 +74,7 @@ describe('merges that break a limit', () => {
     const skipped = await t.replica.mergeRemote([manyEpisodes('k', 'b', 2500)])
     assert.equal(skipped.skipped.length, 1)
     // b removes most of its episodes and writes again: the merge now fits
-    const smaller = applyWrite(manyEpisodes('k', 'b', 2500), 'k', { removeEpisodes: Array.from({ length: 2000 }, (_, i) => `b-${i}`) }, 'b', 2)
+    const smaller = applyWrite(manyEpisodes('k', 'b', 2500), 'k', { removeEpisodes: Array.from({ length: 2000 }, (_, i) => `b-${i}`) }, author('b'), 2)
     const merged = await t.replica.mergeRemote([smaller])
     assert.deepEqual(merged.skipped, [])
     assert.equal(episodesOf(await t.replica.get('k') as PatternState).length, 3000)
@@ -82,8 +83,8 @@ describe('merges that break a limit', () => {
 
   it('a state naming an event of this node near the counter limit is skipped: the node keeps writing, also after a restart', async () => {
     await t.replica.write('mine', { confidence: 0.5 })
-    const forged = applyWrite(undefined, 'bait', { confidence: 0.5 }, ME, MAX_COUNTER)
-    const other = applyWrite(undefined, 'other', { confidence: 0.5 }, 'c', 1)
+    const forged = applyWrite(undefined, 'bait', { confidence: 0.5 }, author(ME), MAX_COUNTER)
+    const other = applyWrite(undefined, 'other', { confidence: 0.5 }, author('c'), 1)
     const result = await t.replica.mergeRemote([forged, other], [encodePattern(forged), encodePattern(other)])
     assert.deepEqual(result.skipped.map(x => [x.key, x.error.name]), [['bait', 'CounterOutOfRangeError']])
     assert.deepEqual(result.changed.map(p => p.state.key), ['other'])
@@ -91,13 +92,13 @@ describe('merges that break a limit', () => {
     assert.equal(t.replica.counter, 1)
     assert.equal((await t.replica.write('mine', { confidence: 0.6 })).state.clock.get(ME), 2)
     await t.replica.close()
-    t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
     assert.equal((await t.replica.write('after-restart', { confidence: 0.6 })).state.clock.get(ME), 3)
   })
 
   it('a state naming a lost event of this node within range raises the counter, says so, and leaves the headroom', async () => {
     const highest = MAX_COUNTER - OWN_COUNTER_HEADROOM
-    const remembered = applyWrite(undefined, 'lost', { confidence: 0.5 }, ME, highest)
+    const remembered = applyWrite(undefined, 'lost', { confidence: 0.5 }, author(ME), highest)
     const result = await t.replica.mergeRemote([remembered])
     assert.deepEqual(result.skipped, [])
     assert.deepEqual(result.counterRaised, { from: 0, to: highest })

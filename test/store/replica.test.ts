@@ -5,6 +5,7 @@ import { applyWrite, confidenceOf, episodesOf, isDeleted, type PatternState } fr
 import type { LevelPatternStore } from '../../src/store/level-store.js'
 import { type ChangeEvent, Replica } from '../../src/store/replica.js'
 import { hex, pattern, replicaPerTest } from './helpers.js'
+import { author } from '../helpers/authors.js'
 
 const ME = 'node-a'
 const PEER = 'node-b'
@@ -44,7 +45,7 @@ describe('Replica', () => {
     await t.replica.write('b', { confidence: 0.5 })
     const before = t.replica.counter
     await t.replica.close()
-    t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
     assert.equal(t.replica.counter, before)
     const c = await t.replica.write('c', { confidence: 0.5 })
     assert.ok((c.state.clock.get(ME) as number) > before)
@@ -58,7 +59,7 @@ describe('Replica', () => {
     const next = await t.replica.write('y', { confidence: 0.5 })
     assert.equal(next.state.clock.get(ME), 51)
     await t.replica.close()
-    t.replica = await Replica.open({ dir: t.dir, nodeId: ME })
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
     assert.equal(t.replica.counter, 51)
   })
 
@@ -75,7 +76,7 @@ describe('Replica', () => {
   it('merges a remote set, counting kinds and merging concurrent writes', async () => {
     await t.replica.write('conc', { confidence: 0.7 })
     const v1 = pattern('old', 0.2, PEER, 1)
-    const v2 = applyWrite(v1, 'old', { confidence: 0.3 }, PEER, 2)
+    const v2 = applyWrite(v1, 'old', { confidence: 0.3 }, author(PEER), 2)
     await t.replica.mergeRemote([v2])
 
     const result = await t.replica.mergeRemote([
@@ -91,7 +92,7 @@ describe('Replica', () => {
     assert.equal(conc.versions.length, 2)
     assert.equal(confidenceOf(await t.replica.get('old') as PatternState), 0.3)
 
-    const v3 = applyWrite(v2, 'old', { confidence: 0.6 }, PEER, 5)
+    const v3 = applyWrite(v2, 'old', { confidence: 0.6 }, author(PEER), 5)
     const newer = await t.replica.mergeRemote([v3])
     assert.equal(newer.kinds.newer, 1)
     assert.equal(confidenceOf(await t.replica.get('old') as PatternState), 0.6)
@@ -130,7 +131,7 @@ describe('Replica', () => {
     const events: ChangeEvent[] = []
     const errors: unknown[] = []
     await t.replica.close()
-    t.replica = await Replica.open({ dir: t.dir, nodeId: ME, onListenerError: err => errors.push(err) })
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME), onListenerError: err => errors.push(err) })
     const off = t.replica.onChange(e => events.push(e))
     t.replica.onChange(() => { throw new Error('listener bug') })
     await t.replica.write('a', { confidence: 0.5 })

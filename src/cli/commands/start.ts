@@ -89,7 +89,8 @@ async function startNode (dir: DataDir, { config, sources }: Resolved, undo: Und
     fanout: config.fanout,
     swarmKey: secret.key,
     mdns: config.mdns,
-    cluster: config.cluster
+    cluster: config.cluster,
+    ...(config.trustedPeers.length > 0 ? { trustedPeers: config.trustedPeers } : {})
   })
   undo.node = node
   const metrics = createNodeMetrics(node)

@@ -33,7 +33,7 @@ try {
   const [, b, c] = nodes as [TestEngram, TestEngram, TestEngram]
   await waitForMesh(nodes)
   await waitForConnectSyncs(nodes)
-  encodePattern({ key: 'probe', clock: new Map(), episodes: new Map(), versions: [] })
+  encodePattern({ key: 'probe', clock: new Map(), versions: [], heads: [] })
   const probe = taken()
 
   // one write, pushed to b and c, each forwarding it to the other; a listener takes records on b

@@ -1,0 +1,91 @@
+/**
+ * Checks that every write a received state names was signed by the node it names: each
+ * version (its full body) and each head (an overwritten write, by its body digest). Nothing
+ * a peer relays is believed on its word: a clock entry, a version or an episode set in X's
+ * name needs X's signature. Verification runs on libuv's thread pool (node:crypto with a
+ * callback), off the event loop, and a signature once verified is not verified again.
+ */
+import { verify } from 'node:crypto'
+import type { PatternState } from '../core/pattern.js'
+import { bodyDigest, writeMessage } from '../core/write-digest.js'
+import { publicKeyOf } from './ed25519-keys.js'
+import { ForgedWriteError, UntrustedWriterError } from './errors.js'
+
+export interface WriteVerifierOptions {
+  /** if set, only writes by these node ids are taken (`--trusted-peers`); this node's own always are */
+  trusted?: ReadonlySet<string>
+  /** signatures remembered as verified (bounded: oldest forgotten first) */
+  cacheSize?: number
+}
+
+/** What checking a set of states found. */
+export interface VerifyOutcome {
+  /** per state: undefined when every write it names verifies, else why it is refused */
+  refused: Array<UntrustedWriterError | undefined>
+}
+
+interface Check {
+  node: string
+  message: Uint8Array
+  sig: Uint8Array
+}
+
+const DEFAULT_CACHE = 65536
+
+export class WriteVerifier {
+  private readonly verified = new Set<string>()
+  private readonly cacheSize: number
+
+  constructor (private readonly self: string, private readonly options: WriteVerifierOptions = {}) {
+    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE
+  }
+
+  /**
+   * Checks all writes of `states`. A forged signature or an unverifiable writer throws (the
+   * whole frame is invalid: no honest node relays one); a state with a write by a node
+   * outside the trusted set is refused alone (an honest peer without the list may carry it).
+   */
+  async check (states: readonly PatternState[]): Promise<VerifyOutcome> {
+    const refused: Array<UntrustedWriterError | undefined> = []
+    const pending: Array<Promise<void>> = []
+    const trusted = this.options.trusted
+    for (const s of states) {
+      const checks = checksOf(s)
+      const outsider = trusted === undefined ? undefined : checks.find(c => c.node !== this.self && !trusted.has(c.node))
+      if (outsider !== undefined) {
+        refused.push(new UntrustedWriterError(`pattern ${JSON.stringify(s.key)} holds a write by ${outsider.node}, not a trusted writer`))
+        continue
+      }
+      refused.push(undefined)
+      for (const c of checks) {
+        const id = cacheKey(c)
+        if (this.verified.has(id)) continue
+        pending.push(this.verifyOne(c, id, s.key))
+      }
+    }
+    await Promise.all(pending)
+    return { refused }
+  }
+
+  private async verifyOne (c: Check, id: string, key: string): Promise<void> {
+    const publicKey = publicKeyOf(c.node)
+    const ok = await new Promise<boolean>((resolve, reject) => {
+      verify(null, c.message, publicKey, c.sig, (err, result) => { if (err !== null) reject(err); else resolve(result) })
+    }).catch(() => false)
+    if (!ok) throw new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of a write by ${c.node} does not verify`)
+    if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.values().next().value as string)
+    this.verified.add(id)
+  }
+}
+
+/** Every write a state names, as (writer, signed message, signature). */
+export function checksOf (s: PatternState): Check[] {
+  const out: Check[] = []
+  for (const v of s.versions) out.push({ node: v.dot.node, message: writeMessage(s.key, v.dot, bodyDigest(v)), sig: v.sig })
+  for (const h of s.heads) out.push({ node: h.dot.node, message: writeMessage(s.key, h.dot, h.body), sig: h.sig })
+  return out
+}
+
+function cacheKey (c: Check): string {
+  return Buffer.from(c.message).toString('base64') + Buffer.from(c.sig).toString('base64')
+}
