@@ -9,7 +9,7 @@ import { verify } from 'node:crypto'
 import type { PatternState } from '../core/pattern.js'
 import { bodyDigest, writeMessage } from '../core/write-digest.js'
 import { publicKeyOf } from './ed25519-keys.js'
-import { ForgedWriteError, UntrustedWriterError } from './errors.js'
+import { ForgedWriteError, UntrustedWriterError, type UnverifiableWriterError } from './errors.js'
 
 export interface WriteVerifierOptions {
   /** if set, only writes by these node ids are taken (`--trusted-peers`); this node's own always are */
@@ -18,14 +18,18 @@ export interface WriteVerifierOptions {
   cacheSize?: number
 }
 
+/** Why a state was refused. */
+export type RefusedWrite = ForgedWriteError | UnverifiableWriterError | UntrustedWriterError
+
 /** What checking a set of states found. */
 export interface VerifyOutcome {
   /** per state: undefined when every write it names verifies, else why it is refused */
-  refused: Array<UntrustedWriterError | undefined>
+  refused: Array<RefusedWrite | undefined>
 }
 
 interface Check {
   node: string
+  counter: number
   message: Uint8Array
   sig: Uint8Array
 }
@@ -41,30 +45,28 @@ export class WriteVerifier {
   }
 
   /**
-   * Checks all writes of `states`. A forged signature or an unverifiable writer throws (the
-   * whole frame is invalid: no honest node relays one); a state with a write by a node
-   * outside the trusted set is refused alone (an honest peer without the list may carry it).
+   * Checks all writes of `states`, each state on its own: one that names a forged write, a
+   * writer whose key cannot be known, or (with a trusted list) a writer outside it is refused
+   * alone, so a peer relaying one bad state still moves the others.
    */
   async check (states: readonly PatternState[]): Promise<VerifyOutcome> {
-    const refused: Array<UntrustedWriterError | undefined> = []
-    const pending: Array<Promise<void>> = []
+    const refused = await Promise.all(states.map(async s => await this.checkState(s).then(() => undefined, (err: RefusedWrite) => err)))
+    return { refused }
+  }
+
+  private async checkState (s: PatternState): Promise<void> {
+    const checks = checksOf(s)
     const trusted = this.options.trusted
-    for (const s of states) {
-      const checks = checksOf(s)
-      const outsider = trusted === undefined ? undefined : checks.find(c => c.node !== this.self && !trusted.has(c.node))
-      if (outsider !== undefined) {
-        refused.push(new UntrustedWriterError(`pattern ${JSON.stringify(s.key)} holds a write by ${outsider.node}, not a trusted writer`))
-        continue
-      }
-      refused.push(undefined)
-      for (const c of checks) {
-        const id = cacheKey(c)
-        if (this.verified.has(id)) continue
-        pending.push(this.verifyOne(c, id, s.key))
-      }
+    const outsider = trusted === undefined ? undefined : checks.find(c => c.node !== this.self && !trusted.has(c.node))
+    if (outsider !== undefined) {
+      throw new UntrustedWriterError(`pattern ${JSON.stringify(s.key)} holds a write by ${outsider.node}, not a trusted writer`)
+    }
+    const pending: Array<Promise<void>> = []
+    for (const c of checks) {
+      const id = cacheKey(c)
+      if (!this.verified.has(id)) pending.push(this.verifyOne(c, id, s.key))
     }
     await Promise.all(pending)
-    return { refused }
   }
 
   private async verifyOne (c: Check, id: string, key: string): Promise<void> {
@@ -72,7 +74,7 @@ export class WriteVerifier {
     const ok = await new Promise<boolean>((resolve, reject) => {
       verify(null, c.message, publicKey, c.sig, (err, result) => { if (err !== null) reject(err); else resolve(result) })
     }).catch(() => false)
-    if (!ok) throw new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of a write by ${c.node} does not verify`)
+    if (!ok) throw new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${c.counter}@${c.node} does not verify`)
     if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.values().next().value as string)
     this.verified.add(id)
   }
@@ -81,8 +83,8 @@ export class WriteVerifier {
 /** Every write a state names, as (writer, signed message, signature). */
 export function checksOf (s: PatternState): Check[] {
   const out: Check[] = []
-  for (const v of s.versions) out.push({ node: v.dot.node, message: writeMessage(s.key, v.dot, bodyDigest(v)), sig: v.sig })
-  for (const h of s.heads) out.push({ node: h.dot.node, message: writeMessage(s.key, h.dot, h.body), sig: h.sig })
+  for (const v of s.versions) out.push({ node: v.dot.node, counter: v.dot.counter, message: writeMessage(s.key, v.dot, bodyDigest(v)), sig: v.sig })
+  for (const h of s.heads) out.push({ node: h.dot.node, counter: h.dot.counter, message: writeMessage(s.key, h.dot, h.body), sig: h.sig })
   return out
 }
 

@@ -190,7 +190,10 @@ export function applyWrite (current: PatternState | undefined, key: string, op: 
     checkEpisodeId(id)
     episodes.add(id)
   }
-  if (episodes.size > MAX_EPISODES) throw new LimitExceededError(`a pattern holds at most ${MAX_EPISODES} episodes`)
+  if (episodes.size > MAX_EPISODES) {
+    throw new LimitExceededError(`a pattern holds at most ${MAX_EPISODES} episodes; this write would leave ${episodes.size}` +
+      (current !== undefined && current.versions.length > 1 ? ' (concurrent writers together brought more): remove some in the same write' : ''))
+  }
 
   const exists = current !== undefined && !isDeleted(current)
   let confidence: number

@@ -6,8 +6,8 @@ import type { GossipStore } from './types.js'
 
 /**
  * The node's Replica as the gossip service sees it. Every received state has its writes'
- * signatures checked before anything of it is merged (a forged one throws: the frame is
- * invalid); a state with a write outside the trusted writers is skipped alone.
+ * signatures checked before it is merged; one naming a forged write, an uncheckable writer or
+ * (with a trusted list) another writer is skipped alone, and the rest of the frame lands.
  * `onMerge` sees every merged frame's result.
  */
 export function replicaGossipStore (replica: Replica, verifier: WriteVerifier, onMerge?: (result: MergeResult) => void): GossipStore {

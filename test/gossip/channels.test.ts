@@ -10,7 +10,9 @@ import { decodeMessage, encodeMessage } from '../../src/gossip/codec.js'
 import { Frame } from '../../src/gossip/pb/gossip.js'
 import { encodePattern } from '../../src/core/encoding.js'
 import { applyWrite } from '../../src/core/pattern.js'
-import { author } from '../helpers/authors.js'
+import { realAuthor } from '../helpers/authors.js'
+
+const rawWriter = await realAuthor()
 
 const nodes: GossipNode[] = []
 after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
@@ -101,7 +103,7 @@ describe('gossip streams kept open between sessions', () => {
     nodes.push(raw)
     const stream = await raw.libp2p.dialProtocol(multiaddr(target.addr), GOSSIP_PROTOCOL)
     const lp = lpStream(stream)
-    const pushed = encodePattern(applyWrite(undefined, 'raw/pushed', { addEpisodes: ['e'], confidence: 0.5 }, author('raw'), 1))
+    const pushed = encodePattern(applyWrite(undefined, 'raw/pushed', { addEpisodes: ['e'], confidence: 0.5 }, rawWriter, 1))
     await lp.write(Frame.encode({ patterns: { patterns: [pushed as Uint8Array<ArrayBuffer>], push: true } }))
     await waitFor(async () => (await target.replica.get('raw/pushed')) !== undefined, { timeout: 10_000, message: 'the pushed pattern on the target' })
     // a reconciliation session on the same stream: roots equal, so one round trip

@@ -1,6 +1,6 @@
 /**
  * A write that reaches a node with another content than the one it holds for the same dot
- * (a faulty member, a restored backup, a forger) is detected, logged, counted in a metric,
+ * (a faulty writer signing two writes under one dot, a restored backup) is detected, logged, counted in a metric,
  * and resolved the same way on both nodes. Real nodes over TCP.
  */
 import { after, describe, it } from 'node:test'
@@ -10,7 +10,8 @@ import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { createNodeMetrics } from '../../src/daemon/metrics.js'
 import type { EquivocationInfo } from '../../src/node/types.js'
-import type { PatternState } from '../../src/core/pattern.js'
+import { applyWrite } from '../../src/core/pattern.js'
+import { realAuthor } from '../helpers/authors.js'
 
 describe('equivocation between real nodes', () => {
   const nodes: TestEngram[] = []
@@ -23,10 +24,11 @@ describe('equivocation between real nodes', () => {
     const metrics = createNodeMetrics(b.node)
     const seen: EquivocationInfo[] = []
     b.node.addEventListener('equivocation', ev => { seen.push(ev.detail) })
-    // b writes; a holds a copy of b's write with other content (same dot, same clock)
-    await b.node.put('k', { confidence: 0.5, summary: 'written by b' })
-    const real = await internalsOf(b.node).replica.get('k') as PatternState
-    const other: PatternState = { ...real, versions: [{ ...real.versions[0]!, confidence: 0.9, summary: 'not what b wrote' }] }
+    // a faulty writer w signs two different writes under one dot; b holds one, a the other
+    const w = await realAuthor()
+    const real = applyWrite(undefined, 'k', { confidence: 0.5, summary: 'one' }, w, 1)
+    const other = applyWrite(undefined, 'k', { confidence: 0.9, summary: 'another' }, w, 1)
+    await internalsOf(b.node).replica.mergeRemote([real])
     await internalsOf(a.node).replica.mergeRemote([other])
     await waitFor(async () => (await internalsOf(b.node).gossip.gossipPeers()).length === 1, { timeout: 10_000 })
 
@@ -35,7 +37,7 @@ describe('equivocation between real nodes', () => {
     assert.ok(r.outcome === 'synced' || r.outcome === 'in-sync', JSON.stringify(r))
     await waitFor(() => seen.length > 0, { timeout: 5_000, message: 'the equivocation event on b' })
     assert.equal(seen.length, 1, JSON.stringify(seen))
-    assert.deepEqual([seen[0]?.key, seen[0]?.node, seen[0]?.counter], ['k', b.node.peerId.toString(), real.versions[0]!.dot.counter])
+    assert.deepEqual([seen[0]?.key, seen[0]?.node, seen[0]?.counter], ['k', w.node, 1])
     assert.equal(new Set(seen[0]?.digests).size, 2)
     assert.match(await metrics.render(), /^engram_equivocations_total 1$/m)
     await waitFor(async () => (await a.node.status()).root === (await b.node.status()).root, { timeout: 5_000, message: 'equal roots' })

@@ -11,16 +11,18 @@ import { encodePattern } from '../../src/core/encoding.js'
 import { applyWrite } from '../../src/core/pattern.js'
 import { ByteWriter } from '../../src/core/bytes.js'
 import { waitFor } from '../helpers/wait.js'
-import { author } from '../helpers/authors.js'
+import { realAuthor } from '../helpers/authors.js'
+
+const rawWriter = await realAuthor()
 
 function varint (n: number): Uint8Array {
   return new ByteWriter().varint(n).finish()
 }
 
-const validPattern = (key: string): Uint8Array => encodePattern(applyWrite(undefined, key, { addEpisodes: ['e'], confidence: 0.5 }, author('raw'), 1))
+const validPattern = (key: string): Uint8Array => encodePattern(applyWrite(undefined, key, { addEpisodes: ['e'], confidence: 0.5 }, rawWriter, 1))
 
 /** A pattern whose clock claims 2^40 entries. */
-const hugeClock = new ByteWriter().u8(1).string('evil').varint(2 ** 40).finish()
+const hugeClock = new ByteWriter().u8(2).string('evil').varint(2 ** 40).finish()
 
 describe('gossip protocol robustness against a raw client', () => {
   let target: GossipNode

@@ -18,9 +18,11 @@ describe('a session with one unmergeable key', () => {
     const a = await startEngram()
     const b = await startEngram({ join: [a.node.addresses()[0]!] })
     nodes.push(a, b)
-    // each writes 2,500 episodes to one key: their union (5,000) is over the per-pattern limit
-    await a.node.put('crowded', { addEpisodes: Array.from({ length: 2500 }, (_, i) => `a-${i}`), confidence: 0.9 })
-    await b.node.put('crowded', { addEpisodes: Array.from({ length: 2500 }, (_, i) => `b-${i}`), confidence: 0.7 })
+    // each writes 2,500 long episode ids to one key (~630 KB each): both concurrent versions
+    // together are over the 1 MiB a pattern may take
+    const ids = (p: string): string[] => Array.from({ length: 2500 }, (_, i) => `${p}-${i}-`.padEnd(250, 'x'))
+    await a.node.put('crowded', { addEpisodes: ids('a'), confidence: 0.9 })
+    await b.node.put('crowded', { addEpisodes: ids('b'), confidence: 0.7 })
     await a.node.putMany(Array.from({ length: 50 }, (_, i) => ({ key: `fine/${i}`, op: { addEpisodes: [`e${i}`], confidence: 0.5 } })))
     await b.node.put('from-b', { confidence: 0.3 })
     await waitFor(async () => (await internalsOf(b.node).gossip.gossipPeers()).length === 1, { timeout: 10_000 })

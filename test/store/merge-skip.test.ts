@@ -9,22 +9,31 @@ import { encodePattern } from '../../src/core/encoding.js'
 import { MAX_CLOCK_ENTRIES, MAX_COUNTER, MAX_EPISODES, MAX_SUMMARY_BYTES, OWN_COUNTER_HEADROOM } from '../../src/core/limits.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { applyWrite, episodesOf, type PatternState } from '../../src/core/pattern.js'
-import { vectorClock } from '../../src/core/vector-clock.js'
 import { Replica } from '../../src/store/replica.js'
 import { hex, replicaPerTest } from './helpers.js'
 import { author } from '../helpers/authors.js'
 
 const ME = 'me'
 
-/** `n` episodes written by `node` in one write */
+/** episode ids of ~250 bytes: 2,500 of them take ~630 KB, two such sets are over 1 MiB */
+const longIds = (node: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${node}-${i}-`.padEnd(250, 'x'))
+
+/** `n` long episode ids written by `node` in one write */
 function manyEpisodes (key: string, node: string, n: number): PatternState {
-  return applyWrite(undefined, key, { addEpisodes: Array.from({ length: n }, (_, i) => `${node}-${i}`), confidence: 0.5 }, author(node), 1)
+  return applyWrite(undefined, key, { addEpisodes: longIds(node, n), confidence: 0.5 }, author(node), 1)
 }
 
-/** a state whose clock names `n` nodes (`prefix`0 … ), written last by the first of them */
+/** a state whose clock names `n` nodes (`prefix`0 … ): `n` concurrent writes, merged */
 function wideClock (key: string, prefix: string, n: number): PatternState {
-  const s = applyWrite(undefined, key, { confidence: 0.5 }, author(`${prefix}0`), 1)
-  return { ...s, clock: vectorClock(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 1] as const)) }
+  const writes = Array.from({ length: n }, (_, i) => applyWrite(undefined, key, { confidence: 0.5 }, author(`${prefix}${i}`), 1))
+  // merged as a balanced tree: the join is associative
+  let level = writes
+  while (level.length > 1) {
+    const next: PatternState[] = []
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergePatterns(level[i]!, level[i + 1]!) : level[i]!)
+    level = next
+  }
+  return level[0]!
 }
 
 /** `n` concurrent writers with full-size summaries, merged */
@@ -41,7 +50,7 @@ describe('merges that break a limit', () => {
   const t = replicaPerTest(ME)
 
   const cases: Array<[string, () => [PatternState, PatternState], string]> = [
-    ['two writers of 2,500 episodes each (5,000 merged)',
+    ['two writers of 2,500 long episode ids each (over 1 MiB merged)',
       () => [manyEpisodes('k', 'a', 2500), manyEpisodes('k', 'b', 2500)], 'LimitExceededError'],
     [`two clocks of ${MAX_CLOCK_ENTRIES} entries each`,
       () => [wideClock('k', 'a', MAX_CLOCK_ENTRIES), wideClock('k', 'b', MAX_CLOCK_ENTRIES)], 'LimitExceededError'],
@@ -74,11 +83,28 @@ describe('merges that break a limit', () => {
     const skipped = await t.replica.mergeRemote([manyEpisodes('k', 'b', 2500)])
     assert.equal(skipped.skipped.length, 1)
     // b removes most of its episodes and writes again: the merge now fits
-    const smaller = applyWrite(manyEpisodes('k', 'b', 2500), 'k', { removeEpisodes: Array.from({ length: 2000 }, (_, i) => `b-${i}`) }, author('b'), 2)
+    const smaller = applyWrite(manyEpisodes('k', 'b', 2500), 'k', { removeEpisodes: longIds('b', 2000) }, author('b'), 2)
     const merged = await t.replica.mergeRemote([smaller])
     assert.deepEqual(merged.skipped, [])
     assert.equal(episodesOf(await t.replica.get('k') as PatternState).length, 3000)
     assert.ok(MAX_EPISODES >= 3000)
+  })
+
+  it('two writers of 2,500 short episodes each: both versions stored and read back, 5,000 shown; a write must bring it under the limit', async () => {
+    const short = (node: string): PatternState =>
+      applyWrite(undefined, 'k', { addEpisodes: Array.from({ length: 2500 }, (_, i) => `${node}-${i}`), confidence: 0.5 }, author(node), 1)
+    const result = await t.replica.mergeRemote([short('a'), short('b')])
+    assert.deepEqual(result.skipped, [])
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
+    const stored = await t.replica.get('k') as PatternState
+    assert.equal(stored.versions.length, 2)
+    assert.equal(episodesOf(stored).length, 5000)
+    await assert.rejects(t.replica.write('k', { addEpisodes: ['more'] }), (err: Error) =>
+      err.name === 'LimitExceededError' && /remove/.test(err.message))
+    const fixed = await t.replica.write('k', { removeEpisodes: Array.from({ length: 1000 }, (_, i) => `a-${i}`) })
+    assert.equal(episodesOf(fixed.state).length, 4000)
+    assert.equal(fixed.state.versions.length, 1)
   })
 
   it('a state naming an event of this node near the counter limit is skipped: the node keeps writing, also after a restart', async () => {
