@@ -11,7 +11,8 @@ import './node/polyfill.js'
 
 export { createEngramNode, EngramNode, type CreateEngramNodeOptions, type EngramNodeOptions } from './node/engram-node.js'
 export type {
-  BulkWriteResult, EngramNodeEvents, EquivocationInfo, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, SyncOptions
+  BulkWriteResult, EngramNodeEvents, EquivocationInfo, EngramNodePort, RefusedInfo, RefusedReason, NodeCounts, NodeLogger, NodeStatus, OpenReport,
+  PatternRecord, PeerInfo, SyncOptions
 } from './node/types.js'
 export { InvalidPeerIdError, NoGossipPeersError, PeerNotConnectedError } from './node/errors.js'
 export type { RoundReport, SessionOutcome, SessionRole } from './gossip/types.js'

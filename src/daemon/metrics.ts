@@ -8,7 +8,7 @@
  * they never go stale between events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { EngramNodePort, MergeKind, NodeCounts, RoundReport } from '../node/types.js'
+import type { EngramNodePort, MergeKind, NodeCounts, RefusedInfo, RefusedReason, RoundReport } from '../node/types.js'
 
 export interface NodeMetrics {
   readonly registry: Registry
@@ -21,6 +21,7 @@ export interface NodeMetrics {
 }
 
 const MERGE_KINDS: readonly MergeKind[] = ['new', 'newer', 'older', 'equal', 'concurrent']
+const REFUSED_REASONS: readonly RefusedReason[] = ['forged', 'unverifiable', 'untrusted']
 
 /** Gauges of one number the node counts: name, help, which count */
 const COUNT_GAUGES: ReadonlyArray<[string, string, (c: NodeCounts) => number]> = [
@@ -59,6 +60,12 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     help: 'Writes received with another content than the one held for the same dot (a faulty or hostile writer; resolved the same way everywhere)',
     registers
   })
+  const refused = new Counter({
+    name: 'engram_writes_refused_total',
+    help: 'Received patterns not merged because a write they name was not believed, by reason (forged, unverifiable, untrusted)',
+    labelNames: ['reason'] as const,
+    registers
+  })
   const pushes = new Counter({
     name: 'engram_eager_pushes_total',
     help: 'Eager pushes of local writes to peers (push-out sessions), any outcome',
@@ -95,6 +102,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   for (const kind of MERGE_KINDS) merges.inc({ kind }, 0)
   pushes.inc(0)
   equivocations.inc(0)
+  for (const reason of REFUSED_REASONS) refused.inc({ reason }, 0)
 
   const onRound = (ev: CustomEvent<RoundReport>): void => {
     const r = ev.detail
@@ -117,6 +125,8 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   const onEquivocation = (): void => { equivocations.inc() }
   node.addEventListener('merge', onMerge)
   node.addEventListener('equivocation', onEquivocation)
+  const onRefused = (ev: CustomEvent<RefusedInfo>): void => { refused.inc({ reason: ev.detail.reason }) }
+  node.addEventListener('refused', onRefused)
 
   return {
     registry,
@@ -126,6 +136,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
       node.removeEventListener('round', onRound)
       node.removeEventListener('merge', onMerge)
       node.removeEventListener('equivocation', onEquivocation)
+      node.removeEventListener('refused', onRefused)
     }
   }
 }

@@ -29,7 +29,9 @@ import { dhtProtocolFor } from '../discovery/constants.js'
 import { checkNodeOptions } from '../settings/library-options.js'
 import { registerInternals } from './internals.js'
 import { chooseSyncPeer, connectedPeerIds, peerList } from './peers.js'
-import type { BulkWriteResult, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, SyncOptions } from './types.js'
+import type {
+  BulkWriteResult, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, RefusedReason, SyncOptions
+} from './types.js'
 
 export type { BulkWriteResult, EngramNodeEvents, NodeStatus, PatternRecord } from './types.js'
 
@@ -56,6 +58,13 @@ export interface EngramNodeOptions {
   discovery?: Omit<DiscoveryInit, 'cluster' | 'dhtProtocol' | 'dhtServiceName' | 'join' | 'knownPeers'>
   /** DHT self-query interval for fast discovery in tests */
   dhtInitialQuerySelfInterval?: number
+}
+
+/** The write checks' errors, as the `refused` event names them. */
+const REFUSED_REASONS: Record<string, RefusedReason> = {
+  ForgedWriteError: 'forged',
+  UnverifiableWriterError: 'unverifiable',
+  UntrustedWriterError: 'untrusted'
 }
 
 /** A record from a state as stored: its digest comes with it, nothing is encoded again. */
@@ -92,6 +101,10 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     for (const e of result.equivocations) {
       const digests: [string, string] = [toHex(e.digests[0]), toHex(e.digests[1])]
       this.safeDispatchEvent('equivocation', { detail: { key: e.key, node: e.dot.node, counter: e.dot.counter, digests } })
+    }
+    for (const { key, error } of result.skipped) {
+      const reason = REFUSED_REASONS[error.name]
+      if (reason !== undefined) this.safeDispatchEvent('refused', { detail: { key, reason, message: error.message } })
     }
   }
 

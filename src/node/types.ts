@@ -92,6 +92,17 @@ export interface EngramNodeEvents {
   merge: CustomEvent<Record<MergeKind, number>>
   /** a write (node, counter) came with another content than the one held here; the join kept one, the same on every node */
   equivocation: CustomEvent<EquivocationInfo>
+  /** a received pattern was not merged because a write it names was not believed (see docs/protocol.md) */
+  refused: CustomEvent<RefusedInfo>
+}
+
+/** Why a received pattern was refused: a signature that does not verify, a writer id with no key, a writer outside `trustedPeers`. */
+export type RefusedReason = 'forged' | 'unverifiable' | 'untrusted'
+
+export interface RefusedInfo {
+  key: string
+  reason: RefusedReason
+  message: string
 }
 
 /** A debug-style logger: `log(format, ...args)`, plus levels. libp2p's component loggers fit. */

@@ -10,6 +10,7 @@ import { replicaGossipStore } from '../../src/gossip/replica-store.js'
 import { Replica } from '../../src/store/replica.js'
 import { FAST_DISCOVERY, LOOPBACK } from './nodes.js'
 import { authorOf } from '../../src/auth/author.js'
+import type { Author } from '../../src/core/pattern.js'
 import { WriteVerifier } from '../../src/auth/write-verifier.js'
 
 export interface GossipNode {
@@ -18,6 +19,8 @@ export interface GossipNode {
   gossip: GossipService
   dir: string
   id: string
+  /** this node as a writer: signs with its key */
+  author: Author
   addr: string
   stop(): Promise<void>
 }
@@ -28,7 +31,8 @@ export async function startGossipNode (opts: { join?: string[], gossip?: Partial
   const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
   const peerId = peerIdFromPrivateKey(privateKey)
   const id = peerId.toString()
-  const replica = await Replica.open({ dir: join(dir, 'store'), author: authorOf(peerId, privateKey) })
+  const writer = authorOf(peerId, privateKey)
+  const replica = await Replica.open({ dir: join(dir, 'store'), author: writer })
   const store = replicaGossipStore(replica, new WriteVerifier(id))
   const libp2p = await createEngramLibp2p({
     privateKey,
@@ -44,6 +48,7 @@ export async function startGossipNode (opts: { join?: string[], gossip?: Partial
     gossip: libp2p.services.gossip,
     dir,
     id,
+    author: writer,
     addr: libp2p.getMultiaddrs()[0]!.toString(),
     async stop () {
       await Promise.resolve(libp2p.stop()).catch(() => {})
