@@ -37,7 +37,8 @@ interface Check {
 const DEFAULT_CACHE = 65536
 
 export class WriteVerifier {
-  private readonly verified = new Set<string>()
+  /** signature (as latin1 text, a cheap key) -> the message it was verified for */
+  private readonly verified = new Map<string, Uint8Array>()
   private readonly cacheSize: number
 
   constructor (private readonly self: string, private readonly options: WriteVerifierOptions = {}) {
@@ -63,8 +64,9 @@ export class WriteVerifier {
     }
     const pending: Array<Promise<void>> = []
     for (const c of checks) {
-      const id = cacheKey(c)
-      if (!this.verified.has(id)) pending.push(this.verifyOne(c, id, s.key))
+      const id = Buffer.from(c.sig.buffer, c.sig.byteOffset, c.sig.byteLength).toString('latin1')
+      const known = this.verified.get(id)
+      if (known === undefined || Buffer.compare(known, c.message) !== 0) pending.push(this.verifyOne(c, id, s.key))
     }
     await Promise.all(pending)
   }
@@ -75,8 +77,8 @@ export class WriteVerifier {
       verify(null, c.message, publicKey, c.sig, (err, result) => { if (err !== null) reject(err); else resolve(result) })
     }).catch(() => false)
     if (!ok) throw new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${c.counter}@${c.node} does not verify`)
-    if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.values().next().value as string)
-    this.verified.add(id)
+    if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value as string)
+    this.verified.set(id, c.message)
   }
 }
 
@@ -86,8 +88,4 @@ export function checksOf (s: PatternState): Check[] {
   for (const v of s.versions) out.push({ node: v.dot.node, counter: v.dot.counter, message: writeMessage(s.key, v.dot, bodyDigest(v)), sig: v.sig })
   for (const h of s.heads) out.push({ node: h.dot.node, counter: h.dot.counter, message: writeMessage(s.key, h.dot, h.body), sig: h.sig })
   return out
-}
-
-function cacheKey (c: Check): string {
-  return Buffer.from(c.message).toString('base64') + Buffer.from(c.sig).toString('base64')
 }

@@ -7,13 +7,14 @@ import { Initiator } from '../core/reconcile.js'
 import { keyHash } from '../core/encoding.js'
 import { ProtocolViolationError } from './errors.js'
 import type { FramedStream } from './framed.js'
-import { mergeFrame } from './merge.js'
+import { FrameMerger } from './merge.js'
 import { sendPatterns } from './select.js'
 import type { GossipStore, RoundReport, SessionHooks } from './types.js'
 
 export async function runInitiator (io: FramedStream, store: GossipStore, report: RoundReport, log: Logger,
   hooks: SessionHooks): Promise<{ busy: boolean }> {
   const ini = new Initiator(store.index)
+  const merger = new FrameMerger(store, report, log, hooks.merged)
   await io.write(ini.hello())
   while (!ini.done) {
     const msg = await io.read()
@@ -25,11 +26,13 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
         if (!ini.expectsPattern(kh)) throw new ProtocolViolationError(`unsolicited pattern ${JSON.stringify(s.key)}`)
         return kh
       })
-      await mergeFrame(store, msg, report, log, hooks.merged, keyHashes)
+      await merger.add(msg, keyHashes)
       hooks.progress()
       continue
     }
     if (msg.type !== 'reply') throw new ProtocolViolationError(`unexpected ${msg.type} from responder`)
+    // the next step reads our index: everything received before this reply is merged first
+    await merger.drain()
     const step = ini.onReply(msg)
     if (report.roundTrips === 0) report.rootsEqual = msg.inSync
     report.roundTrips = ini.roundTrips

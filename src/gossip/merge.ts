@@ -7,15 +7,15 @@ import type { Logger } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { toHex } from '../core/merkle.js'
 import type { PatternsMsg } from '../core/reconcile-messages.js'
-import type { GossipStore, RoundReport } from './types.js'
+import type { GossipStore, RoundReport, WriteChecks } from './types.js'
 
 /** a frame's equivocations logged one by one up to this many (the rest are counted) */
 const MAX_LOGGED = 3
 
 /** keyHashes[i], if given, is keyHash(msg.patterns[i]) (the initiator has them from its checks) */
 export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, log: Logger,
-  merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[]): Promise<void> {
-  const { changed, skipped, counterRaised, equivocations = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes)
+  merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[], checked?: Promise<WriteChecks>): Promise<void> {
+  const { changed, skipped, counterRaised, equivocations = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked)
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
   report.patternsSkipped += skipped.length
@@ -34,4 +34,39 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
       report.role, report.peer, counterRaised.to, counterRaised.from)
   }
   if (changed.length > 0) merged(changed)
+}
+
+/**
+ * Merges a session's frames in arrival order, one at a time, while the writes of the next
+ * frame are checked (signature checks run on the thread pool, merges on the event loop: a
+ * bulk pull keeps both busy). At most one frame waits merged-but-unfinished, so memory stays
+ * bounded by two frames; `drain` waits for the last and surfaces any failure.
+ */
+export class FrameMerger {
+  private pending: Promise<void> = Promise.resolve()
+  private failure: { err: unknown } | undefined
+
+  constructor (private readonly store: GossipStore, private readonly report: RoundReport, private readonly log: Logger,
+    private readonly merged: (changed: EncodedPattern[]) => void) {}
+
+  /** Starts checking `msg` now and merges it after the frames before it; resolves once it is queued. */
+  async add (msg: PatternsMsg, keyHashes?: readonly Uint8Array[]): Promise<void> {
+    const checked = this.store.checkWrites?.(msg.patterns)
+    // a rejection is taken by mergeFrame when it awaits it; until then it must not count as unhandled
+    checked?.catch(() => {})
+    await this.pending
+    this.rethrow()
+    this.pending = mergeFrame(this.store, msg, this.report, this.log, this.merged, keyHashes, checked)
+      .catch(err => { this.failure = { err } })
+  }
+
+  /** Waits until every frame added is merged; throws the first merge failure. */
+  async drain (): Promise<void> {
+    await this.pending
+    this.rethrow()
+  }
+
+  private rethrow (): void {
+    if (this.failure !== undefined) throw this.failure.err
+  }
 }

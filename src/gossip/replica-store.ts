@@ -2,7 +2,7 @@ import type { PatternState } from '../core/pattern.js'
 import type { WriteVerifier } from '../auth/write-verifier.js'
 import type { Replica } from '../store/replica.js'
 import type { MergeResult } from '../store/replica.js'
-import type { GossipStore } from './types.js'
+import type { GossipStore, WriteChecks } from './types.js'
 
 /**
  * The node's Replica as the gossip service sees it. Every received state has its writes'
@@ -16,8 +16,12 @@ export function replicaGossipStore (replica: Replica, verifier: WriteVerifier, o
     async getEncoded (keyHash: Uint8Array): Promise<Uint8Array | undefined> {
       return await replica.getEncodedByKeyHash(keyHash)
     },
-    async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]) {
-      const { refused } = await verifier.check(states)
+    async checkWrites (states: readonly PatternState[]) {
+      return await verifier.check(states)
+    },
+    async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[],
+      checked?: Promise<WriteChecks>) {
+      const { refused } = await (checked ?? verifier.check(states))
       const keep = (_: unknown, n: number): boolean => refused[n] === undefined
       const all = refused.every(r => r === undefined)
       const result = all

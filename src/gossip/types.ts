@@ -13,8 +13,18 @@ export interface GossipStore {
    * merges and persists (atomically per call); returns the states that changed, and those it
    * skipped (their merge failed or would not decode). keyHashes[i], if given, is keyHash(states[i].key)
    */
-  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]):
-  Promise<MergeOutcome>
+  mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[],
+    checked?: Promise<WriteChecks>): Promise<MergeOutcome>
+  /**
+   * starts checking the writes the states name (signatures, trusted writers), so a session can
+   * check one frame while it merges the one before; pass the result to mergeRemote
+   */
+  checkWrites?(states: readonly PatternState[]): Promise<WriteChecks>
+}
+
+/** Per state: undefined if it may be merged, else why not (a state refused is skipped alone). */
+export interface WriteChecks {
+  refused: Array<Error | undefined>
 }
 
 /** What one merged frame did to the store. */
