@@ -194,6 +194,16 @@ export class ByteReader {
     return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, false)
   }
 
+  /** bytes read so far */
+  get position (): number {
+    return this.pos
+  }
+
+  /** a view (no copy) of the input between two positions already read */
+  view (start: number, end: number): Uint8Array {
+    return this.buf.subarray(start, end)
+  }
+
   end (): void {
     if (this.pos !== this.buf.length) this.fail(`${this.buf.length - this.pos} trailing bytes`)
   }

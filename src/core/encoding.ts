@@ -25,13 +25,12 @@ import {
   MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES, SIGNATURE_BYTES
 } from './limits.js'
 import type { Dot, Head, PatternState, Version } from './pattern.js'
+import { FLAG_DELETED, FLAG_SUMMARY, rememberContent, type VersionBody, writeContent } from './write-digest.js'
 import { covers, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
 
 export { DIGEST_BYTES, keyHash, sha256 } from './hash.js'
 
 const FORMAT_V2 = 2
-const FLAG_DELETED = 1
-const FLAG_SUMMARY = 2
 
 export function encodePattern (s: PatternState): Uint8Array {
   const w = new ByteWriter()
@@ -50,14 +49,7 @@ export function encodePattern (s: PatternState): Uint8Array {
     const deps = sortedNodeIds(v.deps)
     w.varint(deps.length)
     for (const id of deps) w.varint(nodeIndex(id)).varint(v.deps.get(id) as number)
-    const flags = (v.deleted ? FLAG_DELETED : 0) | (!v.deleted && v.summary !== undefined ? FLAG_SUMMARY : 0)
-    w.u8(flags)
-    if (!v.deleted) {
-      w.f64(v.confidence === 0 ? 0 : v.confidence)
-      if ((flags & FLAG_SUMMARY) !== 0) w.string(v.summary as string)
-      w.varint(v.episodes.length)
-      for (const id of v.episodes) w.string(id)
-    }
+    writeContent(w, v)
     writeSig(w, v.sig, s.key)
   }
   w.varint(s.heads.length)
@@ -149,12 +141,21 @@ function readVersion (r: ByteReader, clock: VectorClock, ids: readonly string[],
     deps.set(dep, c)
   }
   if ((deps.get(node) ?? 0) >= counter) throw new InvalidEncodingError(`pattern: version ${counter}@${node} depends on its own later write`)
+  const start = r.position
+  const body = readContent(r, deps)
+  const content = r.view(start, r.position)
+  const v: Version = { dot: { node, counter }, ...body, sig: r.raw(SIGNATURE_BYTES, 'signature').slice() }
+  rememberContent(v, content)
+  return v
+}
+
+/** A version's content (see writeContent). */
+function readContent (r: ByteReader, deps: VectorClock): VersionBody {
   const flags = r.u8()
   if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY)) !== 0) throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
-  const dot = { node, counter }
   if ((flags & FLAG_DELETED) !== 0) {
     if ((flags & FLAG_SUMMARY) !== 0) throw new InvalidEncodingError('pattern: tombstone with a summary')
-    return { dot, deps, deleted: true, confidence: 0, episodes: [], sig: r.raw(SIGNATURE_BYTES, 'signature').slice() }
+    return { deps, deleted: true, confidence: 0, episodes: [] }
   }
   const confidence = r.f64()
   if (!(confidence >= 0 && confidence <= 1) || Object.is(confidence, -0)) {
@@ -170,10 +171,9 @@ function readVersion (r: ByteReader, clock: VectorClock, ids: readonly string[],
     if (prev !== undefined && compareUtf8(prev, id) >= 0) throw new InvalidEncodingError('pattern: episodes not in canonical order')
     episodes.push(id)
   }
-  const sig = r.raw(SIGNATURE_BYTES, 'signature').slice()
   return summary === undefined
-    ? { dot, deps, deleted: false, confidence, episodes, sig }
-    : { dot, deps, deleted: false, confidence, summary, episodes, sig }
+    ? { deps, deleted: false, confidence, episodes }
+    : { deps, deleted: false, confidence, summary, episodes }
 }
 
 /** Digest of a full state: equal state <=> equal bytes <=> equal digest. */

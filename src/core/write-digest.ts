@@ -19,18 +19,43 @@ export type VersionBody = Omit<Version, 'dot' | 'sig'>
 
 const bodyDigests = new WeakMap<object, Uint8Array>()
 
-/** Canonical bytes of a body; the digest of these is what a head keeps. */
+/** Version flags in the canonical encodings (state and body). */
+export const FLAG_DELETED = 1
+export const FLAG_SUMMARY = 2
+
+/**
+ * A version's content as both canonical encodings write it: u8 flags (bit0 deleted, bit1 has
+ * summary), then if live: f64 confidence, [string summary], varint nEpisodes, episode ids.
+ */
+export function writeContent (w: ByteWriter, v: VersionBody): void {
+  const flags = (v.deleted ? FLAG_DELETED : 0) | (!v.deleted && v.summary !== undefined ? FLAG_SUMMARY : 0)
+  w.u8(flags)
+  if (v.deleted) return
+  w.f64(v.confidence === 0 ? 0 : v.confidence)
+  if ((flags & FLAG_SUMMARY) !== 0) w.string(v.summary as string)
+  w.varint(v.episodes.length)
+  for (const id of v.episodes) w.string(id)
+}
+
+/** Canonical bytes of a body: its deps (with node ids), then its content. */
 export function encodeBody (v: VersionBody): Uint8Array {
   const w = new ByteWriter()
   writeClock(w, v.deps)
-  w.u8(v.deleted ? 1 : 0)
-  if (!v.deleted) {
-    w.f64(v.confidence === 0 ? 0 : v.confidence)
-    if (v.summary !== undefined) w.u8(1).string(v.summary)
-    else w.u8(0)
-    w.varint(v.episodes.length)
-    for (const id of v.episodes) w.string(id)
-  }
+  writeContent(w, v)
+  return w.finish()
+}
+
+/**
+ * Records the content bytes a decoded version was read from (a view of the received
+ * encoding), so its body digest hashes them instead of encoding the strings again.
+ */
+export function rememberContent (v: VersionBody, content: Uint8Array): void {
+  if (!bodyDigests.has(v)) bodyDigests.set(v, sha256(encodeDeps(v), content))
+}
+
+function encodeDeps (v: VersionBody): Uint8Array {
+  const w = new ByteWriter()
+  writeClock(w, v.deps)
   return w.finish()
 }
 

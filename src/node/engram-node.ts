@@ -16,6 +16,7 @@ import type { Fanout } from '../gossip/push.js'
 import { MetaKnownPeerStore } from '../discovery/known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { authorOf } from '../auth/author.js'
+import { CounterGate, type CounterGateInit } from './counter-gate.js'
 import { WriteVerifier } from '../auth/write-verifier.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { type MergeResult, Replica } from '../store/replica.js'
@@ -52,6 +53,13 @@ export interface EngramNodeOptions {
   swarmKey?: Uint8Array
   mdns?: boolean
   cluster?: string
+  /**
+   * a node with a past (its counter is not 0) and peers to sync from holds its first local
+   * write until one session with a peer completed, or the timeout passed (default true, 30 s):
+   * a data dir restored from a backup then cannot reuse the dots of writes it lost
+   */
+  confirmCounter?: boolean
+  confirmCounterTimeoutMs?: number
   /** if set, only writes signed by these node ids (and this node) are merged; others are refused and counted */
   trustedPeers?: string[]
   /** discovery tuning (tests shorten intervals) */
@@ -76,17 +84,24 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   readonly #replica: Replica
   readonly #libp2p: EngramLibp2p<{ gossip: GossipService }>
   readonly #gossip: GossipService
+  readonly #gate: CounterGate
 
-  private constructor (replica: Replica, libp2p: EngramLibp2p<{ gossip: GossipService }>) {
+  private constructor (replica: Replica, libp2p: EngramLibp2p<{ gossip: GossipService }>, gate: Omit<CounterGateInit, 'log'>) {
     super()
     this.#replica = replica
     this.#libp2p = libp2p
+    const gateInit = { ...gate, log: libp2p.logger.forComponent('engram:node') }
+    const counterGate = this.#gate = new CounterGate(gateInit)
     const service = this.#gossip = libp2p.services.gossip
     registerInternals(this, { replica, libp2p, gossip: service })
     replica.onChange(ev => {
       if (ev.origin === 'local') service.pushLocal(ev.patterns)
     })
-    service.addEventListener('round', ev => this.safeDispatchEvent('round', { detail: ev.detail }))
+    service.addEventListener('round', ev => {
+      const r = ev.detail
+      if ((r.role === 'initiator' || r.role === 'responder') && (r.outcome === 'synced' || r.outcome === 'in-sync')) counterGate.confirm(r.peer)
+      this.safeDispatchEvent('round', { detail: ev.detail })
+    })
     service.addEventListener('progress', ev => this.safeDispatchEvent('progress', { detail: ev.detail }))
     service.addEventListener('merged', ev => {
       // records cost a copy of every state: a bulk pull with no listener skips them
@@ -116,6 +131,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     // every received write is checked against its writer's key; only trusted writers' if a list is given
     const verifier = new WriteVerifier(replica.nodeId, opts.trustedPeers === undefined ? {} : { trusted: new Set(opts.trustedPeers) })
     let node: EngramNode | undefined
+    const knownPeers = new MetaKnownPeerStore(replica)
     try {
       const libp2p = await createEngramLibp2p({
         privateKey: opts.privateKey,
@@ -127,7 +143,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
         // a cluster of its own name gets a DHT of its own, so clusters never mix routing tables
         dhtProtocol: dhtProtocolFor(opts.cluster),
         dht: opts.dhtInitialQuerySelfInterval !== undefined ? { initialQuerySelfInterval: opts.dhtInitialQuerySelfInterval } : undefined,
-        discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers: new MetaKnownPeerStore(replica) },
+        discovery: { ...opts.discovery, join: opts.join ?? [], knownPeers },
         services: {
           gossip: gossip({
             store: replicaGossipStore(replica, verifier, result => { if (node !== undefined) node.#onMerged(result) }),
@@ -139,7 +155,9 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
         },
         start: false
       })
-      node = new EngramNode(replica, libp2p)
+      // a node with a past waits for one session before its first local write (counter-gate.ts)
+      const past = replica.counter > 0 && (opts.join !== undefined && opts.join.length > 0 ? true : (await knownPeers.load()).length > 0)
+      node = new EngramNode(replica, libp2p, { needed: opts.confirmCounter !== false && past, timeoutMs: opts.confirmCounterTimeoutMs ?? 30_000 })
       return node
     } catch (err) {
       await replica.close()
@@ -158,10 +176,12 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
 
   async start (): Promise<void> {
     await this.#libp2p.start()
+    this.#gate.start()
   }
 
   /** Stops gossip and the network first, then closes the store: nothing writes after close. */
   async stop (): Promise<void> {
+    this.#gate.stop()
     await this.#libp2p.stop()
     await this.#replica.close()
   }
@@ -175,16 +195,19 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   }
 
   async put (key: string, op: WriteOp): Promise<PatternRecord> {
+    await this.#gate.ready()
     return toRecord(await this.#replica.write(key, op))
   }
 
   /** Bulk write in one atomic batch (all or none); says how many patterns it stored, not what (no records built for an import). */
   async putMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<BulkWriteResult> {
+    await this.#gate.ready()
     const stored = await this.#replica.writeMany(items)
     return { patterns: stored.length, root: toHex(this.#replica.root()) }
   }
 
   async delete (key: string): Promise<PatternRecord> {
+    await this.#gate.ready()
     return toRecord(await this.#replica.delete(key))
   }
 
