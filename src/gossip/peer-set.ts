@@ -55,10 +55,16 @@ export class GossipPeerSet {
     return this.peers.has(peer.toString()) && this.connected(peer)
   }
 
-  /** gossip peers with an open connection now */
+  /**
+   * Gossip peers with an open connection now. One found without is dropped here: its
+   * disconnect may have come while the closing connection still read as open.
+   */
   list (): PeerId[] {
     const out: PeerId[] = []
-    for (const peer of this.peers.values()) if (this.connected(peer)) out.push(peer)
+    for (const [key, peer] of this.peers) {
+      if (this.connected(peer)) out.push(peer)
+      else if (this.peers.delete(key)) this.listener?.left(peer)
+    }
     return out
   }
 

@@ -16,7 +16,7 @@ const SRC = join(REPO, 'src')
 /** Layers written against the port. */
 const PORT_USERS = ['src/api/', 'src/cli/', 'src/daemon/']
 /** Modules below the node: only src/node may wire them together. */
-const BELOW_THE_NODE = ['src/gossip/', 'src/store/', 'src/discovery/', 'src/node/internals.ts']
+const BELOW_THE_NODE = ['src/gossip/', 'src/store/', 'src/discovery/', 'src/auth/', 'src/node/internals.ts']
 /**
  * Packages of libp2p (and its transports and muxers) that a port user may import:
  * - @libp2p/interface: types only, plus the typed event target the port's events use;
