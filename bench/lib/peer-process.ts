@@ -1,8 +1,9 @@
 /**
  * A real Engram node in a process of its own, for benchmarks that need the two ends of a
  * transfer on separate event loops (as on two machines). Started by spawnPeer():
- *   node --import tsx bench/lib/peer-process.ts <patterns> [summaryBytes]
- * It writes the patterns (Replica.writeMany, batches of 10k), prints one JSON line
+ *   node --import tsx bench/lib/peer-process.ts <patterns> [summaryBytes] [writers]
+ * It writes the patterns (Replica.writeMany, batches of 10k; with writers > 1, as signed writes
+ * of that many other nodes, merged in), prints one JSON line
  * {peerId, port, root, count, buildMs}, then obeys stdin lines:
  *   profile-start | profile-stop <file> (prints the summary as a JSON line) | stop
  */
@@ -11,7 +12,11 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Session } from 'node:inspector/promises'
 import { writeFile } from 'node:fs/promises'
-import { rootHex, startBenchNode, writeItems } from './nodes.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { type BenchNode, rootHex, startBenchNode, writeItems } from './nodes.js'
+import { authorOf } from '../../src/auth/author.js'
+import { applyWrite } from '../../src/core/pattern.js'
 import { items } from './patterns.js'
 import { summarize, type CpuProfile, type ProfileSummary } from './profile.js'
 import { isMain } from './main.js'
@@ -36,9 +41,10 @@ export interface Peer {
 }
 
 /** Starts a peer holding `patterns` patterns; resolves once it listens (bounded by timeoutMs). */
-export async function spawnPeer (patterns: number, opts: { summaryBytes?: number, timeoutMs?: number } = {}): Promise<Peer> {
+export async function spawnPeer (patterns: number, opts: { summaryBytes?: number, writers?: number, timeoutMs?: number } = {}): Promise<Peer> {
   const script = fileURLToPath(import.meta.url)
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', script, String(patterns), String(opts.summaryBytes ?? 160)], {
+  const args = ['--import', 'tsx', script, String(patterns), String(opts.summaryBytes ?? 160), String(opts.writers ?? 1)]
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, args, {
     stdio: ['pipe', 'pipe', 'pipe']
   })
   let stderr = ''
@@ -75,11 +81,26 @@ export async function spawnPeer (patterns: number, opts: { summaryBytes?: number
   }
 }
 
-async function serve (patterns: number, summaryBytes: number): Promise<void> {
+/** Patterns i, i + writers, … are written by writer i (each with its own Ed25519 key), counters 1, 2, … */
+async function mergeFromWriters (n: BenchNode, patterns: number, summaryBytes: number, writers: number, batch: number): Promise<void> {
+  const authors = await Promise.all(Array.from({ length: writers }, async () => {
+    const key = await generateKeyPair('Ed25519')
+    return authorOf(peerIdFromPrivateKey(key), key)
+  }))
+  const replica = internalsOf(n.node).replica
+  for (let i = 0; i < patterns; i += batch) {
+    const states = items(Math.min(batch, patterns - i), { start: i, summaryBytes })
+      .map((it, j) => applyWrite(undefined, it.key, it.op, authors[(i + j) % writers]!, Math.floor((i + j) / writers) + 1))
+    await replica.mergeRemote(states)
+  }
+}
+
+async function serve (patterns: number, summaryBytes: number, writers: number): Promise<void> {
   const n = await startBenchNode()
   const t = performance.now()
   const batch = 10_000
-  for (let i = 0; i < patterns; i += batch) await writeItems(n, items(Math.min(batch, patterns - i), { start: i, summaryBytes }), batch)
+  if (writers > 1) await mergeFromWriters(n, patterns, summaryBytes, writers, batch)
+  else for (let i = 0; i < patterns; i += batch) await writeItems(n, items(Math.min(batch, patterns - i), { start: i, summaryBytes }), batch)
   const info: PeerInfo = {
     peerId: n.node.peerId.toString(),
     port: n.port,
@@ -110,4 +131,4 @@ async function serve (patterns: number, summaryBytes: number): Promise<void> {
   process.exit(0)
 }
 
-if (isMain(import.meta.url)) await serve(Number(process.argv[2] ?? 0), Number(process.argv[3] ?? 160))
+if (isMain(import.meta.url)) await serve(Number(process.argv[2] ?? 0), Number(process.argv[3] ?? 160), Number(process.argv[4] ?? 1))
