@@ -35,11 +35,19 @@ interface Check {
 }
 
 const DEFAULT_CACHE = 65536
+/**
+ * Signature checks queued to libuv's thread pool at once. The pool is shared with LevelDB's
+ * reads and writes (and fs): with thousands of checks queued, a merge's batch write would wait
+ * behind all of them. A few more than the pool's threads keep it busy and the queue short.
+ */
+const MAX_IN_FLIGHT = 8
 
 export class WriteVerifier {
   /** signature (as latin1 text, a cheap key) -> the message it was verified for */
   private readonly verified = new Map<string, Uint8Array>()
   private readonly cacheSize: number
+  private inFlight = 0
+  private readonly waiting: Array<() => void> = []
 
   constructor (private readonly self: string, private readonly options: WriteVerifierOptions = {}) {
     this.cacheSize = options.cacheSize ?? DEFAULT_CACHE
@@ -73,10 +81,16 @@ export class WriteVerifier {
 
   private async verifyOne (c: Check, id: string, key: string): Promise<void> {
     const publicKey = publicKeyOf(c.node)
+    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>(resolve => { this.waiting.push(resolve) })
+    this.inFlight++
     const ok = await new Promise<boolean>((resolve, reject) => {
       verify(null, c.message, publicKey, c.sig, (err, result) => { if (err !== null) reject(err); else resolve(result) })
-    }).catch(() => false)
+    }).catch(() => false).finally(() => {
+      this.inFlight--
+      this.waiting.shift()?.()
+    })
     if (!ok) throw new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${c.counter}@${c.node} does not verify`)
+    if (this.cacheSize === 0) return
     if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value as string)
     this.verified.set(id, c.message)
   }

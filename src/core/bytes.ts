@@ -120,6 +120,17 @@ export class ByteWriter {
   finish (): Uint8Array {
     return this.buf.slice(0, this.pos)
   }
+
+  /** What was written, as a view (no copy): valid only until this writer writes again. */
+  view (): Uint8Array {
+    return this.buf.subarray(0, this.pos)
+  }
+
+  /** Starts over, keeping the buffer: for a scratch writer that hashes what it writes at once. */
+  reset (): this {
+    this.pos = 0
+    return this
+  }
 }
 
 export class ByteReader {

@@ -53,10 +53,12 @@ export function rememberContent (v: VersionBody, content: Uint8Array): void {
   if (!bodyDigests.has(v)) bodyDigests.set(v, sha256(encodeDeps(v), content))
 }
 
+/** One writer reused for the hashes below: each is written and hashed synchronously, so none overlap. */
+const scratch = new ByteWriter()
+
 function encodeDeps (v: VersionBody): Uint8Array {
-  const w = new ByteWriter()
-  writeClock(w, v.deps)
-  return w.finish()
+  writeClock(scratch.reset(), v.deps)
+  return scratch.view()
 }
 
 /** sha256 of the body (memoized per version object: versions are immutable). */
@@ -71,7 +73,5 @@ export function bodyDigest (v: VersionBody): Uint8Array {
 
 /** The 32 bytes an author signs for its write `dot` of `key` with body digest `body`. */
 export function writeMessage (key: string, dot: Dot, body: Uint8Array): Uint8Array {
-  const w = new ByteWriter()
-  w.raw(WRITE_DOMAIN).string(key).string(dot.node).varint(dot.counter).raw(body)
-  return sha256(w.finish())
+  return sha256(scratch.reset().raw(WRITE_DOMAIN).string(key).string(dot.node).varint(dot.counter).raw(body).view())
 }
