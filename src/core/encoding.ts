@@ -11,8 +11,9 @@
  *   varint nVersions, per version:
  *     varint nodeIndex, varint counter,
  *     deps: varint n, per entry varint nodeIndex (increasing), varint counter,
- *     u8 flags (bit0 deleted, bit1 has summary),
- *     if live: f64 confidence, [string summary], varint nEpisodes, per episode string id,
+ *     u8 flags (bit0 deleted, bit1 has summary, bit2 kept without content),
+ *     if live: f64 confidence, then [string summary], varint nEpisodes, per episode string id;
+ *       or, kept without content: varint content bytes, 32 bytes content digest,
  *     64 bytes signature
  *   varint nHeads, per head: varint nodeIndex (increasing), 32 bytes body digest, 64 bytes signature
  *     (a head's counter is the clock's entry for its node)
@@ -22,10 +23,10 @@ import { ByteReader, ByteWriter, compareUtf8 } from './bytes.js'
 import { InvalidEncodingError, LimitExceededError } from './errors.js'
 import { DIGEST_BYTES, sha256 } from './hash.js'
 import {
-  MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES, SIGNATURE_BYTES
+  CONTENT_BUDGET, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES, SIGNATURE_BYTES
 } from './limits.js'
-import type { Dot, Head, PatternState, Version } from './pattern.js'
-import { FLAG_DELETED, FLAG_SUMMARY, rememberContent, type VersionBody, writeContent } from './write-digest.js'
+import { type Dot, type Head, keepsContent, type PatternState, type Version } from './pattern.js'
+import { FLAG_DELETED, FLAG_STRIPPED, FLAG_SUMMARY, flagsOf, rememberContent, writeContent } from './write-digest.js'
 import { covers, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
 
 export { DIGEST_BYTES, keyHash, sha256 } from './hash.js'
@@ -49,7 +50,7 @@ export function encodePattern (s: PatternState): Uint8Array {
     const deps = sortedNodeIds(v.deps)
     w.varint(deps.length)
     for (const id of deps) w.varint(nodeIndex(id)).varint(v.deps.get(id) as number)
-    writeContent(w, v)
+    writeVersionContent(w, v)
     writeSig(w, v.sig, s.key)
   }
   w.varint(s.heads.length)
@@ -59,6 +60,19 @@ export function encodePattern (s: PatternState): Uint8Array {
     writeSig(w, h.sig, s.key)
   }
   return w.finish()
+}
+
+/** flags (+ stripped), then if live: confidence and the content, or a stripped version's content size and digest */
+function writeVersionContent (w: ByteWriter, v: Version): void {
+  w.u8(flagsOf(v) | (v.stripped !== undefined ? FLAG_STRIPPED : 0))
+  if (v.deleted) return
+  w.f64(v.confidence === 0 ? 0 : v.confidence)
+  if (v.stripped !== undefined) {
+    if (v.stripped.digest.length !== DIGEST_BYTES) throw new InvalidEncodingError('stripped version: content digest of a wrong size')
+    w.varint(v.stripped.bytes).raw(v.stripped.digest)
+  } else {
+    writeContent(w, v)
+  }
 }
 
 function writeSig (w: ByteWriter, sig: Uint8Array, key: string): void {
@@ -141,27 +155,34 @@ function readVersion (r: ByteReader, clock: VectorClock, ids: readonly string[],
     deps.set(dep, c)
   }
   if ((deps.get(node) ?? 0) >= counter) throw new InvalidEncodingError(`pattern: version ${counter}@${node} depends on its own later write`)
-  const start = r.position
-  const body = readContent(r, deps)
-  const content = r.view(start, r.position)
-  const v: Version = { dot: { node, counter }, ...body, sig: r.raw(SIGNATURE_BYTES, 'signature').slice() }
-  rememberContent(v, content)
+  const v = readContent(r, { node, counter }, deps)
+  if (keepsContent(v, clock) !== (v.stripped === undefined)) {
+    throw new InvalidEncodingError(`pattern: version ${counter}@${node} ${v.stripped === undefined ? 'keeps' : 'lacks'} its content against the rule`)
+  }
   return v
 }
 
-/** A version's content (see writeContent). */
-function readContent (r: ByteReader, deps: VectorClock): VersionBody {
+/** A version's flags, confidence and content (see writeVersionContent), then its signature. */
+function readContent (r: ByteReader, dot: Dot, deps: VectorClock): Version {
   const flags = r.u8()
-  if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY)) !== 0) throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
+  if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY | FLAG_STRIPPED)) !== 0) throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
   if ((flags & FLAG_DELETED) !== 0) {
-    if ((flags & FLAG_SUMMARY) !== 0) throw new InvalidEncodingError('pattern: tombstone with a summary')
-    return { deps, deleted: true, confidence: 0, episodes: [] }
+    if (flags !== FLAG_DELETED) throw new InvalidEncodingError('pattern: tombstone with a summary or without content')
+    return { dot, deps, deleted: true, confidence: 0, episodes: [], sig: readSig(r) }
   }
   const confidence = r.f64()
   if (!(confidence >= 0 && confidence <= 1) || Object.is(confidence, -0)) {
     throw new InvalidEncodingError(`pattern: confidence ${confidence} outside [0, 1]`)
   }
-  const summary = (flags & FLAG_SUMMARY) !== 0 ? r.string(MAX_SUMMARY_BYTES, 'summary') : undefined
+  const hasSummary = (flags & FLAG_SUMMARY) !== 0
+  if ((flags & FLAG_STRIPPED) !== 0) {
+    const bytes = r.varint()
+    if (bytes < 1 || bytes > CONTENT_BUDGET) throw new InvalidEncodingError(`pattern: stripped content of ${bytes} bytes`)
+    const digest = r.raw(DIGEST_BYTES, 'content digest').slice()
+    return { dot, deps, deleted: false, confidence, episodes: [], sig: readSig(r), stripped: { bytes, digest, hasSummary } }
+  }
+  const start = r.position
+  const summary = hasSummary ? r.string(MAX_SUMMARY_BYTES, 'summary') : undefined
   const nEpisodes = r.count(MAX_EPISODES, 2, 'episodes')
   const episodes: string[] = []
   for (let i = 0; i < nEpisodes; i++) {
@@ -171,9 +192,17 @@ function readContent (r: ByteReader, deps: VectorClock): VersionBody {
     if (prev !== undefined && compareUtf8(prev, id) >= 0) throw new InvalidEncodingError('pattern: episodes not in canonical order')
     episodes.push(id)
   }
-  return summary === undefined
-    ? { deps, deleted: false, confidence, episodes }
-    : { deps, deleted: false, confidence, summary, episodes }
+  const content = r.view(start, r.position)
+  if (content.length > CONTENT_BUDGET) throw new LimitExceededError(`pattern: content of ${content.length} bytes in one version`)
+  const v: Version = summary === undefined
+    ? { dot, deps, deleted: false, confidence, episodes, sig: readSig(r) }
+    : { dot, deps, deleted: false, confidence, summary, episodes, sig: readSig(r) }
+  rememberContent(v, content)
+  return v
+}
+
+function readSig (r: ByteReader): Uint8Array {
+  return r.raw(SIGNATURE_BYTES, 'signature').slice()
 }
 
 /** Digest of a full state: equal state <=> equal bytes <=> equal digest. */

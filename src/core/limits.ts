@@ -29,3 +29,11 @@ export const MAX_COUNTER = Number.MAX_SAFE_INTEGER
 export const OWN_COUNTER_HEADROOM = 2 ** 32
 /** Every write is signed with its author's Ed25519 key. */
 export const SIGNATURE_BYTES = 64
+/**
+ * Bytes of content (summary and episode ids) the live versions of one pattern keep in full
+ * together. One write's content fits it alone; when concurrent writes together would not, the
+ * largest are kept without their content (see pattern.ts, keepsContent). The rest of a
+ * pattern's bytes (clock, heads, deps, signatures) fits in what is left of MAX_PATTERN_BYTES
+ * up to MAX_CLOCK_ENTRIES writers.
+ */
+export const CONTENT_BUDGET = 768 * 1024

@@ -11,7 +11,7 @@
  */
 import { compareBytes } from './bytes.js'
 import { KeyMismatchError } from './errors.js'
-import { compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
+import { canonicalVersions, compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
 import { compareClocks, covers, joinClocks, sortedNodeIds, type VectorClock } from './vector-clock.js'
 import { bodyDigest } from './write-digest.js'
 
@@ -23,10 +23,12 @@ export function dotKey (d: Dot): string {
   return `${d.counter}@${d.node}`
 }
 
-/** Of two writes under one dot, the one every node keeps. */
+/** Of two writes under one dot, the one every node keeps (of one write, the copy with its content). */
 function pickVersion (x: Version, y: Version): Version {
   if (x === y) return x
-  return compareBytes(bodyDigest(x), bodyDigest(y)) >= 0 ? x : y
+  const order = compareBytes(bodyDigest(x), bodyDigest(y))
+  if (order === 0) return x.stripped === undefined ? x : y
+  return order > 0 ? x : y
 }
 
 function pickHead (x: Head, y: Head): Head {
@@ -77,7 +79,8 @@ export function mergePatterns (a: PatternState, b: PatternState): PatternState {
   if (a.key !== b.key) throw new KeyMismatchError(`cannot merge pattern ${JSON.stringify(a.key)} with ${JSON.stringify(b.key)}`)
   if (a === b) return a
   const clock = joinClocks(a.clock, b.clock)
-  const versions = joinVersions(a.versions, a.clock, b.versions, b.clock)
+  // kept with or without content by the clock they now sit under (keepsContent: the same on every node)
+  const versions = canonicalVersions(joinVersions(a.versions, a.clock, b.versions, b.clock), clock)
   return { key: a.key, clock, versions, heads: joinHeads(a, b, clock, versions) }
 }
 

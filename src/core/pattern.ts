@@ -16,9 +16,9 @@
  */
 import { compareUtf8, isWellFormedText, utf8Length } from './bytes.js'
 import { InvalidPatternError, LimitExceededError } from './errors.js'
-import { MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
+import { CONTENT_BUDGET, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
 import { advanceClock, type NodeId, type VectorClock, EMPTY_CLOCK } from './vector-clock.js'
-import { bodyDigest, type VersionBody, writeMessage } from './write-digest.js'
+import { bodyDigest, contentOf, shareDigests, type VersionBody, writeMessage } from './write-digest.js'
 
 export interface Dot {
   readonly node: NodeId
@@ -38,6 +38,11 @@ export interface Version {
   readonly episodes: readonly string[]
   /** the author's signature of writeMessage(key, dot, bodyDigest(this)) */
   readonly sig: Uint8Array
+  /**
+   * set when the version is kept without its content (summary and episodes: then absent), by the
+   * rule in keepsContent; its size and digest stay, so its signature still checks
+   */
+  readonly stripped?: { readonly bytes: number, readonly digest: Uint8Array, readonly hasSummary: boolean }
 }
 
 /** An overwritten write, kept as proof of the clock entry that names it. */
@@ -75,6 +80,8 @@ export interface PatternView {
   deleted: boolean
   /** number of concurrent versions the displayed values derive from */
   versions: number
+  /** of those, the ones kept without their summary and episodes (concurrent writes over the size limit: see keepsContent) */
+  versionsWithoutContent: number
 }
 
 export interface WriteOp {
@@ -123,6 +130,56 @@ function liveVersions (s: PatternState): Version[] {
   return s.versions.filter(v => !v.deleted)
 }
 
+/** Live versions whose content (summary, episodes) the state holds. */
+function withContent (s: PatternState): Version[] {
+  return s.versions.filter(v => !v.deleted && v.stripped === undefined)
+}
+
+/**
+ * Writers the clock knows of past what `v` had seen: for a version no one overwrote, every
+ * one of them wrote concurrently with it. Grows with the clock, never shrinks.
+ */
+export function concurrentWriters (v: Version, clock: VectorClock): number {
+  let n = 0
+  for (const [node, counter] of clock) {
+    if (node !== v.dot.node && counter > (v.deps.get(node) ?? 0)) n++
+  }
+  return n
+}
+
+/**
+ * Whether a state with this clock keeps `v` with its content. The rule that keeps every merge
+ * within the limits: a version keeps its content while (its concurrent writers + 1) × its
+ * content bytes fit CONTENT_BUDGET, so the versions that keep theirs never exceed it together.
+ * It depends only on the version and the clock, and once false it stays false as the clock
+ * grows, so every node strips the same versions whatever order the states met in (the merge
+ * stays a join); a later write that saw the pattern replaces them all.
+ */
+export function keepsContent (v: Version, clock: VectorClock): boolean {
+  if (v.deleted) return true
+  return (concurrentWriters(v, clock) + 1) * contentOf(v).bytes <= CONTENT_BUDGET
+}
+
+/** The version without its content: who, when, deleted or not, confidence, and its content's size and digest. */
+export function stripContent (v: Version): Version {
+  if (v.stripped !== undefined || v.deleted) return v
+  const c = contentOf(v)
+  return {
+    dot: v.dot,
+    deps: v.deps,
+    deleted: false,
+    confidence: v.confidence,
+    episodes: [],
+    sig: v.sig,
+    stripped: { bytes: c.bytes, digest: c.digest, hasSummary: v.summary !== undefined }
+  }
+}
+
+/** Versions in the form a state with this clock keeps them (keepsContent). */
+export function canonicalVersions (versions: readonly Version[], clock: VectorClock): Version[] {
+  return versions.map(v => keepsContent(v, clock) ? v : stripContent(v))
+}
+
 /** Deleted when every surviving version is a tombstone: a delete loses to any write it did not see. */
 export function isDeleted (s: PatternState): boolean {
   return liveVersions(s).length === 0
@@ -144,7 +201,7 @@ export function confidenceOf (s: PatternState): number {
  */
 export function summaryOf (s: PatternState): string | null {
   let best: Version | undefined
-  for (const v of liveVersions(s)) {
+  for (const v of withContent(s)) {
     if (v.summary === undefined) continue
     if (best === undefined || v.confidence > best.confidence ||
       (v.confidence === best.confidence && compareUtf8(v.summary, best.summary as string) > 0)) best = v
@@ -154,7 +211,7 @@ export function summaryOf (s: PatternState): string | null {
 
 /** Union of the episode sets of the live concurrent versions, in canonical order. */
 export function episodesOf (s: PatternState): string[] {
-  const live = liveVersions(s)
+  const live = withContent(s)
   if (live.length === 1) return [...(live[0] as Version).episodes]
   const ids = new Set<string>()
   for (const v of live) for (const id of v.episodes) ids.add(id)
@@ -168,7 +225,8 @@ export function viewOf (s: PatternState): PatternView {
     confidence: confidenceOf(s),
     summary: summaryOf(s),
     deleted: isDeleted(s),
-    versions: s.versions.length
+    versions: s.versions.length,
+    versionsWithoutContent: s.versions.filter(v => v.stripped !== undefined).length
   }
 }
 
@@ -219,6 +277,10 @@ export function applyWrite (current: PatternState | undefined, key: string, op: 
     ...(summary === undefined ? {} : { summary }),
     episodes: [...episodes].sort(compareUtf8)
   }
+  const bytes = contentOf(body).bytes
+  if (bytes > CONTENT_BUDGET) {
+    throw new LimitExceededError(`the summary and episode ids of one write take at most ${CONTENT_BUDGET} bytes; this one would take ${bytes}`)
+  }
   return overwrite(current, key, body, author, counter)
 }
 
@@ -236,6 +298,7 @@ function overwrite (current: PatternState | undefined, key: string, body: Versio
   const dot: Dot = { node: author.node, counter }
   const clock = advanceClock(current?.clock ?? EMPTY_CLOCK, author.node, counter)
   const version: Version = { dot, ...body, sig: author.sign(writeMessage(key, dot, bodyDigest(body))) }
+  shareDigests(body, version)
   const heads: Head[] = []
   if (current !== undefined) {
     for (const h of headsOf(current)) if (h.dot.node !== author.node) heads.push(h)

@@ -1,10 +1,12 @@
 /**
  * What an author signs for one write. A signature covers the pattern key, the dot (author,
  * counter) and a digest of the write's body: what the author had seen of the key before it
- * wrote (`deps`), the deleted flag, confidence, summary and the full episode set it wrote.
- * A head (a write overwritten since) keeps only the body digest and the signature, which is
- * enough to check that the author did make that write: so every clock entry stays
- * verifiable after merges, whoever relays the state.
+ * wrote (`deps`), the deleted flag, the confidence, and the size and digest of its content
+ * (the summary and the full episode set). So the parts of a write stay checkable without the
+ * rest: a head (a write overwritten since) keeps only the body digest, and a version kept
+ * without its content (merges over the size limit, see pattern.ts) keeps the content's size
+ * and digest. Every clock entry and every version stays verifiable after merges, whoever
+ * relays the state.
  */
 import { ByteWriter } from './bytes.js'
 import { sha256 } from './hash.js'
@@ -17,55 +19,82 @@ const WRITE_DOMAIN = new TextEncoder().encode('engram/write/2\n')
 /** The part of a version its author signs besides key and dot (the version without dot and signature). */
 export type VersionBody = Omit<Version, 'dot' | 'sig'>
 
-const bodyDigests = new WeakMap<object, Uint8Array>()
-
 /** Version flags in the canonical encodings (state and body). */
 export const FLAG_DELETED = 1
 export const FLAG_SUMMARY = 2
+/** state encoding only: the version is kept without its content (never part of a signed body) */
+export const FLAG_STRIPPED = 4
 
-/**
- * A version's content as both canonical encodings write it: u8 flags (bit0 deleted, bit1 has
- * summary), then if live: f64 confidence, [string summary], varint nEpisodes, episode ids.
- */
-export function writeContent (w: ByteWriter, v: VersionBody): void {
-  const flags = (v.deleted ? FLAG_DELETED : 0) | (!v.deleted && v.summary !== undefined ? FLAG_SUMMARY : 0)
-  w.u8(flags)
-  if (v.deleted) return
-  w.f64(v.confidence === 0 ? 0 : v.confidence)
-  if ((flags & FLAG_SUMMARY) !== 0) w.string(v.summary as string)
-  w.varint(v.episodes.length)
-  for (const id of v.episodes) w.string(id)
+/** The size and digest of a version's content. */
+export interface ContentInfo {
+  readonly bytes: number
+  readonly digest: Uint8Array
 }
 
-/** Canonical bytes of a body: its deps (with node ids), then its content. */
-export function encodeBody (v: VersionBody): Uint8Array {
-  const w = new ByteWriter()
-  writeClock(w, v.deps)
-  writeContent(w, v)
-  return w.finish()
-}
-
-/**
- * Records the content bytes a decoded version was read from (a view of the received
- * encoding), so its body digest hashes them instead of encoding the strings again.
- */
-export function rememberContent (v: VersionBody, content: Uint8Array): void {
-  if (!bodyDigests.has(v)) bodyDigests.set(v, sha256(encodeDeps(v), content))
-}
+const bodyDigests = new WeakMap<object, Uint8Array>()
+const contents = new WeakMap<object, ContentInfo>()
 
 /** One writer reused for the hashes below: each is written and hashed synchronously, so none overlap. */
 const scratch = new ByteWriter()
 
-function encodeDeps (v: VersionBody): Uint8Array {
-  writeClock(scratch.reset(), v.deps)
-  return scratch.view()
+export function flagsOf (v: VersionBody): number {
+  const hasSummary = v.stripped !== undefined ? v.stripped.hasSummary : v.summary !== undefined
+  return v.deleted ? FLAG_DELETED : hasSummary ? FLAG_SUMMARY : 0
+}
+
+/** A live version's content as the encodings write it: [string summary], varint nEpisodes, episode ids. */
+export function writeContent (w: ByteWriter, v: VersionBody): void {
+  if (v.summary !== undefined) w.string(v.summary)
+  w.varint(v.episodes.length)
+  for (const id of v.episodes) w.string(id)
+}
+
+/** Size and digest of a live version's content (memoized; a stripped version carries them). */
+export function contentOf (v: VersionBody): ContentInfo {
+  if (v.stripped !== undefined) return v.stripped
+  let c = contents.get(v)
+  if (c === undefined) {
+    const w = new ByteWriter()
+    writeContent(w, v)
+    const bytes = w.view()
+    c = { bytes: bytes.length, digest: sha256(bytes) }
+    contents.set(v, c)
+  }
+  return c
+}
+
+/**
+ * Records the content bytes a decoded version was read from (a view of the received
+ * encoding), so its digests hash them instead of encoding the strings again.
+ */
+export function rememberContent (v: VersionBody, content: Uint8Array): void {
+  if (!contents.has(v)) contents.set(v, { bytes: content.length, digest: sha256(content) })
+}
+
+/** `to` is `from` with dot and signature added: it has the same digests (no second encode). */
+export function shareDigests (from: VersionBody, to: VersionBody): void {
+  const c = contents.get(from)
+  if (c !== undefined) contents.set(to, c)
+  const d = bodyDigests.get(from)
+  if (d !== undefined) bodyDigests.set(to, d)
+}
+
+/** Canonical bytes of a body: deps (with node ids), flags, then if live: confidence, content size and digest. */
+function writeBody (w: ByteWriter, v: VersionBody): void {
+  writeClock(w, v.deps)
+  w.u8(flagsOf(v))
+  if (v.deleted) return
+  const c = contentOf(v)
+  w.f64(v.confidence === 0 ? 0 : v.confidence).varint(c.bytes).raw(c.digest)
 }
 
 /** sha256 of the body (memoized per version object: versions are immutable). */
 export function bodyDigest (v: VersionBody): Uint8Array {
   let d = bodyDigests.get(v)
   if (d === undefined) {
-    d = sha256(encodeBody(v))
+    if (!v.deleted) contentOf(v) // before the scratch writer is taken
+    writeBody(scratch.reset(), v)
+    d = sha256(scratch.view())
     bodyDigests.set(v, d)
   }
   return d

@@ -95,7 +95,7 @@ describe('pattern merge', () => {
         assert.equal(hex(m.state), hex(deleted))
         assert.ok(isDeleted(mergePatterns(stale, deleted)))
       }
-      assert.deepEqual(viewOf(deleted), { key: 'k', episodes: [], confidence: 0, summary: null, deleted: true, versions: 1 })
+      assert.deepEqual(viewOf(deleted), { key: 'k', episodes: [], confidence: 0, summary: null, deleted: true, versions: 1, versionsWithoutContent: 0 })
     })
 
     it('delete vs concurrent update: the update survives, with the episodes it wrote', () => {

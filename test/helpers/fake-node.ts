@@ -111,6 +111,7 @@ export class FakeNode extends TypedEventEmitter<EngramNodeEvents> implements Eng
       summary: op.summary === undefined ? old?.summary ?? null : op.summary,
       deleted: false,
       versions: 1,
+      versionsWithoutContent: 0,
       clock: {},
       digest: ''
     })

@@ -3,7 +3,7 @@
  * deletes and state messages that may be delayed, reordered and duplicated.
  */
 import fc from 'fast-check'
-import { applyDelete, applyWrite, isDeleted, type PatternState } from '../../src/core/pattern.js'
+import { applyDelete, applyWrite, type Author, isDeleted, type PatternState } from '../../src/core/pattern.js'
 import { mergeIncoming } from '../../src/core/merge.js'
 import { encodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
 import { MerkleIndex } from '../../src/core/merkle.js'
@@ -35,18 +35,21 @@ export function arbCmd (replicas: number): fc.Arbitrary<Cmd> {
 export class Replica {
   readonly states = new Map<string, PatternState>()
   counter = 0
-  constructor (readonly id: string) {}
+  private readonly writer: Author
+  constructor (readonly id: string, writer?: Author) {
+    this.writer = writer ?? author(id)
+  }
 
   write (key: string, add: string[], remove: string[], confidence: number | undefined, summary: string | null | undefined): void {
     const cur = this.states.get(key)
     if ((cur === undefined || isDeleted(cur)) && confidence === undefined) confidence = 0.5
-    this.states.set(key, applyWrite(cur, key, { addEpisodes: add, removeEpisodes: remove, confidence, summary }, author(this.id), ++this.counter))
+    this.states.set(key, applyWrite(cur, key, { addEpisodes: add, removeEpisodes: remove, confidence, summary }, this.writer, ++this.counter))
   }
 
   delete (key: string): void {
     const cur = this.states.get(key)
     if (cur === undefined || isDeleted(cur)) return
-    this.states.set(key, applyDelete(cur, author(this.id), ++this.counter))
+    this.states.set(key, applyDelete(cur, this.writer, ++this.counter))
   }
 
   receive (s: PatternState): void {
@@ -70,8 +73,9 @@ export interface RunResult {
   sent: PatternState[]
 }
 
-export function run (n: number, cmds: Cmd[]): RunResult {
-  const replicas = Array.from({ length: n }, (_, i) => new Replica(`node-${i}`))
+/** `writers[i]`, if given, writes for replica i (real keys, for signature checks); else a stand-in per replica */
+export function run (n: number, cmds: Cmd[], writers?: readonly Author[]): RunResult {
+  const replicas = Array.from({ length: n }, (_, i) => writers?.[i] !== undefined ? new Replica(writers[i].node, writers[i]) : new Replica(`node-${i}`))
   const inflight: Array<{ to: number, state: PatternState }> = []
   for (const c of cmds) {
     switch (c.t) {
