@@ -30,7 +30,7 @@ export function patternDetails (p: PatternRecord): string {
     ['confidence', `${p.confidence}${p.versions > 1 ? ` (mean of ${p.versions} concurrent versions)` : ''}`],
     ['summary', p.summary ?? '-'],
     ['episodes', (p.episodes.length === 0 ? '-' : `${p.episodes.length}: ${p.episodes.join(', ')}`) +
-      ((p.versionsWithoutContent ?? 0) > 0 ? ` (and those of ${p.versionsWithoutContent} concurrent version(s) kept without content: over the size limit)` : '')],
+      ((p.versionsWithoutContent ?? 0) > 0 ? ` (+ those of ${p.versionsWithoutContent} concurrent version(s) kept without content: size limit)` : '')],
     ['clock', clock.length === 0 ? '-' : clock.join(', ')],
     ['digest', p.digest]
   ])
