@@ -25,7 +25,8 @@ import { DIGEST_BYTES, sha256 } from './hash.js'
 import {
   CONTENT_BUDGET, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES, SIGNATURE_BYTES
 } from './limits.js'
-import { type Dot, type Head, keepsContent, type PatternState, type Version } from './pattern.js'
+import { keepsContent } from './content-rule.js'
+import type { Dot, Head, PatternState, Version } from './pattern.js'
 import { FLAG_DELETED, FLAG_STRIPPED, FLAG_SUMMARY, flagsOf, rememberContent, writeContent } from './write-digest.js'
 import { covers, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
 

@@ -32,7 +32,7 @@ export const SIGNATURE_BYTES = 64
 /**
  * Bytes of content (summary and episode ids) the live versions of one pattern keep in full
  * together. One write's content fits it alone; when concurrent writes together would not, the
- * largest are kept without their content (see pattern.ts, keepsContent). The rest of a
+ * largest are kept without their content (see content-rule.ts, keepsContent). The rest of a
  * pattern's bytes (clock, heads, deps, signatures) fits in what is left of MAX_PATTERN_BYTES
  * up to MAX_CLOCK_ENTRIES writers.
  */

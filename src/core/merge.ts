@@ -11,7 +11,8 @@
  */
 import { compareBytes } from './bytes.js'
 import { KeyMismatchError } from './errors.js'
-import { canonicalVersions, compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
+import { canonicalVersions } from './content-rule.js'
+import { compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
 import { compareClocks, covers, joinClocks, sortedNodeIds, type VectorClock } from './vector-clock.js'
 import { bodyDigest } from './write-digest.js'
 

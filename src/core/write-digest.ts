@@ -4,7 +4,7 @@
  * wrote (`deps`), the deleted flag, the confidence, and the size and digest of its content
  * (the summary and the full episode set). So the parts of a write stay checkable without the
  * rest: a head (a write overwritten since) keeps only the body digest, and a version kept
- * without its content (merges over the size limit, see pattern.ts) keeps the content's size
+ * without its content (merges over the size limit, see content-rule.ts) keeps the content's size
  * and digest. Every clock entry and every version stays verifiable after merges, whoever
  * relays the state.
  */
