@@ -22,11 +22,9 @@ export function signingKeyOf (key: PrivateKey): KeyObject {
 const MAX_CACHED_KEYS = 4096
 const publicKeys = new Map<string, KeyObject>()
 
-const rawKeys = new Map<string, Uint8Array>()
-
-/** The raw 32-byte public key a node id names; throws UnverifiableWriterError if it names none we can check. */
-export function rawPublicKeyOf (nodeId: string): Uint8Array {
-  const cached = rawKeys.get(nodeId)
+/** The public key a node id names; throws UnverifiableWriterError if it names none we can check. */
+export function publicKeyOf (nodeId: string): KeyObject {
+  const cached = publicKeys.get(nodeId)
   if (cached !== undefined) return cached
   let raw: Uint8Array
   try {
@@ -36,16 +34,7 @@ export function rawPublicKeyOf (nodeId: string): Uint8Array {
   } catch (err) {
     throw new UnverifiableWriterError(`writer ${JSON.stringify(nodeId.slice(0, 80))} is not an Ed25519 PeerId: ${(err as Error).message}`)
   }
-  if (rawKeys.size >= MAX_CACHED_KEYS) rawKeys.delete(rawKeys.keys().next().value as string)
-  rawKeys.set(nodeId, raw)
-  return raw
-}
-
-/** The public key a node id names, as a KeyObject; throws UnverifiableWriterError as rawPublicKeyOf. */
-export function publicKeyOf (nodeId: string): KeyObject {
-  const cached = publicKeys.get(nodeId)
-  if (cached !== undefined) return cached
-  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, rawPublicKeyOf(nodeId)]), format: 'der', type: 'spki' })
+  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
   if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.delete(publicKeys.keys().next().value as string)
   publicKeys.set(nodeId, key)
   return key

@@ -2,16 +2,13 @@
  * Checks that every write a received state names was signed by the node it names: each
  * version (its full body) and each head (an overwritten write, by its body digest). Nothing
  * a peer relays is believed on its word: a clock entry, a version or an episode set in X's
- * name needs X's signature. Verification runs off the event loop: a frame's checks as one batch
- * on worker threads, a few checks (a push) on libuv's thread pool; a signature once verified is
- * not verified again.
+ * name needs X's signature. Verification runs on libuv's thread pool (node:crypto with a
+ * callback), off the event loop, and a signature once verified is not verified again.
  */
 import { verify } from 'node:crypto'
-import { availableParallelism } from 'node:os'
 import type { PatternState } from '../core/pattern.js'
 import { bodyDigest, writeMessage } from '../core/write-digest.js'
-import { publicKeyOf, rawPublicKeyOf } from './ed25519-keys.js'
-import { VerifyWorkers } from './verify-workers.js'
+import { publicKeyOf } from './ed25519-keys.js'
 import { ForgedWriteError, UntrustedWriterError, type UnverifiableWriterError } from './errors.js'
 
 export interface WriteVerifierOptions {
@@ -19,8 +16,6 @@ export interface WriteVerifierOptions {
   trusted?: ReadonlySet<string>
   /** signatures remembered as verified (bounded: oldest forgotten first) */
   cacheSize?: number
-  /** worker threads for batches of checks (default: one per CPU; 0: libuv's thread pool only) */
-  workerThreads?: number
 }
 
 /** Why a state was refused. */
@@ -48,31 +43,15 @@ const DEFAULT_CACHE = 65536
  */
 const MAX_IN_FLIGHT = 1024
 
-/** checks in one call from which they go to the worker threads, as one batch (fewer: the thread pool, one job each) */
-const WORKER_BATCH = 32
-
-interface Todo {
-  /** index of the state */
-  n: number
-  check: Check
-  /** cache key (the signature as latin1 text) */
-  id: string
-  /** the writer's raw public key */
-  key: Uint8Array
-}
-
 export class WriteVerifier {
   /** signature (as latin1 text, a cheap key) -> the message it was verified for */
   private readonly verified = new Map<string, Uint8Array>()
   private readonly cacheSize: number
   private inFlight = 0
   private readonly waiting: Array<() => void> = []
-  private readonly workers: VerifyWorkers | undefined
 
   constructor (private readonly self: string, private readonly options: WriteVerifierOptions = {}) {
     this.cacheSize = options.cacheSize ?? DEFAULT_CACHE
-    const threads = options.workerThreads ?? availableParallelism()
-    this.workers = threads > 0 ? new VerifyWorkers(threads) : undefined
   }
 
   /**
@@ -81,75 +60,40 @@ export class WriteVerifier {
    * alone, so a peer relaying one bad state still moves the others.
    */
   async check (states: readonly PatternState[]): Promise<VerifyOutcome> {
-    const refused: Array<RefusedWrite | undefined> = states.map(() => undefined)
-    const todo: Todo[] = []
-    states.forEach((s, n) => {
-      const mine: Todo[] = []
-      try {
-        for (const check of this.writesToCheck(s)) {
-          const id = Buffer.from(check.sig.buffer, check.sig.byteOffset, check.sig.byteLength).toString('latin1')
-          const known = this.verified.get(id)
-          if (known === undefined || Buffer.compare(known, check.message) !== 0) mine.push({ n, check, id, key: rawPublicKeyOf(check.node) })
-        }
-        todo.push(...mine)
-      } catch (err) {
-        refused[n] = err as RefusedWrite
-      }
-    })
-    const ok = await this.verifyAll(todo)
-    todo.forEach((t, i) => {
-      if (ok[i] === 1) this.remember(t)
-      else {
-        refused[t.n] ??= new ForgedWriteError(`pattern ${JSON.stringify((states[t.n] as PatternState).key)}: ` +
-        `the signature of write ${t.check.counter}@${t.check.node} does not verify`)
-      }
-    })
+    const refused = await Promise.all(states.map(async s => await this.checkState(s).then(() => undefined, (err: RefusedWrite) => err)))
     return { refused }
   }
 
-  /** Stops the worker threads (a node's stop). */
-  close (): void {
-    this.workers?.close()
-  }
-
-  /** The state's writes, or UntrustedWriterError if one is by a writer outside the trusted list. */
-  private writesToCheck (s: PatternState): Check[] {
+  private async checkState (s: PatternState): Promise<void> {
     const checks = checksOf(s)
     const trusted = this.options.trusted
     const outsider = trusted === undefined ? undefined : checks.find(c => c.node !== this.self && !trusted.has(c.node))
     if (outsider !== undefined) {
       throw new UntrustedWriterError(`pattern ${JSON.stringify(s.key)} holds a write by ${outsider.node}, not a trusted writer`)
     }
-    return checks
-  }
-
-  private async verifyAll (todo: readonly Todo[]): Promise<Uint8Array> {
-    if (todo.length >= WORKER_BATCH && this.workers !== undefined) {
-      try {
-        return await this.workers.verify(todo.map(t => ({ key: t.key, message: t.check.message, sig: t.check.sig })))
-      } catch {
-        // a worker that failed (or a node stopping): the same checks on the thread pool
-      }
+    const pending: Array<Promise<void>> = []
+    for (const c of checks) {
+      const id = Buffer.from(c.sig.buffer, c.sig.byteOffset, c.sig.byteLength).toString('latin1')
+      const known = this.verified.get(id)
+      if (known === undefined || Buffer.compare(known, c.message) !== 0) pending.push(this.verifyOne(c, id, s.key))
     }
-    return Uint8Array.from(await Promise.all(todo.map(async t => await this.poolVerify(t.check))))
+    await Promise.all(pending)
   }
 
-  private async poolVerify (c: Check): Promise<number> {
+  private async verifyOne (c: Check, id: string, key: string): Promise<void> {
     const publicKey = publicKeyOf(c.node)
     if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>(resolve => { this.waiting.push(resolve) })
     this.inFlight++
-    return await new Promise<number>((resolve, reject) => {
-      verify(null, c.message, publicKey, c.sig, (err, result) => { if (err !== null) reject(err); else resolve(result ? 1 : 0) })
-    }).catch(() => 0).finally(() => {
+    const ok = await new Promise<boolean>((resolve, reject) => {
+      verify(null, c.message, publicKey, c.sig, (err, result) => { if (err !== null) reject(err); else resolve(result) })
+    }).catch(() => false).finally(() => {
       this.inFlight--
       this.waiting.shift()?.()
     })
-  }
-
-  private remember (t: Todo): void {
+    if (!ok) throw new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${c.counter}@${c.node} does not verify`)
     if (this.cacheSize === 0) return
     if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value as string)
-    this.verified.set(t.id, t.check.message)
+    this.verified.set(id, c.message)
   }
 }
 

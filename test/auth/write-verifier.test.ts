@@ -67,22 +67,4 @@ describe('signed writes: every write a state names is checked against its writer
     const replay: PatternState = { ...moved, versions: [{ ...moved.versions[0]!, sig }] }
     assert.equal((await verifier().check([replay])).refused[0]?.name, 'ForgedWriteError')
   })
-
-  it('a frame\'s worth of checks goes to worker threads as one batch: the same verdicts as one by one on the thread pool', async () => {
-    const states = Array.from({ length: 200 }, (_, i) => applyWrite(undefined, `b/${i}`, { confidence: 0.5 }, i % 2 === 0 ? alice : bob, i + 1))
-    const bad = new Set([3, 77, 150])
-    const sent = states.map((s, i) => bad.has(i) ? { ...s, versions: [{ ...s.versions[0]!, confidence: 0.25 }] } : s)
-      .map(s => decodePattern(encodePattern(s)))
-    const batched = new WriteVerifier('self', { cacheSize: 0 })
-    const single = new WriteVerifier('self', { cacheSize: 0, workerThreads: 0 })
-    try {
-      const [a, b] = await Promise.all([batched.check(sent), single.check(sent)])
-      const forged = (r: typeof a): number[] => r.refused.flatMap((x, i) => x?.name === 'ForgedWriteError' ? [i] : [])
-      assert.deepEqual(forged(a), [...bad])
-      assert.deepEqual(forged(b), [...bad])
-    } finally {
-      batched.close()
-      single.close()
-    }
-  })
 })
