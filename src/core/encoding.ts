@@ -26,7 +26,7 @@ import {
   CONTENT_BUDGET, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES, SIGNATURE_BYTES
 } from './limits.js'
 import { keepsContent } from './content-rule.js'
-import type { Dot, Head, PatternState, Version } from './pattern.js'
+import { compareDots, type Dot, type Head, type PatternState, type Version } from './pattern.js'
 import { FLAG_DELETED, FLAG_STRIPPED, FLAG_SUMMARY, flagsOf, rememberContent, writeContent } from './write-digest.js'
 import { covers, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
 
@@ -103,7 +103,7 @@ export function decodePattern (bytes: Uint8Array): PatternState {
   for (let i = 0; i < nVersions; i++) {
     const v = readVersion(r, clock, ids, nodeAt)
     const prev = versions[i - 1]
-    if (prev !== undefined && compareDot(prev.dot, v.dot) >= 0) throw new InvalidEncodingError('pattern: versions not in canonical order')
+    if (prev !== undefined && compareDots(prev.dot, v.dot) >= 0) throw new InvalidEncodingError('pattern: versions not in canonical order')
     versions.push(v)
   }
   for (const v of versions) {
@@ -120,10 +120,8 @@ export function decodePattern (bytes: Uint8Array): PatternState {
   const heads: Head[] = []
   let prevIndex = -1
   for (let i = 0; i < nHeads; i++) {
-    const at = r.varint()
-    if (at <= prevIndex) throw new InvalidEncodingError('pattern: heads not in canonical order')
-    prevIndex = at
-    const node = nodeAt(at, 'head')
+    prevIndex = readAfter(r, prevIndex, 'heads')
+    const node = nodeAt(prevIndex, 'head')
     if (standing.has(node)) throw new InvalidEncodingError(`pattern: head for ${node}, whose version stands for its clock entry`)
     const body = r.raw(DIGEST_BYTES, 'head body').slice()
     heads.push({ dot: { node, counter: clock.get(node) as number }, body, sig: r.raw(SIGNATURE_BYTES, 'signature').slice() })
@@ -133,8 +131,11 @@ export function decodePattern (bytes: Uint8Array): PatternState {
   return { key, clock, versions, heads }
 }
 
-function compareDot (a: Dot, b: Dot): number {
-  return compareUtf8(a.node, b.node) || a.counter - b.counter
+/** A node index that must come after `prev` (lists by node are in canonical order, without repeats). */
+function readAfter (r: ByteReader, prev: number, what: string): number {
+  const at = r.varint()
+  if (at <= prev) throw new InvalidEncodingError(`pattern: ${what} not in canonical order`)
+  return at
 }
 
 function readVersion (r: ByteReader, clock: VectorClock, ids: readonly string[], nodeAt: (i: number, what: string) => string): Version {
@@ -147,10 +148,8 @@ function readVersion (r: ByteReader, clock: VectorClock, ids: readonly string[],
   const deps = new Map<string, number>()
   let prevIndex = -1
   for (let i = 0; i < nDeps; i++) {
-    const at = r.varint()
-    if (at <= prevIndex) throw new InvalidEncodingError('pattern: version deps not in canonical order')
-    prevIndex = at
-    const dep = nodeAt(at, 'version deps')
+    prevIndex = readAfter(r, prevIndex, 'version deps')
+    const dep = nodeAt(prevIndex, 'version deps')
     const c = r.varint()
     if (c < 1 || c > (clock.get(dep) as number)) throw new InvalidEncodingError(`pattern: version deps name ${c}@${dep} beyond the clock`)
     deps.set(dep, c)

@@ -6,7 +6,7 @@
  */
 import { compareBytes } from './bytes.js'
 import { dotKey } from './merge.js'
-import { type Dot, headsOf, type PatternState } from './pattern.js'
+import type { Dot, PatternState } from './pattern.js'
 import { bodyDigest } from './write-digest.js'
 
 export interface Equivocation {
@@ -19,7 +19,7 @@ export interface Equivocation {
 /** Every write a state names, with its body digest: versions, and heads of overwritten writes. */
 function writesOf (s: PatternState): Map<string, { dot: Dot, body: Uint8Array }> {
   const out = new Map<string, { dot: Dot, body: Uint8Array }>()
-  for (const h of headsOf(s)) out.set(dotKey(h.dot), h)
+  for (const h of s.heads) out.set(dotKey(h.dot), h)
   for (const v of s.versions) out.set(dotKey(v.dot), { dot: v.dot, body: bodyDigest(v) })
   return out
 }

@@ -156,7 +156,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
         start: false
       })
       // a node with a past waits for one session before its first local write (counter-gate.ts)
-      const past = replica.counter > 0 && (opts.join !== undefined && opts.join.length > 0 ? true : (await knownPeers.load()).length > 0)
+      const past = replica.counter > 0 && ((opts.join?.length ?? 0) > 0 || (await knownPeers.load()).length > 0)
       node = new EngramNode(replica, libp2p, { needed: opts.confirmCounter !== false && past, timeoutMs: opts.confirmCounterTimeoutMs ?? 30_000 })
       return node
     } catch (err) {
