@@ -52,7 +52,9 @@ async function restoreScenario (confirmCounter: boolean, nodes: TestEngram[]): P
   await rm(dataDir, { recursive: true, force: true })
   await cp(backup, dataDir, { recursive: true })
   await rm(backup, { recursive: true, force: true })
-  b = await startEngram({ ...opts, privateKey })
+  // without the hold, no session may run before the write (sync on connect could win the race
+  // under load and raise the counter first): the write then reuses the dot every time
+  b = await startEngram({ ...opts, privateKey, ...(confirmCounter ? {} : { connectSync: false }) })
   nodes.push(b)
   await b.node.put('k', { addEpisodes: ['after-restore'] })
   const counterAfter = internalsOf(b.node).replica.counter
