@@ -1,16 +1,15 @@
 /**
- * Ed25519 keys as node:crypto KeyObjects: a node's own signing key from its libp2p private
- * key, and a writer's public key from its node id (an Ed25519 PeerId embeds its public key,
- * so a signed write carries everything needed to check it).
+ * Ed25519 keys: a node's own signing key (a node:crypto KeyObject) from its libp2p private
+ * key, and a writer's raw public key from its node id (an Ed25519 PeerId embeds its public
+ * key, so a signed write carries everything needed to check it).
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { UnverifiableWriterError } from './errors.js'
 
-// DER prefixes of PKCS#8 and SPKI for Ed25519 (RFC 8410), before the 32 raw key bytes
+// DER prefix of PKCS#8 for Ed25519 (RFC 8410), before the 32 raw key bytes
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 /** The node's signing key. Only Ed25519 keys write: their PeerIds carry the public key. */
 export function signingKeyOf (key: PrivateKey): KeyObject {
@@ -20,10 +19,10 @@ export function signingKeyOf (key: PrivateKey): KeyObject {
 
 /** Decoded public keys of writers, bounded: a hostile peer can name many node ids. */
 const MAX_CACHED_KEYS = 4096
-const publicKeys = new Map<string, KeyObject>()
+const publicKeys = new Map<string, Uint8Array>()
 
-/** The public key a node id names; throws UnverifiableWriterError if it names none we can check. */
-export function publicKeyOf (nodeId: string): KeyObject {
+/** The raw 32-byte public key a node id names; throws UnverifiableWriterError if it names none we can check. */
+export function publicKeyOf (nodeId: string): Uint8Array {
   const cached = publicKeys.get(nodeId)
   if (cached !== undefined) return cached
   let raw: Uint8Array
@@ -34,8 +33,7 @@ export function publicKeyOf (nodeId: string): KeyObject {
   } catch (err) {
     throw new UnverifiableWriterError(`writer ${JSON.stringify(nodeId.slice(0, 80))} is not an Ed25519 PeerId: ${(err as Error).message}`)
   }
-  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
   if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.delete(publicKeys.keys().next().value as string)
-  publicKeys.set(nodeId, key)
-  return key
+  publicKeys.set(nodeId, raw)
+  return raw
 }

@@ -2,12 +2,12 @@
  * Checks that every write a received state names was signed by the node it names: each
  * version (its full body) and each head (an overwritten write, by its body digest). Nothing
  * a peer relays is believed on its word: a clock entry, a version or an episode set in X's
- * name needs X's signature. Verification runs on libuv's thread pool (node:crypto with a
- * callback), off the event loop, and a signature once verified is not verified again.
+ * name needs X's signature. The checks of one call go as one batch to worker threads, off
+ * the event loop (ed25519-verify.ts), and a signature once verified is not verified again.
  */
-import { verify } from 'node:crypto'
 import type { PatternState } from '../core/pattern.js'
 import { bodyDigest, writeMessage } from '../core/write-digest.js'
+import { Ed25519Verifier } from './ed25519-verify.js'
 import { publicKeyOf } from './ed25519-keys.js'
 import { ForgedWriteError, UntrustedWriterError, type UnverifiableWriterError } from './errors.js'
 
@@ -16,6 +16,8 @@ export interface WriteVerifierOptions {
   trusted?: ReadonlySet<string>
   /** signatures remembered as verified (bounded: oldest forgotten first) */
   cacheSize?: number
+  /** worker threads for the checks (default: one per CPU but one) */
+  threads?: number
 }
 
 /** Why a state was refused. */
@@ -34,24 +36,25 @@ interface Check {
   sig: Uint8Array
 }
 
+/** A check still to run: for state `n`, with its cache key (the signature as latin1 text). */
+interface Todo {
+  n: number
+  check: Check
+  id: string
+  key: Uint8Array
+}
+
 const DEFAULT_CACHE = 65536
-/**
- * Signature checks queued to libuv's thread pool at once (more wait here). Enough for about two
- * full frames, the most a session checks at once: a shorter queue leaves the pool idle while
- * the event loop is busy merging (measured: a bulk pull slows down by a quarter at 64), and
- * the bound keeps LevelDB's jobs, which share the pool, from waiting behind an endless queue.
- */
-const MAX_IN_FLIGHT = 1024
 
 export class WriteVerifier {
   /** signature (as latin1 text, a cheap key) -> the message it was verified for */
   private readonly verified = new Map<string, Uint8Array>()
   private readonly cacheSize: number
-  private inFlight = 0
-  private readonly waiting: Array<() => void> = []
+  private readonly ed25519: Ed25519Verifier
 
   constructor (private readonly self: string, private readonly options: WriteVerifierOptions = {}) {
     this.cacheSize = options.cacheSize ?? DEFAULT_CACHE
+    this.ed25519 = new Ed25519Verifier(options.threads)
   }
 
   /**
@@ -60,41 +63,53 @@ export class WriteVerifier {
    * alone, so a peer relaying one bad state still moves the others.
    */
   async check (states: readonly PatternState[]): Promise<VerifyOutcome> {
-    const refused = await Promise.all(states.map(async s => await this.checkState(s).then(() => undefined, (err: RefusedWrite) => err)))
+    const refused: Array<RefusedWrite | undefined> = states.map(() => undefined)
+    const todo: Todo[] = []
+    states.forEach((s, n) => {
+      try {
+        todo.push(...this.todoOf(s, n))
+      } catch (err) {
+        refused[n] = err as RefusedWrite
+      }
+    })
+    const ok = await this.ed25519.verify(todo.map(t => ({ key: t.key, message: t.check.message, sig: t.check.sig })))
+    todo.forEach((t, i) => {
+      if (ok[i] === 1) {
+        this.remember(t.id, t.check.message)
+      } else if (refused[t.n] === undefined) {
+        const key = states[t.n]?.key ?? ''
+        refused[t.n] = new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${t.check.counter}@${t.check.node} does not verify`)
+      }
+    })
     return { refused }
   }
 
-  private async checkState (s: PatternState): Promise<void> {
+  /** Stops the worker threads (checks asked for later run in place). */
+  close (): void {
+    this.ed25519.close()
+  }
+
+  /** The checks state `n` still needs (not verified before); throws if it is refused without any. */
+  private todoOf (s: PatternState, n: number): Todo[] {
     // who wrote is known without hashing anything: an outsider's pattern costs no digests
     const trusted = this.options.trusted
     const outsider = trusted === undefined ? undefined : [...s.versions, ...s.heads].find(w => w.dot.node !== this.self && !trusted.has(w.dot.node))
     if (outsider !== undefined) {
       throw new UntrustedWriterError(`pattern ${JSON.stringify(s.key)} holds a write by ${outsider.dot.node}, not a trusted writer`)
     }
-    const checks = checksOf(s)
-    const pending: Array<Promise<void>> = []
-    for (const c of checks) {
-      const id = Buffer.from(c.sig.buffer, c.sig.byteOffset, c.sig.byteLength).toString('latin1')
+    const out: Todo[] = []
+    for (const check of checksOf(s)) {
+      const id = Buffer.from(check.sig.buffer, check.sig.byteOffset, check.sig.byteLength).toString('latin1')
       const known = this.verified.get(id)
-      if (known === undefined || Buffer.compare(known, c.message) !== 0) pending.push(this.verifyOne(c, id, s.key))
+      if (known === undefined || Buffer.compare(known, check.message) !== 0) out.push({ n, check, id, key: publicKeyOf(check.node) })
     }
-    await Promise.all(pending)
+    return out
   }
 
-  private async verifyOne (c: Check, id: string, key: string): Promise<void> {
-    const publicKey = publicKeyOf(c.node)
-    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>(resolve => { this.waiting.push(resolve) })
-    this.inFlight++
-    const ok = await new Promise<boolean>((resolve, reject) => {
-      verify(null, c.message, publicKey, c.sig, (err, result) => { if (err !== null) reject(err); else resolve(result) })
-    }).catch(() => false).finally(() => {
-      this.inFlight--
-      this.waiting.shift()?.()
-    })
-    if (!ok) throw new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${c.counter}@${c.node} does not verify`)
+  private remember (id: string, message: Uint8Array): void {
     if (this.cacheSize === 0) return
     if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value as string)
-    this.verified.set(id, c.message)
+    this.verified.set(id, message)
   }
 }
 

@@ -85,9 +85,12 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   readonly #libp2p: EngramLibp2p<{ gossip: GossipService }>
   readonly #gossip: GossipService
   readonly #gate: CounterGate
+  readonly #verifier: WriteVerifier
 
-  private constructor (replica: Replica, libp2p: EngramLibp2p<{ gossip: GossipService }>, gate: Omit<CounterGateInit, 'log'>) {
+  private constructor (replica: Replica, libp2p: EngramLibp2p<{ gossip: GossipService }>, verifier: WriteVerifier,
+    gate: Omit<CounterGateInit, 'log'>) {
     super()
+    this.#verifier = verifier
     this.#replica = replica
     this.#libp2p = libp2p
     const gateInit = { ...gate, log: libp2p.logger.forComponent('engram:node') }
@@ -157,9 +160,10 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
       })
       // a node with a past waits for one session before its first local write (counter-gate.ts)
       const past = replica.counter > 0 && ((opts.join?.length ?? 0) > 0 || (await knownPeers.load()).length > 0)
-      node = new EngramNode(replica, libp2p, { needed: opts.confirmCounter !== false && past, timeoutMs: opts.confirmCounterTimeoutMs ?? 30_000 })
+      node = new EngramNode(replica, libp2p, verifier, { needed: opts.confirmCounter !== false && past, timeoutMs: opts.confirmCounterTimeoutMs ?? 30_000 })
       return node
     } catch (err) {
+      verifier.close()
       await replica.close()
       throw err
     }
@@ -183,6 +187,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   async stop (): Promise<void> {
     this.#gate.stop()
     await this.#libp2p.stop()
+    this.#verifier.close()
     await this.#replica.close()
   }
 
