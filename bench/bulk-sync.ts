@@ -32,7 +32,7 @@ const STAGES: Array<[string, string]> = [
   ['prepareState', 're-encoding and digesting each merged state before storing it'],
   ['keyHash', 'SHA-256 of the key (once per pattern, shared by the session check and the merge)'],
   ['decodeMessage', 'decoding and validating the received frames'],
-  ['checkState', 'checking the writes\' signatures (queueing them to the thread pool; the checks run there)'],
+  ['todoOf', 'preparing the writes\' signature checks (digests; the checks run on a worker thread)'],
   ['(garbage collector)', 'garbage collection']
 ]
 

@@ -38,12 +38,15 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
 
 /**
  * Merges a session's frames in arrival order, one at a time, while the writes of the next
- * frame are checked (signature checks run on the thread pool, merges on the event loop: a
- * bulk pull keeps both busy). At most one frame waits merged-but-unfinished, so memory stays
- * bounded by two frames; `drain` waits for the last and surfaces any failure.
+ * frames are checked (signature checks run on worker threads, merges on the event loop: a
+ * bulk pull keeps both busy, and reading a frame ahead keeps the sender busy too). At most two
+ * frames wait merged-but-unfinished, so memory stays bounded by three frames; `drain` waits
+ * for the last and surfaces the first failure (no frame after a failed one is merged).
  */
 export class FrameMerger {
-  private pending: Promise<void> = Promise.resolve()
+  /** the merge of the last frame added, and of the one before it */
+  private last: Promise<void> = Promise.resolve()
+  private beforeLast: Promise<void> = Promise.resolve()
   private failure: { err: unknown } | undefined
 
   constructor (private readonly store: GossipStore, private readonly report: RoundReport, private readonly log: Logger,
@@ -54,15 +57,19 @@ export class FrameMerger {
     const checked = this.store.checkWrites?.(msg.patterns)
     // a rejection is taken by mergeFrame when it awaits it; until then it must not count as unhandled
     checked?.catch(() => {})
-    await this.pending
+    await this.beforeLast
     this.rethrow()
-    this.pending = mergeFrame(this.store, msg, this.report, this.log, this.merged, keyHashes, checked)
-      .catch(err => { this.failure = { err } })
+    const merge = this.last.then(async () => {
+      if (this.failure !== undefined) return
+      await mergeFrame(this.store, msg, this.report, this.log, this.merged, keyHashes, checked)
+    }).catch(err => { this.failure ??= { err } })
+    this.beforeLast = this.last
+    this.last = merge
   }
 
   /** Waits until every frame added is merged; throws the first merge failure. */
   async drain (): Promise<void> {
-    await this.pending
+    await this.last
     this.rethrow()
   }
 
