@@ -219,14 +219,19 @@ export class MerkleIndex {
   /** All (keyHash, digest) entries under a prefix, sorted by key hash. */
   entries (prefix: Prefix = ''): LeafEntry[] {
     if (!isValidPrefix(prefix)) throw new InvalidEncodingError(`merkle: invalid prefix ${JSON.stringify(prefix)}`)
-    // the leaves under a prefix are one run of leaf numbers, in key hash order
-    const span = MERKLE_FANOUT ** (MERKLE_DEPTH - prefix.length)
-    const first = slotOf(prefix) * span
+    // down the tree in nibble order (key hash order), only into subtrees that hold something:
+    // the cost follows what is there, not the 16^depth leaf slots under the prefix
     const out: LeafEntry[] = []
-    for (let li = first; li < first + span; li++) {
-      const leaf = this.leaves.get(li)
-      if (leaf !== undefined) for (const e of leaf.entries) out.push(e)
+    const walk = (depth: number, slot: number): void => {
+      if (depth === MERKLE_DEPTH) {
+        const leaf = this.leaves.get(slot)
+        if (leaf !== undefined) for (const e of leaf.entries) out.push(e)
+        return
+      }
+      if ((this.levels[depth] as Level).counts[slot] === 0) return
+      for (let i = 0; i < MERKLE_FANOUT; i++) walk(depth + 1, slot * MERKLE_FANOUT + i)
     }
+    walk(prefix.length, slotOf(prefix))
     return out
   }
 }

@@ -55,6 +55,8 @@ export interface ReplyMsg {
   need: Uint8Array[]
   /** answer to a hello: the responder is in another session; nothing else is set */
   busy?: boolean
+  /** with busy: when to try again, in ms (absent: not said) */
+  retryAfterMs?: number
   /** answer to a done request: everything pushed is merged; nothing else is set */
   end?: boolean
 }

@@ -120,6 +120,8 @@ export class Initiator {
   roundTrips = 0
   /** the responder was in another session and did not reconcile */
   busy = false
+  /** with busy: when the responder said to try again (ms), if it did */
+  retryAfterMs: number | undefined
 
   constructor (private readonly index: IndexView, private readonly limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS) {}
 
@@ -156,6 +158,7 @@ export class Initiator {
         if (reply.inSync || reply.children.length > 0 || reply.need.length > 0) throw new ProtocolViolationError('busy reply carries data')
         this.state = 'done'
         this.busy = true
+        this.retryAfterMs = reply.retryAfterMs
         return { push, request: undefined, done: true }
       }
       if (reply.inSync) {
@@ -230,6 +233,13 @@ export interface ResponderStep {
 export class Responder {
   private state: 'await-hello' | 'await-request' | 'done' = 'await-hello'
   private requests = 0
+  /**
+   * Subtrees our replies offered (children sent) that no request has named yet. A request may
+   * name only these, each once: so every prefix it names is one the session reached, no two
+   * overlap, and a whole session costs at most one walk of the tree and its listings, however
+   * the peer builds its requests.
+   */
+  private readonly offered = new Set<Prefix>()
 
   constructor (private readonly index: IndexView, private readonly limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS) {}
 
@@ -262,12 +272,15 @@ export class Responder {
       this.state = 'done'
       return { send: { keyHashes: [], prefixes: [] }, reply: { type: 'reply', inSync: false, children: [], need: [], end: true }, done: true }
     }
+    // a request that is not done names something: one that names nothing moves the session nowhere
+    if (req.descend.length + req.probes.length + req.pullPrefixes.length === 0) throw new ProtocolViolationError('request names nothing and is not done')
     if (req.descend.length > this.limits.maxDescend || req.pullPrefixes.length > this.limits.maxPullPrefixes ||
       req.probes.reduce((n, p) => n + p.entries.length, 0) > Math.max(this.limits.maxProbeEntries, req.probes[0]?.entries.length ?? 0)) {
       throw new ProtocolViolationError('request exceeds limits')
     }
     for (const p of [...req.descend, ...req.pullPrefixes, ...req.probes.map(x => x.prefix)]) {
       if (!isValidPrefix(p)) throw new ProtocolViolationError(`invalid prefix ${JSON.stringify(p)}`)
+      if (!this.offered.delete(p)) throw new ProtocolViolationError(`prefix ${JSON.stringify(p)} was not offered by a reply, or was named before`)
     }
     const children = req.descend.map(p => {
       if (p.length >= MERKLE_DEPTH) throw new ProtocolViolationError(`cannot descend below leaf ${p}`)
@@ -287,6 +300,7 @@ export class Responder {
   }
 
   private childrenOf (prefix: Prefix): ChildHashes {
+    for (const c of childPrefixes(prefix)) this.offered.add(c)
     const kids = this.index.children(prefix)
     return { parent: prefix, hashes: kids.map(k => childHash(k.hash)), counts: kids.map(k => k.count) }
   }

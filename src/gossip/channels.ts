@@ -5,6 +5,7 @@
  */
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
 import { FramedStream } from './framed.js'
+import type { ByteBudget } from './byte-budget.js'
 
 const CLOSE_TIMEOUT_MS = 5000
 
@@ -18,6 +19,8 @@ export interface ChannelsInit {
   open: (peer: PeerId, signal: AbortSignal) => Promise<Stream>
   idleMs: number
   messageTimeoutMs: number
+  /** node-wide count of received, unread bytes */
+  budget?: ByteBudget
   log: Logger
 }
 
@@ -39,7 +42,7 @@ export class OutboundChannels {
       held.stream.abort(new Error('gossip stream no longer open both ways'))
     }
     const stream = await this.init.open(peer, signal)
-    return { io: new FramedStream(stream, signal, this.init.messageTimeoutMs), reused: false }
+    return { io: new FramedStream(stream, signal, this.init.messageTimeoutMs, this.init.budget), reused: false }
   }
 
   /** Back after a session or push that ended cleanly: kept for the next one, or closed. */

@@ -14,7 +14,7 @@ import { DEFAULT_RECONCILE_LIMITS } from '../core/reconcile.js'
 import type { PatternState } from '../core/pattern.js'
 import { Frame } from './pb/gossip.js'
 import { InvalidMessageError } from './errors.js'
-import { MAX_FRAME_BYTES, MAX_PATTERNS_PER_MESSAGE } from './constants.js'
+import { MAX_FRAME_BYTES, MAX_PATTERNS_PER_MESSAGE, MAX_RETRY_AFTER_MS } from './constants.js'
 
 const L = DEFAULT_RECONCILE_LIMITS
 const MAX_NEED = L.maxProbeEntries
@@ -85,7 +85,8 @@ export function encodeMessage (m: GossipMessage): Uint8Array {
           childCounts: m.children.flatMap(c => c.counts.map(BigInt)),
           need: m.need as Array<Uint8Array<ArrayBuffer>>,
           busy: m.busy === true,
-          end: m.end === true
+          end: m.end === true,
+          retryAfterMs: m.busy === true ? Math.min(m.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS) : 0
         }
       })
     }
@@ -163,7 +164,9 @@ export function decodeMessage (bytes: Uint8Array): GossipMessage {
       counts: r.childCounts.slice(i * MERKLE_FANOUT, (i + 1) * MERKLE_FANOUT).map(c => toNumber(c, 'child count'))
     }))
     for (const n of r.need) if (n.length !== 32) fail('needed key hash is not 32 bytes')
-    return { type: 'reply', inSync: r.inSync, children, need: r.need, busy: r.busy, end: r.end }
+    if (r.retryAfterMs !== 0 && !r.busy) fail('retryAfterMs without busy')
+    const retry = r.retryAfterMs !== 0 ? { retryAfterMs: Math.min(r.retryAfterMs, MAX_RETRY_AFTER_MS) } : {}
+    return { type: 'reply', inSync: r.inSync, children, need: r.need, busy: r.busy, end: r.end, ...retry }
   }
   const p = f.patterns as NonNullable<Frame['patterns']>
   const patterns: PatternState[] = p.patterns.map(b => {

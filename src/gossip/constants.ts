@@ -47,5 +47,28 @@ export const CHANNEL_IDLE_MS = 4 * 60 * 60_000
 /** The responder waits this long for the next session on a stream; longer than the initiator keeps it, so the initiator closes first. */
 export const CHANNEL_IDLE_RESPONDER_MS = CHANNEL_IDLE_MS + 60_000
 
+/**
+ * While peers are being turned away busy, a peer waits this long after the end of its last
+ * session here before the next: one that reopens at once cannot keep the slot from the others
+ * (admission.ts). Short against the round interval, so honest peers never notice it.
+ */
+export const SESSION_COOLDOWN_MS = 10_000
+
+/** A peer turned away for lack of a slot is told to come back after about this long: sessions are short. */
+export const BUSY_RETRY_MS = 2_000
+
+/** The most a busy answer may ask a peer to wait (a larger value is read as this). */
+export const MAX_RETRY_AFTER_MS = 60_000
+
+/**
+ * Received gossip bytes not yet read, all streams together: a stream whose data would go past
+ * it is dropped. A stream holds at most about a window and a frame unread, so this leaves room
+ * for dozens of full transfers at once (a bulk pull holds a few MiB).
+ */
+export const MAX_BUFFERED_INBOUND_BYTES = 64 * 1024 * 1024
+
+/** Inbound gossip streams open at once, all peers together: more are reset (fresh identities cost nothing). */
+export const MAX_INBOUND_GOSSIP_STREAMS = 256
+
 /** Inbound streams libp2p accepts for the protocol on one connection. */
 export const MAX_INBOUND_STREAMS = 4

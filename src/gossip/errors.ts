@@ -35,6 +35,11 @@ export class TooManySessionsError extends Error {
   override name = 'TooManySessionsError'
 }
 
+/** A stream was dropped: the node-wide budget for received, unread bytes ran out. */
+export class InboundBudgetError extends Error {
+  override name = 'InboundBudgetError'
+}
+
 /** A round or sync was asked for while no gossip peer is connected. */
 export class NoGossipPeersError extends Error {
   override name = 'NoGossipPeersError'

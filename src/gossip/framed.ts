@@ -8,7 +8,8 @@ import { lpStream, UnexpectedEOFError, type LengthPrefixedStream } from '@libp2p
 import { decodeMessage, encodeMessage } from './codec.js'
 import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
-import { ServiceStoppingError, SessionTimeoutError } from './errors.js'
+import { InboundBudgetError, ServiceStoppingError, SessionTimeoutError } from './errors.js'
+import type { ByteBudget } from './byte-budget.js'
 import { Deadline } from '../utils/deadline.js'
 
 /** a backlog above this holds at least one whole frame (length prefix included) */
@@ -40,10 +41,32 @@ export class FramedStream {
   /** bytes the stream handed to lpStream's buffer, and bytes of frames read from it: their difference waits unread */
   private delivered = 0
   private consumed = 0
+  /** the stream ended and gave its backlog back to the budget: later reads give nothing */
+  private released = false
+  /** why this stream was dropped by us, if it was (a read then fails with it) */
+  private dropped: InboundBudgetError | undefined
+  /** set while a read waits for a frame's first byte: called when bytes come */
+  private onBytes: (() => void) | undefined
 
-  constructor (readonly stream: Stream, private signal: AbortSignal, private readonly messageTimeoutMs = MESSAGE_TIMEOUT_MS) {
+  /** `budget`: the node-wide count of received, unread bytes this stream's backlog is part of */
+  constructor (readonly stream: Stream, private signal: AbortSignal, private readonly messageTimeoutMs = MESSAGE_TIMEOUT_MS,
+    private readonly budget?: ByteBudget) {
     this.lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-    stream.addEventListener('message', ev => { this.delivered += ev.data.byteLength })
+    stream.addEventListener('message', ev => {
+      this.delivered += ev.data.byteLength
+      if (budget !== undefined && !budget.take(ev.data.byteLength) && this.dropped === undefined) {
+        this.dropped = new InboundBudgetError(`node-wide limit of ${budget.limit} received, unread gossip bytes reached`)
+        stream.abort(this.dropped)
+      }
+      this.onBytes?.()
+    })
+    // what the stream still held unread when it ended is no longer held
+    if (budget !== undefined) {
+      stream.addEventListener('close', () => {
+        this.released = true
+        budget.give(this.delivered - this.consumed)
+      }, { once: true })
+    }
   }
 
   /** A stream carries sessions one after another: each brings its own signal (and timeout). */
@@ -54,6 +77,11 @@ export class FramedStream {
   resetCounts (): void {
     this.bytesIn = 0
     this.bytesOut = 0
+  }
+
+  /** Part of a next frame came and waits unread. */
+  get midFrame (): boolean {
+    return this.delivered > this.consumed
   }
 
   /** Open both ways, so another session may run on it. */
@@ -67,12 +95,23 @@ export class FramedStream {
    * Reads one frame. The stream is paused between reads, so while we merge and store a
    * frame the peer's data waits in the muxer (its window runs out) instead of piling up in
    * our read buffer until it overflows: a slow reader slows the sender down.
+   *
+   * `timeoutMs` bounds the wait for the frame's first byte (a kept stream may idle long
+   * between sessions); from that byte on the frame has the message timeout, so a peer cannot
+   * hold a half-sent frame (and our buffer) open for the whole idle time.
    */
   async read (timeoutMs = this.messageTimeoutMs): Promise<GossipMessage> {
     // a Deadline, not AbortSignal.any + AbortSignal.timeout: those leave a dependant on the
     // session signal per read on Node 20 and a timer that fires (and builds an error) after the read
     const session = this.signal
-    const deadline = new Deadline(timeoutMs, session)
+    const started = this.midFrame
+    const deadline = new Deadline(started ? Math.min(timeoutMs, this.messageTimeoutMs) : timeoutMs, session)
+    if (!started && timeoutMs > this.messageTimeoutMs) {
+      this.onBytes = () => {
+        this.onBytes = undefined
+        deadline.shorten(this.messageTimeoutMs)
+      }
+    }
     let buf
     try {
       // resume only when what waits unread may lack a whole frame: each resume lets the muxer
@@ -81,14 +120,20 @@ export class FramedStream {
       buf = await this.lp.read({ signal: deadline.signal })
     } catch (err: any) {
       if (session.aborted && session.reason instanceof ServiceStoppingError) throw session.reason
-      if (deadline.signal.aborted) throw new SessionTimeoutError(session.aborted ? 'session timed out' : 'no message from peer in time')
+      if (this.dropped !== undefined) throw this.dropped
+      if (deadline.signal.aborted) {
+        throw new SessionTimeoutError(session.aborted ? 'session timed out' : this.midFrame ? 'frame not completed in time' : 'no message from peer in time')
+      }
       throw err
     } finally {
+      this.onBytes = undefined
       deadline.dispose()
     }
     if (this.stream.readStatus === 'readable') this.stream.pause()
     this.bytesIn += buf.byteLength
-    this.consumed += buf.byteLength + varintLength(buf.byteLength)
+    const frameBytes = buf.byteLength + varintLength(buf.byteLength)
+    this.consumed += frameBytes
+    if (!this.released) this.budget?.give(frameBytes)
     return decodeMessage(buf.subarray())
   }
 

@@ -11,10 +11,15 @@ import { CHANNEL_IDLE_RESPONDER_MS } from './constants.js'
 import { ServiceStoppingError, SessionTimeoutError, TooManySessionsError } from './errors.js'
 import { FramedStream } from './framed.js'
 import type { SessionRunner } from './session-runner.js'
+import type { ByteBudget } from './byte-budget.js'
 
 export interface InboundInit {
   runner: SessionRunner
   maxSessionsPerPeer: number
+  /** inbound gossip streams open at once, all peers together */
+  maxStreams: number
+  /** node-wide count of received, unread bytes */
+  budget?: ByteBudget
   messageTimeoutMs: number
   log: Logger
   debug: Logger
@@ -34,6 +39,8 @@ function lifetimeController (): AbortController {
 export class InboundHandler {
   /** open inbound streams by peer */
   private readonly open = new Map<string, number>()
+  /** all of them */
+  private openTotal = 0
   /** aborted on stop: ends streams waiting for their next session */
   private lifetime = lifetimeController()
 
@@ -54,19 +61,24 @@ export class InboundHandler {
     const peer = connection.remotePeer
     const key = peer.toString()
     const active = this.open.get(key) ?? 0
-    if (active >= this.init.maxSessionsPerPeer) {
-      this.init.log('refusing gossip stream from %p: %d already open', peer, active)
-      const err = new TooManySessionsError(`at most ${this.init.maxSessionsPerPeer} gossip streams per peer`)
+    const full = active >= this.init.maxSessionsPerPeer
+    if (full || this.openTotal >= this.init.maxStreams) {
+      this.init.log('refusing gossip stream from %p: %d already open (%d from all peers)', peer, active, this.openTotal)
+      const err = new TooManySessionsError(full
+        ? `at most ${this.init.maxSessionsPerPeer} gossip streams per peer`
+        : `at most ${this.init.maxStreams} inbound gossip streams in all`)
       stream.abort(err)
       this.init.runner.refused(peer, err)
       return
     }
     this.open.set(key, active + 1)
+    this.openTotal++
     try {
       await this.serveStream(stream, peer)
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
+      this.openTotal--
       const n = (this.open.get(key) ?? 1) - 1
       if (n <= 0) this.open.delete(key)
       else this.open.set(key, n)
@@ -74,7 +86,7 @@ export class InboundHandler {
   }
 
   private async serveStream (stream: Stream, peer: PeerId): Promise<void> {
-    const io = new FramedStream(stream, this.lifetime.signal, this.init.messageTimeoutMs)
+    const io = new FramedStream(stream, this.lifetime.signal, this.init.messageTimeoutMs, this.init.budget)
     for (let sessions = 0; ; sessions++) {
       io.useSignal(this.lifetime.signal)
       io.resetCounts()
@@ -83,7 +95,8 @@ export class InboundHandler {
         // a new stream is opened to be used at once; only a kept one may idle between sessions
         first = await io.readOrEnd(sessions === 0 ? this.init.messageTimeoutMs : CHANNEL_IDLE_RESPONDER_MS)
       } catch (err) {
-        if (sessions > 0 && err instanceof SessionTimeoutError && !this.lifetime.signal.aborted) {
+        // idle between sessions is a clean end; a frame begun and not finished is a failure
+        if (sessions > 0 && err instanceof SessionTimeoutError && !io.midFrame && !this.lifetime.signal.aborted) {
           this.init.log.trace('gossip stream from %p idle, closing it', peer)
           break
         }

@@ -151,6 +151,26 @@ export interface GossipInit {
    */
   maxConcurrentSessions?: number
   /**
+   * while peers are being turned away busy, how long a peer waits after its last session here
+   * before its next (SESSION_COOLDOWN_MS), so one peer cannot keep the slots from the others
+   *
+   * @default 10000
+   */
+  sessionCooldownMs?: number
+  /**
+   * received gossip bytes not yet read, all streams together; a stream whose data goes past it
+   * is dropped (MAX_BUFFERED_INBOUND_BYTES)
+   *
+   * @default 67108864
+   */
+  maxBufferedInboundBytes?: number
+  /**
+   * inbound gossip streams open at once, all peers together; more are reset (MAX_INBOUND_GOSSIP_STREAMS)
+   *
+   * @default 256
+   */
+  maxInboundGossipStreams?: number
+  /**
    * how long an outbound stream is kept open after its last session (CHANNEL_IDLE_MS: 4 h)
    *
    * @default 14400000

@@ -12,7 +12,7 @@ import { sendPatterns } from './select.js'
 import type { GossipStore, RoundReport, SessionHooks } from './types.js'
 
 export async function runInitiator (io: FramedStream, store: GossipStore, report: RoundReport, log: Logger,
-  hooks: SessionHooks): Promise<{ busy: boolean }> {
+  hooks: SessionHooks): Promise<{ busy: boolean, retryAfterMs?: number }> {
   const ini = new Initiator(store.index)
   const merger = new FrameMerger(store, report, log, hooks.merged)
   await io.write(ini.hello())
@@ -42,5 +42,5 @@ export async function runInitiator (io: FramedStream, store: GossipStore, report
     log.trace('round trip %d: push %d, request %s', ini.roundTrips, report.patternsOut, step.done ? 'done' : 'more')
   }
   // the last reply (inSync, busy or end) closed the session for both; the stream stays open for the next
-  return { busy: ini.busy }
+  return ini.retryAfterMs !== undefined ? { busy: ini.busy, retryAfterMs: ini.retryAfterMs } : { busy: ini.busy }
 }

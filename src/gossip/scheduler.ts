@@ -1,7 +1,8 @@
 /**
  * When anti-entropy rounds run, and with whom: a timer round with a random gossip peer every
  * intervalMs × (1 ± jitter), and an operator's sync on demand. Neither lets a busy peer cost
- * the round: a timer round tries other peers at once, a sync waits the busy one out.
+ * the round: a timer round tries other peers at once (and, if all it tried were busy, once more
+ * when the first of them said to come back), a sync waits the busy one out.
  */
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import { NoGossipPeersError } from './errors.js'
@@ -11,8 +12,10 @@ import type { RoundReport } from './types.js'
 
 /** other peers a timer round tries when the one it picked answers busy */
 const BUSY_RETRIES = 2
-/** tries of an operator's sync with a busy peer (backoff from 100 ms, at most 1 s apart) */
+/** tries of an operator's sync with a busy peer (backoff from 100 ms, at most 1 s apart, or when the peer says) */
 const SYNC_NOW_RETRIES = 8
+/** the longest an operator's sync waits between two tries, whatever the peer says */
+const SYNC_NOW_MAX_WAIT_MS = 10_000
 
 export interface RoundSchedulerInit {
   /** 0 turns the timer off */
@@ -27,6 +30,8 @@ export interface RoundSchedulerInit {
 
 export class RoundScheduler {
   private timer: ReturnType<typeof setTimeout> | undefined
+  /** the one retry of a timer round whose peers were all busy */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
   private started = false
   /** a timer round came while a session ran; it runs when the session ends */
   private roundDue = false
@@ -41,6 +46,8 @@ export class RoundScheduler {
   stop (): void {
     this.started = false
     clearTimeout(this.timer)
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
   }
 
   /** After a reconciliation session: the timer round it held back, if any. */
@@ -62,7 +69,10 @@ export class RoundScheduler {
       if (!this.started || options.signal?.aborted === true) break
       const running = runner.runningWith(target)
       if (running !== undefined) await running
-      else await sleep(Math.min(1000, 100 * 2 ** attempt) * (0.75 + 0.5 * random()), options.signal)
+      else {
+        await sleep((report.retryAfterMs !== undefined ? Math.min(report.retryAfterMs, SYNC_NOW_MAX_WAIT_MS) : Math.min(1000, 100 * 2 ** attempt)) *
+        (0.75 + 0.5 * random()), options.signal)
+      }
       report = await runner.initiate(target, options)
     }
     return report
@@ -85,21 +95,36 @@ export class RoundScheduler {
     this.timer.unref?.()
   }
 
-  private async runTimerRound (): Promise<void> {
+  private async runTimerRound (retry = false): Promise<void> {
     this.roundDue = false
-    await this.timerRound().catch(err => {
+    await this.timerRound(retry).catch(err => {
       if (!(err instanceof NoGossipPeersError)) this.init.log.error('gossip round failed - %e', err)
     })
   }
 
-  /** A busy peer (in another session) costs the round nothing: up to BUSY_RETRIES other peers are tried at once. */
-  private async timerRound (): Promise<void> {
+  /**
+   * A busy peer (in another session) costs the round nothing: up to BUSY_RETRIES other peers
+   * are tried at once. If every one tried was busy, the round runs once more (not again after
+   * that) when the soonest of them said to come back, if that is before the next round.
+   */
+  private async timerRound (retry: boolean): Promise<void> {
     const order = randomOrder(await this.gossipPeers(), this.init.random)
+    let comeBack = Number.POSITIVE_INFINITY
     for (let attempt = 0; attempt <= BUSY_RETRIES && this.started; attempt++) {
       const next = order.next()
-      if (next.done === true) return
+      if (next.done === true) break
       const report = await this.init.runner.initiate(next.value)
       if (report.outcome !== 'busy') return
+      comeBack = Math.min(comeBack, report.retryAfterMs ?? Number.POSITIVE_INFINITY)
+    }
+    if (!retry && this.started && comeBack < this.init.intervalMs * (1 - this.init.jitter) && this.retryTimer === undefined) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined
+        if (!this.started) return
+        if (this.init.runner.busy) this.roundDue = true
+        else void this.runTimerRound(true)
+      }, comeBack)
+      this.retryTimer.unref?.()
     }
   }
 

@@ -12,10 +12,12 @@ import { DEFAULT_SETTINGS } from '../settings/node-settings.js'
 import { OutboundChannels } from './channels.js'
 import { ConnectSync } from './connect-sync.js'
 import {
-  CHANNEL_IDLE_MS, GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, ROUND_JITTER, SESSION_TIMEOUT_MS
+  CHANNEL_IDLE_MS, GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, ROUND_JITTER, SESSION_COOLDOWN_MS, SESSION_TIMEOUT_MS,
+  MAX_BUFFERED_INBOUND_BYTES, MAX_INBOUND_GOSSIP_STREAMS
 } from './constants.js'
 import { ServiceStoppingError } from './errors.js'
 import { InboundHandler } from './inbound.js'
+import { ByteBudget } from './byte-budget.js'
 import type { Gossip, GossipComponents, GossipEvents, GossipInit } from './index.js'
 import { GossipPeerSet } from './peer-set.js'
 import { EagerPusher } from './push.js'
@@ -43,6 +45,9 @@ const DEFAULTS: Omit<Settings, 'store'> = {
   random: Math.random,
   keepRounds: 50,
   maxConcurrentSessions: 1,
+  sessionCooldownMs: SESSION_COOLDOWN_MS,
+  maxBufferedInboundBytes: MAX_BUFFERED_INBOUND_BYTES,
+  maxInboundGossipStreams: MAX_INBOUND_GOSSIP_STREAMS,
   channelIdleMs: CHANNEL_IDLE_MS,
   connectSync: {}
 }
@@ -70,7 +75,9 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
     const { random, messageTimeoutMs } = settings
     this.connectSyncOn = settings.connectSync.enabled !== false
     this.roundLog = new RoundLog(settings.keepRounds)
+    const budget = new ByteBudget(settings.maxBufferedInboundBytes)
     this.channels = new OutboundChannels({
+      budget,
       open: async (peer, signal) => await components.connectionManager.openStream(peer, GOSSIP_PROTOCOL, { signal }),
       idleMs: settings.channelIdleMs,
       messageTimeoutMs,
@@ -81,6 +88,7 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
       channels: this.channels,
       sessionTimeoutMs: settings.sessionTimeoutMs,
       maxConcurrentSessions: settings.maxConcurrentSessions,
+      sessionCooldownMs: settings.sessionCooldownMs,
       log,
       debug,
       running: () => this.started,
@@ -89,7 +97,15 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
       merged: (changed, from, via) => { this.merged(changed, from, via) },
       sessionEnded: () => { this.scheduler.sessionEnded() }
     })
-    this.inbound = new InboundHandler({ runner: this.runner, maxSessionsPerPeer: settings.maxSessionsPerPeer, messageTimeoutMs, log, debug })
+    this.inbound = new InboundHandler({
+      runner: this.runner,
+      maxSessionsPerPeer: settings.maxSessionsPerPeer,
+      maxStreams: settings.maxInboundGossipStreams,
+      budget,
+      messageTimeoutMs,
+      log,
+      debug
+    })
     this.scheduler = new RoundScheduler({
       intervalMs: settings.intervalMs,
       jitter: settings.jitter,
@@ -126,6 +142,7 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
       left: (peer) => {
         this.connectSync.disconnected(peer)
         this.roundLog.forget(peer.toString())
+        this.runner.forget(peer)
       }
     })
   }

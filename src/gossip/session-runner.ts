@@ -14,6 +14,8 @@ import { runInitiator } from './initiator.js'
 import { mergeFrame } from './merge.js'
 import { runResponder } from './responder.js'
 import { sessionHooks } from './session-hooks.js'
+import { SessionAdmission } from './admission.js'
+import { BUSY_RETRY_MS } from './constants.js'
 import { emptyReport, type GossipStore, type MergeVia, type RoundReport, type SessionHooks } from './types.js'
 
 export interface SessionRunnerInit {
@@ -22,6 +24,8 @@ export interface SessionRunnerInit {
   sessionTimeoutMs: number
   /** reconciliation sessions (both roles) at once; a Hello beyond it is answered busy */
   maxConcurrentSessions: number
+  /** under contention, the least time between a peer's inbound sessions (admission.ts) */
+  sessionCooldownMs: number
   log: Logger
   /** expected ends (a peer went away, a stop's goodbyes): worth a line only when debugging */
   debug: Logger
@@ -41,8 +45,16 @@ export class SessionRunner {
   private readonly runs = new Map<string, Promise<RoundReport>>()
   private readonly controllers = new Set<AbortController>()
   private reconciling = 0
+  private readonly admission: SessionAdmission
 
-  constructor (private readonly init: SessionRunnerInit) {}
+  constructor (private readonly init: SessionRunnerInit) {
+    this.admission = new SessionAdmission({ maxSessions: init.maxConcurrentSessions, cooldownMs: init.sessionCooldownMs, busyRetryMs: BUSY_RETRY_MS })
+  }
+
+  /** The peer left: its cooldown is forgotten. */
+  forget (peer: PeerId): void {
+    this.admission.forget(peer.toString())
+  }
 
   /** As many reconciliation sessions run as may: a Hello now is answered busy. */
   get busy (): boolean {
@@ -80,14 +92,18 @@ export class SessionRunner {
         report = { ...report, role: 'push-in', outcome: 'synced' }
         await mergeFrame(this.init.store, first, report, this.init.log, changed => { this.init.merged(changed, peer, 'push') })
       } else if (first.type === 'hello') {
-        if (this.busy) {
-          await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true })
+        const admission = this.admission.admit(report.peer, this.reconciling)
+        if (!admission.admitted) {
+          await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true, retryAfterMs: admission.retryAfterMs })
           report.outcome = 'busy'
+          report.retryAfterMs = admission.retryAfterMs
+          this.init.debug('busy to %p: %s; come back in %d ms', peer, admission.why, admission.retryAfterMs)
         } else {
           this.reconciling++
           try {
             await runResponder(first, io, this.init.store, report, this.init.log, this.hooks(report, io, peer))
           } finally {
+            this.admission.ended(report.peer)
             this.sessionEnded()
           }
           report.outcome = report.rootsEqual ? 'in-sync' : 'synced'
@@ -143,15 +159,21 @@ export class SessionRunner {
     const report = emptyReport(peer.toString(), 'initiator')
     this.reconciling++
     const ctl = this.newController()
-    const signal = options.signal !== undefined ? AbortSignal.any([ctl.signal, options.signal]) : ctl.signal
+    // the caller's signal ends the session too: a listener removed at the end, not AbortSignal.any,
+    // which leaves a dependant on a long-lived signal per call on Node 20
+    const signal = ctl.signal
+    const onCallerAbort = (): void => { ctl.abort(options.signal?.reason) }
+    if (options.signal?.aborted === true) onCallerAbort()
+    else options.signal?.addEventListener('abort', onCallerAbort, { once: true })
     let io: FramedStream | undefined
     try {
       for (let attempt = 0; ; attempt++) {
         const ch = await this.init.channels.acquire(peer, signal)
         io = ch.io
         try {
-          const { busy } = await runInitiator(io, this.init.store, report, this.init.log, this.hooks(report, io, peer))
+          const { busy, retryAfterMs } = await runInitiator(io, this.init.store, report, this.init.log, this.hooks(report, io, peer))
           report.outcome = busy ? 'busy' : report.rootsEqual ? 'in-sync' : 'synced'
+          if (retryAfterMs !== undefined) report.retryAfterMs = retryAfterMs
           break
         } catch (err) {
           // a kept stream the peer closed meanwhile (it restarted its handler, say): once more on a new one
@@ -164,6 +186,7 @@ export class SessionRunner {
     } catch (err) {
       this.fail(report, err, io?.stream)
     } finally {
+      options.signal?.removeEventListener('abort', onCallerAbort)
       ctl.abort(SESSION_OVER)
       this.outbound.delete(peer.toString())
       this.finish(report, io)

@@ -59,6 +59,8 @@ export interface RoundReport {
   /** true when the two roots were equal at the start of the exchange */
   rootsEqual: boolean
   error?: string
+  /** busy: when the peer said to try again (ms), or (as responder) what we told it */
+  retryAfterMs?: number
 }
 
 /** Callbacks a running session makes into the service. */

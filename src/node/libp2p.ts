@@ -74,6 +74,20 @@ export interface EngramLibp2pOptions<T extends ServiceMap = ServiceMap> {
 const RECONNECT_INTERVAL_MS = 2_000
 const RECONNECT_RETRIES = 300
 
+/**
+ * Connection limits, set here on purpose rather than left to libp2p's defaults changing under
+ * us. A node talks to its gossip peers and a DHT neighbourhood, far fewer than the cap; more
+ * connections are pruned. One host may open a few connections per second (a restarting node
+ * dials its remembered peers at once) and only a few may be mid-handshake, so a flood of
+ * fresh identities from one address costs us little; a handshake must finish in time.
+ */
+export const CONNECTION_LIMITS = {
+  maxConnections: 300,
+  inboundConnectionThreshold: 5,
+  maxIncomingPendingConnections: 10,
+  inboundUpgradeTimeout: 10_000
+} as const
+
 export function mdnsServiceTag (cluster: string): string {
   return `_engram-${createHash('sha256').update(cluster).digest('hex').slice(0, 16)}._udp.local`
 }
@@ -117,6 +131,7 @@ export async function createEngramLibp2p<T extends ServiceMap = ServiceMap> (opt
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
     peerDiscovery,
     connectionManager: {
+      ...CONNECTION_LIMITS,
       // gossip peers carry a KEEP_ALIVE tag (gossip/service.ts): a lost one is re-dialled every
       // few seconds for a while, so a healed partition reconnects (and syncs) within seconds
       // instead of at the next discovery round; a peer gone for good is given up after that

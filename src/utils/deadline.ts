@@ -20,13 +20,15 @@ export class DeadlineError extends Error {
 export class Deadline {
   readonly signal: AbortSignal
   private readonly controller = new AbortController()
-  private readonly timer: ReturnType<typeof setTimeout>
+  private timer: ReturnType<typeof setTimeout>
+  private endsAt: number
   private readonly onParentAbort = (): void => { this.abort(this.parent?.reason) }
 
   constructor (readonly ms: number, private readonly parent?: AbortSignal) {
     this.signal = this.controller.signal
     // libp2p components add a listener per sub-request; the bound keeps them short-lived
     setMaxListeners(Infinity, this.signal)
+    this.endsAt = Date.now() + ms
     this.timer = setTimeout(() => { this.abort(new DeadlineError(ms)) }, ms)
     if (parent?.aborted === true) this.onParentAbort()
     else parent?.addEventListener('abort', this.onParentAbort, { once: true })
@@ -35,6 +37,14 @@ export class Deadline {
   /** Whether the time ran out (as opposed to the parent aborting). */
   get expired (): boolean {
     return this.signal.reason instanceof DeadlineError
+  }
+
+  /** Brings the deadline forward to `ms` from now, if that is sooner. */
+  shorten (ms: number): void {
+    if (this.signal.aborted || Date.now() + ms >= this.endsAt) return
+    clearTimeout(this.timer)
+    this.endsAt = Date.now() + ms
+    this.timer = setTimeout(() => { this.abort(new DeadlineError(ms)) }, ms)
   }
 
   /** Stops the timer and the parent listener; call when the bounded work is over. */

@@ -87,6 +87,22 @@ describe('merkle index', () => {
     assert.throws(() => idx.children('0000'), { name: 'InvalidEncodingError' })
     assert.throws(() => idx.set(new Uint8Array(3), new Uint8Array(32)), { name: 'InvalidEncodingError' })
   })
+  it('entries under every prefix are exactly the sorted key hashes with that prefix, after inserts and deletes', () => {
+    const idx = new MerkleIndex()
+    const held = new Set<string>()
+    for (let i = 0; i < 2000; i++) {
+      const kh = keyHash(`e${i}`)
+      idx.set(kh, digestOf(`v${i}`))
+      held.add(toHex(kh))
+      if (i % 3 === 0) { idx.delete(keyHash(`e${i >> 1}`)); held.delete(toHex(keyHash(`e${i >> 1}`))) }
+    }
+    const sorted = [...held].sort()
+    const prefixes = ['', ...'0123456789abcdef', ...sorted.slice(0, 40).flatMap(h => [h.slice(0, 2), h.slice(0, 3), h.slice(0, MERKLE_DEPTH)]), 'f0f0', '00']
+    for (const p of prefixes) {
+      assert.deepEqual(idx.entries(p).map(e => toHex(e.keyHash)), sorted.filter(h => h.startsWith(p)), `prefix ${JSON.stringify(p)}`)
+    }
+  })
+
   it('node hashes follow the spec (leaf = H(0 || sorted keyHash||digest), inner = H(1 || 16 children)), after updates and deletes', () => {
     const idx = new MerkleIndex()
     const entries = new Map<string, Uint8Array>()

@@ -119,4 +119,37 @@ describe('sans-IO reconciliation', () => {
     assert.deepEqual(ours.map(x => x[0]), [1, 4])
     assert.deepEqual(theirs.map(x => x[0]), [3, 4])
   })
+  it('a request may name only subtrees a reply offered, each once: no whole-index scans on demand, no overlaps', () => {
+    const idx = new MerkleIndex()
+    for (let i = 0; i < 2000; i++) idx.set(new Uint8Array(32).fill(0).map((_, j) => (i * 7 + j * 13 + (i >> 3)) & 255), new Uint8Array(32).fill(i & 255))
+    const hello = { type: 'hello' as const, version: 1, root: new Uint8Array(32), count: 0 }
+    const req = (over: Partial<{ descend: string[], probes: Array<{ prefix: string, entries: [] }>, pullPrefixes: string[] }>) =>
+      ({ type: 'request' as const, descend: [], probes: [], pullPrefixes: [], done: false, ...over })
+    const bad: Array<[string, ReturnType<typeof req>]> = [
+      // the amplification request of issue 14: thousands of probes and pulls of the whole tree
+      ['probes and pulls of the root', req({ probes: Array.from({ length: 16_384 }, () => ({ prefix: '', entries: [] })), pullPrefixes: Array(4096).fill('') })
+      ],
+      ['one pull of the root', req({ pullPrefixes: [''] })],
+      ['a grandchild no reply offered', req({ probes: [{ prefix: '3a', entries: [] }] })],
+      ['a child named twice in one request', req({ pullPrefixes: ['3', '3'] })],
+      ['a child both descended and pulled', req({ descend: ['5'], pullPrefixes: ['5'] })],
+      // no progress: a peer could hold a session (and its slot) open with these until the session timeout
+      ['a request naming nothing that is not done', req({})]
+    ]
+    for (const [name, r] of bad) {
+      const res = new Responder(idx)
+      res.onHello(hello)
+      assert.throws(() => res.onRequest(r), { name: 'ProtocolViolationError', message: /not offered|named before|names nothing/ }, name)
+    }
+    // named once in one request, again in the next: refused too; a descended child's children may be named
+    const res = new Responder(idx)
+    res.onHello(hello)
+    res.onRequest(req({ descend: ['a'], pullPrefixes: ['b'] }))
+    assert.throws(() => res.onRequest(req({ pullPrefixes: ['b'] })), { name: 'ProtocolViolationError' })
+    const res2 = new Responder(idx)
+    res2.onHello(hello)
+    res2.onRequest(req({ descend: ['a'], pullPrefixes: ['b'] }))
+    assert.doesNotThrow(() => res2.onRequest(req({ pullPrefixes: ['a0', 'a1'], probes: [{ prefix: 'a2', entries: [] }] })))
+    assert.throws(() => res2.onRequest(req({ pullPrefixes: ['a'] })), { name: 'ProtocolViolationError' })
+  })
 })

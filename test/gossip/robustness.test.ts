@@ -70,6 +70,17 @@ describe('gossip protocol robustness against a raw client', () => {
       const request = Frame.encode({ request: { descend: [], probes: [], pullPrefixes: [], done: true } })
       return [frame(new Uint8Array([...hello, ...request]))]
     }, /InvalidMessageError/],
+    // issue 14's amplification request: every probe and pull names the whole tree (never offered)
+    ['hello, then a request probing and pulling the root thousands of times', () => [
+      frame(encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32), count: 0 })),
+      frame(encodeMessage({
+        type: 'request',
+        descend: [],
+        probes: Array.from({ length: 16_384 }, () => ({ prefix: '', entries: [] })),
+        pullPrefixes: Array(4096).fill(''),
+        done: false
+      }))
+    ], /ProtocolViolationError/],
     ['hello, then a push inside the session', () => [
       frame(encodeMessage({ type: 'hello', version: 1, root: new Uint8Array(32), count: 0 })),
       patternsFrame([validPattern('inside')], true)
@@ -107,6 +118,56 @@ describe('gossip protocol robustness against a raw client', () => {
       assert.equal(outcomes.filter(o => o.startsWith('timeout')).length, 2, outcomes.join(' | '))
       assert.equal(outcomes.filter(o => o.startsWith('refused')).length, 1, outcomes.join(' | '))
       for (const st of streams) st.abort(new Error('test done'))
+    } finally {
+      await strict.stop()
+    }
+  })
+
+  it('a kept stream idles long between sessions, but a frame begun on it has the message timeout (no slowloris)', async () => {
+    const strict = await startGossipNode({ gossip: { messageTimeoutMs: 500 } })
+    try {
+      const stream = await raw.libp2p.dialProtocol(multiaddr(strict.addr), GOSSIP_PROTOCOL)
+      const lp = lpStream(stream)
+      // one whole session (roots equal), so the stream is a kept one waiting for its next session
+      await lp.write(encodeMessage({ type: 'hello', version: 1, root: strict.replica.root(), count: 0 }))
+      assert.equal(decodeMessage((await lp.read()).subarray()).type, 'reply')
+      await waitFor(() => strict.gossip.lastRounds.length === 1, { timeout: 5_000, message: 'the first session to end' })
+      // then most of a large frame, never finished
+      stream.send(new Uint8Array([...varint(MAX_FRAME_BYTES - 1), ...new Uint8Array(64 * 1024)]))
+      await waitFor(() => strict.gossip.lastRounds.length >= 2, { timeout: 10_000, message: 'the half-sent frame to time out' })
+      const r = strict.gossip.lastRounds[1]!
+      assert.equal(r.outcome, 'timeout', r.error)
+      assert.match(r.error ?? '', /frame not completed in time/)
+      await waitFor(() => stream.status !== 'open', { timeout: 5_000, message: 'the target to abort the stream' })
+    } finally {
+      await strict.stop()
+    }
+  })
+
+  it('streams from all peers together are capped, and so are the bytes they may leave unread', async () => {
+    const strict = await startGossipNode({ gossip: { messageTimeoutMs: 2000, maxInboundGossipStreams: 2, maxBufferedInboundBytes: 256 * 1024 } })
+    try {
+      // two silent streams take the node-wide slots (one peer may hold three): a third is reset
+      const streams = []
+      for (let i = 0; i < 3; i++) streams.push(await raw.libp2p.dialProtocol(multiaddr(strict.addr), GOSSIP_PROTOCOL))
+      await waitFor(() => strict.gossip.lastRounds.some(r => r.outcome === 'refused'), { timeout: 5_000, message: 'the third stream refused' })
+      assert.match(strict.gossip.lastRounds.find(r => r.outcome === 'refused')?.error ?? '', /TooManySessionsError: at most 2 inbound gossip streams in all/)
+      for (const st of streams) st.abort(new Error('test done'))
+      await waitFor(() => strict.gossip.lastRounds.length >= 3, { timeout: 5_000, message: 'the silent streams to end' })
+      // a frame begun with more bytes than the whole budget: that stream is dropped at once
+      const before = strict.gossip.lastRounds.length
+      const big = await raw.libp2p.dialProtocol(multiaddr(strict.addr), GOSSIP_PROTOCOL)
+      big.send(new Uint8Array([...varint(MAX_FRAME_BYTES - 1), ...new Uint8Array(300 * 1024)]))
+      await waitFor(() => strict.gossip.lastRounds.length > before, { timeout: 5_000, message: 'the over-budget stream to end' })
+      assert.match(strict.gossip.lastRounds[before]?.error ?? '', /InboundBudgetError/)
+      // what it held is given back: a good peer's session (its frames need the budget) goes through
+      await good.replica.write('after-budget', { addEpisodes: ['b'], confidence: 0.5 })
+      await good.libp2p.dial(multiaddr(strict.addr))
+      for (let i = 0; i < 3; i++) {
+        const r = await good.gossip.syncNow(strict.libp2p.peerId)
+        assert.equal(r.outcome, i === 0 ? 'synced' : 'in-sync', r.error)
+      }
+      assert.ok(await strict.replica.get('after-budget'))
     } finally {
       await strict.stop()
     }

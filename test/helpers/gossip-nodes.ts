@@ -33,7 +33,8 @@ export async function startGossipNode (opts: { join?: string[], gossip?: Partial
   const id = peerId.toString()
   const writer = authorOf(peerId, privateKey)
   const replica = await Replica.open({ dir: join(dir, 'store'), author: writer })
-  const store = replicaGossipStore(replica, new WriteVerifier(id))
+  const verifier = new WriteVerifier(id)
+  const store = replicaGossipStore(replica, verifier)
   const libp2p = await createEngramLibp2p({
     privateKey,
     listen: [LOOPBACK],
@@ -52,6 +53,7 @@ export async function startGossipNode (opts: { join?: string[], gossip?: Partial
     addr: libp2p.getMultiaddrs()[0]!.toString(),
     async stop () {
       await Promise.resolve(libp2p.stop()).catch(() => {})
+      verifier.close()
       await replica.close().catch(() => {})
       await rm(dir, { recursive: true, force: true })
     }

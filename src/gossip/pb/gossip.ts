@@ -478,6 +478,7 @@ export interface Reply {
   need: Uint8Array<ArrayBuffer>[]
   busy: boolean
   end: boolean
+  retryAfterMs: number
 }
 
 export namespace Reply {
@@ -531,6 +532,11 @@ export namespace Reply {
           w.bool(obj.end)
         }
 
+        if ((obj.retryAfterMs != null && obj.retryAfterMs !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.retryAfterMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -542,7 +548,8 @@ export namespace Reply {
           childCounts: [],
           need: [],
           busy: false,
-          end: false
+          end: false,
+          retryAfterMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -589,6 +596,10 @@ export namespace Reply {
             }
             case 7: {
               obj.end = reader.bool()
+              break
+            }
+            case 8: {
+              obj.retryAfterMs = reader.uint32()
               break
             }
             default: {
@@ -685,6 +696,13 @@ export namespace Reply {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -735,6 +753,11 @@ export namespace Reply {
     value: boolean
   }
 
+  export interface ReplyRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: number
+  }
+
   export function encode (obj: Partial<Reply>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Reply.codec())
   }
@@ -743,7 +766,7 @@ export namespace Reply {
     return decodeMessage(buf, Reply.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyInSyncFieldEvent | ReplyParentsFieldEvent | ReplyChildHashesFieldEvent | ReplyChildCountsFieldEvent | ReplyNeedFieldEvent | ReplyBusyFieldEvent | ReplyEndFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Reply>): Generator<ReplyInSyncFieldEvent | ReplyParentsFieldEvent | ReplyChildHashesFieldEvent | ReplyChildCountsFieldEvent | ReplyNeedFieldEvent | ReplyBusyFieldEvent | ReplyEndFieldEvent | ReplyRetryAfterMsFieldEvent> {
     return streamMessage(buf, Reply.codec(), opts)
   }
 }
@@ -1089,6 +1112,11 @@ export namespace Frame {
     value: boolean
   }
 
+  export interface FrameReplyRetryAfterMsFieldEvent {
+    field: '$.reply.retryAfterMs'
+    value: number
+  }
+
   export interface FramePatternsPatternsFieldEvent {
     field: '$.patterns.patterns[]'
     index: number
@@ -1108,7 +1136,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameHelloVersionFieldEvent | FrameHelloRootFieldEvent | FrameHelloCountFieldEvent | FrameRequestDescendFieldEvent | FrameRequestProbesPrefixFieldEvent | FrameRequestProbesEntriesFieldEvent | FrameRequestPullPrefixesFieldEvent | FrameRequestDoneFieldEvent | FrameReplyInSyncFieldEvent | FrameReplyParentsFieldEvent | FrameReplyChildHashesFieldEvent | FrameReplyChildCountsFieldEvent | FrameReplyNeedFieldEvent | FrameReplyBusyFieldEvent | FrameReplyEndFieldEvent | FramePatternsPatternsFieldEvent | FramePatternsPushFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameHelloVersionFieldEvent | FrameHelloRootFieldEvent | FrameHelloCountFieldEvent | FrameRequestDescendFieldEvent | FrameRequestProbesPrefixFieldEvent | FrameRequestProbesEntriesFieldEvent | FrameRequestPullPrefixesFieldEvent | FrameRequestDoneFieldEvent | FrameReplyInSyncFieldEvent | FrameReplyParentsFieldEvent | FrameReplyChildHashesFieldEvent | FrameReplyChildCountsFieldEvent | FrameReplyNeedFieldEvent | FrameReplyBusyFieldEvent | FrameReplyEndFieldEvent | FrameReplyRetryAfterMsFieldEvent | FramePatternsPatternsFieldEvent | FramePatternsPushFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
