@@ -6,7 +6,8 @@
  * and every received pattern merged with mergeIncoming. It mirrors
  * src/gossip/initiator.ts and responder.ts step by step, minus sockets and LevelDB.
  */
-import { Initiator, Responder, type SendInstruction } from '../../src/core/reconcile.js'
+import { Initiator, type SendInstruction } from '../../src/core/reconcile.js'
+import { Responder } from '../../src/core/reconcile-responder.js'
 import { MerkleIndex, toHex } from '../../src/core/merkle.js'
 import { encodePattern, keyHash, patternDigest } from '../../src/core/encoding.js'
 import { compareBytes } from '../../src/core/bytes.js'

@@ -1,7 +1,8 @@
 /**
  * Sans-IO Merkle reconciliation: the two sides of a session as pure state machines
- * fed with messages. They decide what to ask and what patterns to send; moving
- * bytes, reading the store and merging are the caller's job.
+ * fed with messages (the initiator here, the responder in reconcile-responder.ts). They
+ * decide what to ask and what patterns to send; moving bytes, reading the store and merging
+ * are the caller's job.
  *
  * Initiator -> Hello(root, count). Responder -> Reply(inSync) if roots match (one round
  * trip), else Reply(children of the root). Then, level by level, the initiator compares
@@ -15,7 +16,7 @@
  * Reply(end) once the responder merged everything pushed to it, so the stream can carry the
  * next session.
  */
-import { MERKLE_DEPTH, childPrefixes, isValidPrefix, toHex, walkListings, type Prefix, type NodeSummary, type LeafEntry } from './merkle.js'
+import { MERKLE_DEPTH, childPrefixes, toHex, walkListings, type Prefix, type NodeSummary, type LeafEntry } from './merkle.js'
 import { compareBytes } from './bytes.js'
 import {
   CHILD_HASH_BYTES, RECONCILE_VERSION, WIRE_HASH_BYTES, type ChildHashes, type HelloMsg, type Probe, type ReplyMsg, type RequestMsg, type WireEntry
@@ -86,7 +87,7 @@ function sameChild (a: Uint8Array, b: Uint8Array): boolean {
   return compareBytes(childHash(a), childHash(b)) === 0
 }
 
-function wireEntries (entries: LeafEntry[]): WireEntry[] {
+export function wireEntries (entries: LeafEntry[]): WireEntry[] {
   return entries.map(e => ({ keyHash: e.keyHash, digest: truncate(e.digest) }))
 }
 
@@ -219,89 +220,5 @@ export class Initiator {
     // after a done request the responder still confirms (end reply) that it merged all we pushed
     this.state = done ? 'await-end' : 'await-reply'
     return { type: 'request', descend, probes, pullPrefixes, done }
-  }
-}
-
-export interface ResponderStep {
-  /** patterns to send (before `reply`) */
-  send: SendInstruction
-  /** sent after `send`; the end reply once the initiator said done */
-  reply: ReplyMsg | undefined
-  done: boolean
-}
-
-export class Responder {
-  private state: 'await-hello' | 'await-request' | 'done' = 'await-hello'
-  private requests = 0
-  /**
-   * Subtrees our replies offered (children sent) that no request has named yet. A request may
-   * name only these, each once: so every prefix it names is one the session reached, no two
-   * overlap, and a whole session costs at most one walk of the tree and its listings, however
-   * the peer builds its requests.
-   */
-  private readonly offered = new Set<Prefix>()
-
-  constructor (private readonly index: IndexView, private readonly limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS) {}
-
-  get done (): boolean {
-    return this.state === 'done'
-  }
-
-  /** Pushes from the initiator are welcome between its hello and its done. */
-  acceptsPatterns (): boolean {
-    return this.state === 'await-request'
-  }
-
-  onHello (hello: HelloMsg): ResponderStep {
-    if (this.state !== 'await-hello') throw new ProtocolViolationError('hello out of order')
-    if (hello.version !== RECONCILE_VERSION) throw new ProtocolViolationError(`unsupported reconcile version ${hello.version}`)
-    const send = { keyHashes: [], prefixes: [] }
-    if (compareBytes(hello.root, this.index.root()) === 0) {
-      this.state = 'done'
-      return { send, reply: { type: 'reply', inSync: true, children: [], need: [] }, done: true }
-    }
-    this.state = 'await-request'
-    return { send, reply: { type: 'reply', inSync: false, children: [this.childrenOf('')], need: [] }, done: false }
-  }
-
-  onRequest (req: RequestMsg): ResponderStep {
-    if (this.state !== 'await-request') throw new ProtocolViolationError('request out of order')
-    if (++this.requests > this.limits.maxRequests) throw new ProtocolViolationError('too many requests in one session')
-    if (req.done) {
-      if (req.descend.length + req.probes.length + req.pullPrefixes.length > 0) throw new ProtocolViolationError('done request carries data')
-      this.state = 'done'
-      return { send: { keyHashes: [], prefixes: [] }, reply: { type: 'reply', inSync: false, children: [], need: [], end: true }, done: true }
-    }
-    // a request that is not done names something: one that names nothing moves the session nowhere
-    if (req.descend.length + req.probes.length + req.pullPrefixes.length === 0) throw new ProtocolViolationError('request names nothing and is not done')
-    if (req.descend.length > this.limits.maxDescend || req.pullPrefixes.length > this.limits.maxPullPrefixes ||
-      req.probes.reduce((n, p) => n + p.entries.length, 0) > Math.max(this.limits.maxProbeEntries, req.probes[0]?.entries.length ?? 0)) {
-      throw new ProtocolViolationError('request exceeds limits')
-    }
-    for (const p of [...req.descend, ...req.pullPrefixes, ...req.probes.map(x => x.prefix)]) {
-      if (!isValidPrefix(p)) throw new ProtocolViolationError(`invalid prefix ${JSON.stringify(p)}`)
-      if (!this.offered.delete(p)) throw new ProtocolViolationError(`prefix ${JSON.stringify(p)} was not offered by a reply, or was named before`)
-    }
-    const children = req.descend.map(p => {
-      if (p.length >= MERKLE_DEPTH) throw new ProtocolViolationError(`cannot descend below leaf ${p}`)
-      return this.childrenOf(p)
-    })
-    const send: SendInstruction = { keyHashes: [], prefixes: [...req.pullPrefixes] }
-    const need: Uint8Array[] = []
-    for (const probe of req.probes) {
-      for (const e of probe.entries) {
-        if (!keyHashHasPrefix(e.keyHash, probe.prefix)) throw new ProtocolViolationError('probe entry outside its prefix')
-      }
-      const { ours, theirs } = diffProbe(wireEntries(this.index.entries(probe.prefix)), probe.entries)
-      send.keyHashes.push(...ours)
-      need.push(...theirs)
-    }
-    return { send, reply: { type: 'reply', inSync: false, children, need }, done: false }
-  }
-
-  private childrenOf (prefix: Prefix): ChildHashes {
-    for (const c of childPrefixes(prefix)) this.offered.add(c)
-    const kids = this.index.children(prefix)
-    return { parent: prefix, hashes: kids.map(k => childHash(k.hash)), counts: kids.map(k => k.count) }
   }
 }

@@ -2,7 +2,7 @@
  * Runs the responder side of a reconciliation session, after its Hello was read.
  */
 import type { Logger } from '@libp2p/interface'
-import { Responder } from '../core/reconcile.js'
+import { Responder } from '../core/reconcile-responder.js'
 import type { HelloMsg } from '../core/reconcile-messages.js'
 import { ProtocolViolationError } from './errors.js'
 import type { FramedStream } from './framed.js'

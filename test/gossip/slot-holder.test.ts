@@ -64,7 +64,9 @@ describe('a peer that keeps the session slot', () => {
 
     const outcomes: string[] = []
     try {
-      await sleep(300) // the attacker holds the slot first
+      // the attacker holds the slot first
+      while (seen.sessions === 0 && Date.now() < deadline) await sleep(20)
+      await sleep(100)
       while (Date.now() < deadline) {
         const r = await honest.gossip.syncNow(victim.libp2p.peerId)
         outcomes.push(r.outcome)

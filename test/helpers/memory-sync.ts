@@ -2,7 +2,8 @@
  * Runs one reconciliation session between two in-memory replicas through the pure
  * state machines, counting round trips and patterns moved. No sockets.
  */
-import { Initiator, Responder, keyHashHasPrefix, type SendInstruction } from '../../src/core/reconcile.js'
+import { Initiator, keyHashHasPrefix, type SendInstruction } from '../../src/core/reconcile.js'
+import { Responder } from '../../src/core/reconcile-responder.js'
 import { MerkleIndex, toHex } from '../../src/core/merkle.js'
 import { keyHash, patternDigest } from '../../src/core/encoding.js'
 import { mergeIncoming } from '../../src/core/merge.js'
