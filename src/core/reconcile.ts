@@ -29,6 +29,8 @@ export interface IndexView {
   node(prefix: Prefix): NodeSummary
   children(prefix: Prefix): NodeSummary[]
   entries(prefix: Prefix): LeafEntry[]
+  /** the digest held for a key hash, if any */
+  get(keyHash: Uint8Array): Uint8Array | undefined
 }
 
 export interface ReconcileLimits {

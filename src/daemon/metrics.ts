@@ -8,7 +8,7 @@
  * they never go stale between events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { EngramNodePort, MergeKind, NodeCounts, RefusedInfo, RefusedReason, RoundReport } from '../node/types.js'
+import type { EngramNodePort, MergeKind, NodeCounts, PeerRefusal, RefusedInfo, RefusedReason, RoundReport } from '../node/types.js'
 
 export interface NodeMetrics {
   readonly registry: Registry
@@ -22,6 +22,7 @@ export interface NodeMetrics {
 
 const MERGE_KINDS: readonly MergeKind[] = ['new', 'newer', 'older', 'equal', 'concurrent']
 const REFUSED_REASONS: readonly RefusedReason[] = ['forged', 'unverifiable', 'untrusted']
+const PEER_REFUSALS: readonly PeerRefusal[] = ['too-many-streams', 'busy', 'cooldown', 'inbound-budget', 'slow-frame', 'protocol-violation', 'push-quota']
 
 /** Gauges of one number the node counts: name, help, which count */
 const COUNT_GAUGES: ReadonlyArray<[string, string, (c: NodeCounts) => number]> = [
@@ -66,6 +67,13 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     labelNames: ['reason'] as const,
     registers
   })
+  const peerRefusals = new Counter({
+    name: 'engram_peer_refusals_total',
+    help: 'Times this node refused or cut a peer, or left out part of what it sent, by reason (streams, busy, cooldown, budget, slow frame, ' +
+      'protocol violation, push quota); the log names the peer',
+    labelNames: ['reason'] as const,
+    registers
+  })
   const pushes = new Counter({
     name: 'engram_eager_pushes_total',
     help: 'Eager pushes of local writes to peers (push-out sessions), any outcome',
@@ -103,6 +111,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   pushes.inc(0)
   equivocations.inc(0)
   for (const reason of REFUSED_REASONS) refused.inc({ reason }, 0)
+  for (const reason of PEER_REFUSALS) peerRefusals.inc({ reason }, 0)
 
   const onRound = (ev: CustomEvent<RoundReport>): void => {
     const r = ev.detail
@@ -114,6 +123,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     patternsReceived.inc({ role }, r.patternsIn)
     duration.observe({ role }, r.ms / 1000)
     if (role === 'push-out') pushes.inc()
+    if (r.refusal !== undefined) peerRefusals.inc({ reason: r.refusal })
   }
   const onMerge = (ev: CustomEvent<Record<MergeKind, number>>): void => {
     for (const kind of MERGE_KINDS) {

@@ -23,7 +23,7 @@ export interface AdmissionInit {
   random?: () => number
 }
 
-export type Admission = { admitted: true } | { admitted: false, retryAfterMs: number, why: string }
+export type Admission = { admitted: true } | { admitted: false, retryAfterMs: number, why: string, reason: 'busy' | 'cooldown' }
 
 export class SessionAdmission {
   /** peers with an inbound session running */
@@ -48,15 +48,15 @@ export class SessionAdmission {
   admit (peer: string, sessions: number): Admission {
     const now = this.now()
     if (this.running.has(peer)) {
-      return { admitted: false, retryAfterMs: this.jitter(this.init.busyRetryMs), why: 'a session with this peer runs already' }
+      return { admitted: false, retryAfterMs: this.jitter(this.init.busyRetryMs), why: 'a session with this peer runs already', reason: 'busy' }
     }
     if (sessions >= this.init.maxSessions || this.running.size >= this.maxInbound) {
       this.lastTurnedAway = now
-      return { admitted: false, retryAfterMs: this.jitter(this.init.busyRetryMs), why: 'every session slot is taken' }
+      return { admitted: false, retryAfterMs: this.jitter(this.init.busyRetryMs), why: 'every session slot is taken', reason: 'busy' }
     }
     const since = now - (this.lastEnded.get(peer) ?? Number.NEGATIVE_INFINITY)
     if (now - this.lastTurnedAway < this.init.cooldownMs && since < this.init.cooldownMs) {
-      return { admitted: false, retryAfterMs: Math.ceil(this.init.cooldownMs - since), why: 'other peers wait: this peer\'s cooldown runs' }
+      return { admitted: false, retryAfterMs: Math.ceil(this.init.cooldownMs - since), why: 'other peers wait: this peer\'s cooldown runs', reason: 'cooldown' }
     }
     this.running.add(peer)
     return { admitted: true }

@@ -171,6 +171,13 @@ export interface GossipInit {
    */
   maxInboundGossipStreams?: number
   /**
+   * what one peer may push to us per minute: new keys and pattern bytes; beyond it a push
+   * frame's patterns are left out (anti-entropy still brings what is honest)
+   *
+   * @default { newKeysPerMinute: 10000, bytesPerMinute: 33554432 }
+   */
+  pushQuota?: { newKeysPerMinute: number, bytesPerMinute: number }
+  /**
    * how long an outbound stream is kept open after its last session (CHANNEL_IDLE_MS: 4 h)
    *
    * @default 14400000

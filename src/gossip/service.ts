@@ -13,7 +13,7 @@ import { OutboundChannels } from './channels.js'
 import { ConnectSync } from './connect-sync.js'
 import {
   CHANNEL_IDLE_MS, GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, ROUND_JITTER, SESSION_COOLDOWN_MS, SESSION_TIMEOUT_MS,
-  MAX_BUFFERED_INBOUND_BYTES, MAX_INBOUND_GOSSIP_STREAMS
+  MAX_BUFFERED_INBOUND_BYTES, MAX_INBOUND_GOSSIP_STREAMS, PUSH_BYTES_PER_MINUTE, PUSH_NEW_KEYS_PER_MINUTE
 } from './constants.js'
 import { ServiceStoppingError } from './errors.js'
 import { InboundHandler } from './inbound.js'
@@ -48,6 +48,7 @@ const DEFAULTS: Omit<Settings, 'store'> = {
   sessionCooldownMs: SESSION_COOLDOWN_MS,
   maxBufferedInboundBytes: MAX_BUFFERED_INBOUND_BYTES,
   maxInboundGossipStreams: MAX_INBOUND_GOSSIP_STREAMS,
+  pushQuota: { newKeysPerMinute: PUSH_NEW_KEYS_PER_MINUTE, bytesPerMinute: PUSH_BYTES_PER_MINUTE },
   channelIdleMs: CHANNEL_IDLE_MS,
   connectSync: {}
 }
@@ -89,6 +90,7 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
       sessionTimeoutMs: settings.sessionTimeoutMs,
       maxConcurrentSessions: settings.maxConcurrentSessions,
       sessionCooldownMs: settings.sessionCooldownMs,
+      pushQuota: settings.pushQuota,
       log,
       debug,
       running: () => this.started,

@@ -8,7 +8,12 @@ import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import type { OutboundChannels } from './channels.js'
-import { asSessionError, isPeerGone, isTimeout, ProtocolViolationError, SESSION_OVER } from './errors.js'
+import {
+  asSessionError, InboundBudgetError, InvalidMessageError, isPeerGone, isTimeout, ProtocolViolationError, SESSION_OVER, SessionTimeoutError
+} from './errors.js'
+import { PushQuota } from './push-quota.js'
+import { keyHash } from '../core/encoding.js'
+import type { PatternsMsg } from '../core/reconcile-messages.js'
 import type { FramedStream } from './framed.js'
 import { runInitiator } from './initiator.js'
 import { mergeFrame } from './merge.js'
@@ -16,7 +21,7 @@ import { runResponder } from './responder.js'
 import { sessionHooks } from './session-hooks.js'
 import { SessionAdmission } from './admission.js'
 import { BUSY_RETRY_MS } from './constants.js'
-import { emptyReport, type GossipStore, type MergeVia, type RoundReport, type SessionHooks } from './types.js'
+import { emptyReport, type GossipStore, type MergeVia, type PeerRefusal, type RoundReport, type SessionHooks } from './types.js'
 
 export interface SessionRunnerInit {
   store: GossipStore
@@ -26,6 +31,8 @@ export interface SessionRunnerInit {
   maxConcurrentSessions: number
   /** under contention, the least time between a peer's inbound sessions (admission.ts) */
   sessionCooldownMs: number
+  /** what one peer may push to us per minute (push-quota.ts) */
+  pushQuota: { newKeysPerMinute: number, bytesPerMinute: number }
   log: Logger
   /** expected ends (a peer went away, a stop's goodbyes): worth a line only when debugging */
   debug: Logger
@@ -46,14 +53,17 @@ export class SessionRunner {
   private readonly controllers = new Set<AbortController>()
   private reconciling = 0
   private readonly admission: SessionAdmission
+  private readonly pushQuota: PushQuota
 
   constructor (private readonly init: SessionRunnerInit) {
     this.admission = new SessionAdmission({ maxSessions: init.maxConcurrentSessions, cooldownMs: init.sessionCooldownMs, busyRetryMs: BUSY_RETRY_MS })
+    this.pushQuota = new PushQuota(init.pushQuota)
   }
 
-  /** The peer left: its cooldown is forgotten. */
+  /** The peer left: its cooldown and push quota are forgotten. */
   forget (peer: PeerId): void {
     this.admission.forget(peer.toString())
+    this.pushQuota.forget(peer.toString())
   }
 
   /** As many reconciliation sessions run as may: a Hello now is answered busy. */
@@ -90,13 +100,15 @@ export class SessionRunner {
     try {
       if (first.type === 'patterns' && first.push) {
         report = { ...report, role: 'push-in', outcome: 'synced' }
-        await mergeFrame(this.init.store, first, report, this.init.log, changed => { this.init.merged(changed, peer, 'push') })
+        const { msg, keyHashes } = this.withinPushQuota(first, report)
+        await mergeFrame(this.init.store, msg, report, this.init.log, changed => { this.init.merged(changed, peer, 'push') }, keyHashes)
       } else if (first.type === 'hello') {
         const admission = this.admission.admit(report.peer, this.reconciling)
         if (!admission.admitted) {
           await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true, retryAfterMs: admission.retryAfterMs })
           report.outcome = 'busy'
           report.retryAfterMs = admission.retryAfterMs
+          report.refusal = admission.reason
           this.init.debug('busy to %p: %s; come back in %d ms', peer, admission.why, admission.retryAfterMs)
         } else {
           this.reconciling++
@@ -130,7 +142,26 @@ export class SessionRunner {
 
   /** A stream refused at admission. */
   refused (peer: PeerId, err: Error): void {
-    this.init.record({ ...emptyReport(peer.toString(), 'responder'), outcome: 'refused', error: `${err.name}: ${err.message}` })
+    this.init.record({ ...emptyReport(peer.toString(), 'responder'), outcome: 'refused', error: `${err.name}: ${err.message}`, refusal: 'too-many-streams' })
+  }
+
+  /** A push frame's patterns that the peer's quota still allows (the rest are counted as skipped and logged), with their key hashes. */
+  private withinPushQuota (msg: PatternsMsg, report: RoundReport): { msg: PatternsMsg, keyHashes: Uint8Array[] } {
+    const index = this.init.store.index
+    const hashes = msg.patterns.map(s => keyHash(s.key))
+    const ok = this.pushQuota.take(report.peer, msg.patterns.map((s, i) => ({
+      isNew: index.get(hashes[i] as Uint8Array) === undefined,
+      bytes: msg.encoded?.[i]?.length ?? 0
+    })))
+    const left = ok.filter(x => !x).length
+    if (left === 0) return { msg, keyHashes: hashes }
+    const keep = (_: unknown, i: number): boolean => ok[i] === true
+    report.patternsIn += left
+    report.patternsSkipped += left
+    report.refusal = 'push-quota'
+    this.init.log('push from %s: %d of %d pattern(s) over its quota of new keys or bytes per minute, left to anti-entropy',
+      report.peer, left, msg.patterns.length)
+    return { msg: { ...msg, patterns: msg.patterns.filter(keep), encoded: msg.encoded?.filter(keep) }, keyHashes: hashes.filter(keep) }
   }
 
   /** A session's (or push's) own controller: aborted when the session is over or timed out. */
@@ -204,6 +235,8 @@ export class SessionRunner {
     const err: any = asSessionError(cause)
     report.outcome = isTimeout(err) ? 'timeout' : 'error'
     report.error = `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+    const refusal = refusalOf(err)
+    if (refusal !== undefined) report.refusal = refusal
     if (isPeerGone(err) || !this.init.running()) {
       // the peer (or we) stopped or went away: an ordinary end, not a fault worth a stack trace
       this.init.debug('%s session with %s ended: %s', report.role, report.peer, report.error)
@@ -227,4 +260,12 @@ export class SessionRunner {
       progress: this.init.progress
     })
   }
+}
+
+/** A failure that is this node refusing or cutting the peer, as the refusal metric names it. */
+function refusalOf (err: unknown): PeerRefusal | undefined {
+  if (err instanceof InboundBudgetError) return 'inbound-budget'
+  if (err instanceof SessionTimeoutError && err.message === 'frame not completed in time') return 'slow-frame'
+  if (err instanceof ProtocolViolationError || err instanceof InvalidMessageError) return 'protocol-violation'
+  return undefined
 }

@@ -61,7 +61,12 @@ export interface RoundReport {
   error?: string
   /** busy: when the peer said to try again (ms), or (as responder) what we told it */
   retryAfterMs?: number
+  /** set when this node refused or cut the peer, or left out part of what it sent: why */
+  refusal?: PeerRefusal
 }
+
+/** Why a node refused or cut a peer (engram_peer_refusals_total{reason}). */
+export type PeerRefusal = 'too-many-streams' | 'busy' | 'cooldown' | 'inbound-budget' | 'slow-frame' | 'protocol-violation' | 'push-quota'
 
 /** Callbacks a running session makes into the service. */
 export interface SessionHooks {

@@ -5,14 +5,14 @@
  * (test/api/fake-node.test.ts), so nothing here may mention the store, libp2p or gossip objects.
  */
 import type { TypedEventTarget } from '@libp2p/interface'
-import type { MergeVia, RoundReport, SessionOutcome, SessionRole } from '../gossip/types.js'
+import type { MergeVia, PeerRefusal, RoundReport, SessionOutcome, SessionRole } from '../gossip/types.js'
 import type { MergeKind } from '../core/merge.js'
 import type { PatternView, WriteOp } from '../core/pattern.js'
 import type { ListOptions, OpenReport } from '../store/level-store.js'
 import { SESSION_TIMEOUT_MS } from '../gossip/constants.js'
 
 // re-exported so callers of the port need no import from the layers below the node
-export type { ListOptions, MergeKind, MergeVia, OpenReport, RoundReport, SessionOutcome, SessionRole, WriteOp }
+export type { ListOptions, MergeKind, MergeVia, OpenReport, PeerRefusal, RoundReport, SessionOutcome, SessionRole, WriteOp }
 
 /**
  * The longest a `syncNow` can take: one session is bounded by the session timeout, and a

@@ -117,6 +117,16 @@ describe('forged writes from a hostile member', () => {
     assert.match(await metrics.render(), /^engram_writes_refused_total\{reason="forged"\} 5$/m)
   })
 
+  it('a malformed frame from the attacker is counted as a refusal of that peer, by reason', async () => {
+    const stream = await attacker.libp2p.dialProtocol(multiaddr(victim.node.addresses()[0]!), GOSSIP_PROTOCOL)
+    stream.send(new Uint8Array([3, 0xff, 0xff, 0xff]))
+    await waitFor(async () => /^engram_peer_refusals_total\{reason="protocol-violation"\} [1-9]/m.test(await metrics.render()), {
+      timeout: 5_000,
+      message: 'the refusal counted'
+    })
+    assert.match(await metrics.render(), /^engram_peer_refusals_total\{reason="push-quota"\} 0$/m)
+  })
+
   it('the honest nodes converge while the attacker is still connected', async () => {
     await honest.node.put('honest', { addEpisodes: ['h'], confidence: 0.6 })
     await victim.node.put('victim', { addEpisodes: ['v'], confidence: 0.4 })
