@@ -68,11 +68,14 @@ export class RoundScheduler {
     for (let attempt = 0; attempt < SYNC_NOW_RETRIES && (report.outcome === 'busy' || report.outcome === 'refused'); attempt++) {
       if (!this.started || options.signal?.aborted === true) break
       const running = runner.runningWith(target)
-      if (running !== undefined) await running
-      else {
-        await sleep((report.retryAfterMs !== undefined ? Math.min(report.retryAfterMs, SYNC_NOW_MAX_WAIT_MS) : Math.min(1000, 100 * 2 ** attempt)) *
-        (0.75 + 0.5 * random()), options.signal)
+      if (running !== undefined) {
+        await running
+      } else {
+        const waitMs = report.retryAfterMs !== undefined ? Math.min(report.retryAfterMs, SYNC_NOW_MAX_WAIT_MS) : Math.min(1000, 100 * 2 ** attempt)
+        await sleep(waitMs * (0.75 + 0.5 * random()), options.signal)
       }
+      // the caller gave up while we waited: the busy answer is the outcome
+      if (!this.started || options.signal?.aborted === true) break
       report = await runner.initiate(target, options)
     }
     return report
