@@ -152,9 +152,9 @@ export interface GossipInit {
   maxConcurrentSessions?: number
   /**
    * while peers are being turned away busy, how long a peer waits after its last session here
-   * before its next (SESSION_COOLDOWN_MS), so one peer cannot keep the slots from the others
+   * before its next, so one peer cannot keep the slots from the others
    *
-   * @default 10000
+   * @default SESSION_COOLDOWN_MS (10 s), or a sixth of intervalMs if that is shorter
    */
   sessionCooldownMs?: number
   /**

@@ -64,9 +64,10 @@ export class RoundScheduler {
   async syncNow (peer?: PeerId, options: AbortOptions = {}): Promise<RoundReport> {
     const target = peer ?? pickRandom(await this.gossipPeers(), 1, this.init.random)[0] as PeerId
     const { runner, random } = this.init
+    const gaveUp = (): boolean => !this.started || options.signal?.aborted === true
     let report = await runner.initiate(target, options)
     for (let attempt = 0; attempt < SYNC_NOW_RETRIES && (report.outcome === 'busy' || report.outcome === 'refused'); attempt++) {
-      if (!this.started || options.signal?.aborted === true) break
+      if (gaveUp()) break
       const running = runner.runningWith(target)
       if (running !== undefined) {
         await running
@@ -75,7 +76,7 @@ export class RoundScheduler {
         await sleep(waitMs * (0.75 + 0.5 * random()), options.signal)
       }
       // the caller gave up while we waited: the busy answer is the outcome
-      if (!this.started || options.signal?.aborted === true) break
+      if (gaveUp()) break
       report = await runner.initiate(target, options)
     }
     return report

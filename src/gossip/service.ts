@@ -73,6 +73,10 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
     const log = this.log = components.logger.forComponent('engram:gossip')
     const debug = components.logger.forComponent('engram:gossip:debug')
     const settings: Settings = { ...DEFAULTS, ...init }
+    // the cooldown must stay short against the round interval, or honest rounds would feel it
+    if (init.sessionCooldownMs === undefined && settings.intervalMs > 0) {
+      settings.sessionCooldownMs = Math.min(SESSION_COOLDOWN_MS, Math.round(settings.intervalMs / 6))
+    }
     const { random, messageTimeoutMs } = settings
     this.connectSyncOn = settings.connectSync.enabled !== false
     this.roundLog = new RoundLog(settings.keepRounds)
