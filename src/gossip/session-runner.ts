@@ -1,8 +1,9 @@
 /**
  * Runs one exchange at a time per call and records how it ended: an outbound session
  * (initiate), or what an inbound stream brings next (serve: a push frame or a session).
- * It owns the count of reconciliation sessions running (both roles) that makes this node
- * answer busy, and the per-session controllers a stop waits for or cuts.
+ * It owns the count of reconciliation sessions running (both roles), the admission of inbound
+ * ones (admission.ts) and the push quota (push-quota.ts), and the per-session controllers a
+ * stop waits for or cuts.
  */
 import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
@@ -66,7 +67,7 @@ export class SessionRunner {
     this.pushQuota.forget(peer.toString())
   }
 
-  /** As many reconciliation sessions run as may: a Hello now is answered busy. */
+  /** As many reconciliation sessions run as may: this node's own rounds wait (a Hello is decided by the admission rules). */
   get busy (): boolean {
     return this.reconciling >= this.init.maxConcurrentSessions
   }
