@@ -71,11 +71,13 @@ export const MAX_BUFFERED_INBOUND_BYTES = 64 * 1024 * 1024
 export const MAX_INBOUND_GOSSIP_STREAMS = 256
 
 /**
- * What one peer may push to us per minute (push-quota.ts): new keys, and pattern bytes. Far
- * above what honest writing pushes (a bulk import is better moved by anti-entropy anyway).
+ * What one peer may push to us per minute (push-quota.ts): new keys, pattern bytes and frames.
+ * Far above what honest writing pushes (a bulk import is better moved by anti-entropy anyway);
+ * the frame count bounds the CPU a stream of tiny or empty frames costs.
  */
 export const PUSH_NEW_KEYS_PER_MINUTE = 10_000
 export const PUSH_BYTES_PER_MINUTE = 32 * 1024 * 1024
+export const PUSH_FRAMES_PER_MINUTE = 60_000
 
 /** Inbound streams libp2p accepts for the protocol on one connection. */
 export const MAX_INBOUND_STREAMS = 4

@@ -1,21 +1,27 @@
 /**
- * A gossip stream as a sequence of decoded messages, with byte counting and a
+ * A gossip stream as a sequence of decoded messages (frames cut by frame-buffer.ts), with byte counting and a
  * per-message timeout on top of the session's own signal.
  */
 import type { Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { lpStream, UnexpectedEOFError, type LengthPrefixedStream } from '@libp2p/utils'
+import { UnexpectedEOFError } from '@libp2p/utils'
 import { decodeMessage, encodeMessage } from './codec.js'
 import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import { InboundBudgetError, ServiceStoppingError, SessionTimeoutError } from './errors.js'
 import type { ByteBudget } from './byte-budget.js'
 import { Deadline } from '../utils/deadline.js'
+import { FrameBuffer } from './frame-buffer.js'
 
 /** a backlog above this holds at least one whole frame (length prefix included) */
 const RESUME_BELOW = MAX_FRAME_BYTES + 10
+/**
+ * unread bytes one stream may hold: a paused stream gets at most a muxer window more than
+ * RESUME_BELOW, so only a muxer that ignores its own flow control goes past this
+ */
+const MAX_BACKLOG = 4 * 1024 * 1024
 
-/** unsigned LEB128, the length prefix lpStream reads */
+/** unsigned LEB128, the length prefix of every frame (frame-buffer.ts reads it) */
 function encodeVarint (n: number): Uint8Array {
   const out: number[] = []
   while (n >= 0x80) {
@@ -33,12 +39,17 @@ function varintLength (n: number): number {
 }
 
 export class FramedStream {
-  private readonly lp: LengthPrefixedStream<Stream>
+  private readonly frames = new FrameBuffer(MAX_FRAME_BYTES)
+  /** set while a read waits for bytes or the end: called when either comes */
+  private wake: (() => void) | undefined
+  /** the stream ended (an error if it was reset or aborted) */
+  private ended = false
+  private endError: Error | undefined
   /** bytes of frames since the last resetCounts() (one session's worth) */
   bytesIn = 0
   bytesOut = 0
 
-  /** bytes the stream handed to lpStream's buffer, and bytes of frames read from it: their difference waits unread */
+  /** bytes the stream handed us, and bytes of frames read from them: their difference waits unread */
   private delivered = 0
   private consumed = 0
   /** the stream ended and gave its backlog back to the budget: later reads give nothing */
@@ -51,21 +62,70 @@ export class FramedStream {
   /** `budget`: the node-wide count of received, unread bytes this stream's backlog is part of */
   constructor (readonly stream: Stream, private signal: AbortSignal, private readonly messageTimeoutMs = MESSAGE_TIMEOUT_MS,
     private readonly budget?: ByteBudget) {
-    this.lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
     stream.addEventListener('message', ev => {
+      if (this.dropped !== undefined) return
       this.delivered += ev.data.byteLength
-      if (budget !== undefined && !budget.take(ev.data.byteLength) && this.dropped === undefined) {
-        this.dropped = new InboundBudgetError(`node-wide limit of ${budget.limit} received, unread gossip bytes reached`)
-        stream.abort(this.dropped)
+      this.frames.append(ev.data)
+      if (budget !== undefined && !budget.take(ev.data.byteLength)) {
+        this.drop(new InboundBudgetError(`node-wide limit of ${budget.limit} received, unread gossip bytes reached`))
+      } else if (this.frames.byteLength > MAX_BACKLOG) {
+        this.drop(new InboundBudgetError(`more than ${MAX_BACKLOG} unread bytes on one stream`))
       }
       this.onBytes?.()
+      this.wake?.()
     })
+    stream.addEventListener('remoteCloseWrite', () => { this.wake?.() })
+    stream.addEventListener('close', ev => {
+      this.ended = true
+      this.endError = ev.error
+      this.wake?.()
+    }, { once: true })
     // what the stream still held unread when it ended is no longer held
     if (budget !== undefined) {
       stream.addEventListener('close', () => {
         this.released = true
         budget.give(this.delivered - this.consumed)
       }, { once: true })
+    }
+  }
+
+  private drop (err: InboundBudgetError): void {
+    this.dropped = err
+    this.stream.abort(err)
+  }
+
+  /** Resolves when bytes come or the stream ends; rejects when `signal` aborts first. */
+  private async moreBytes (signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw signal.reason
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { this.wake = undefined; reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.wake = () => {
+        this.wake = undefined
+        signal.removeEventListener('abort', onAbort)
+        resolve()
+      }
+    })
+  }
+
+  /** The next whole frame: waits for its bytes until the deadline; the end of the stream before it is an UnexpectedEOFError. */
+  private async nextFrame (signal: AbortSignal): Promise<Uint8Array> {
+    for (;;) {
+      if (this.dropped !== undefined) throw this.dropped
+      const frame = this.frames.take()
+      if (frame !== undefined) return frame
+      if (this.endError !== undefined) throw this.endError
+      if (this.ended || this.stream.remoteWriteStatus !== 'writable') {
+        throw new UnexpectedEOFError(`stream ended with ${this.frames.byteLength} byte(s) of a frame unread`)
+      }
+      // resume only when what waits unread may lack a whole frame: each resume lets the muxer
+      // deliver a window's worth more, so resuming per frame would let a fast sender pile up data
+      if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) {
+        // resuming hands on at once what waited in the muxer: look at it before waiting for more
+        this.stream.resume()
+        continue
+      }
+      await this.moreBytes(signal)
     }
   }
 
@@ -94,7 +154,7 @@ export class FramedStream {
   /**
    * Reads one frame. The stream is paused between reads, so while we merge and store a
    * frame the peer's data waits in the muxer (its window runs out) instead of piling up in
-   * our read buffer until it overflows: a slow reader slows the sender down.
+   * our buffer (bounded: MAX_BACKLOG): a slow reader slows the sender down.
    *
    * `timeoutMs` bounds the wait for the frame's first byte (a kept stream may idle long
    * between sessions); from that byte on the frame has the message timeout, so a peer cannot
@@ -114,10 +174,7 @@ export class FramedStream {
     }
     let buf
     try {
-      // resume only when what waits unread may lack a whole frame: each resume lets the muxer
-      // deliver a window's worth more, so resuming per frame let a fast sender overrun lpStream's 4 MiB
-      if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) this.stream.resume()
-      buf = await this.lp.read({ signal: deadline.signal })
+      buf = await this.nextFrame(deadline.signal)
     } catch (err: any) {
       if (session.aborted && session.reason instanceof ServiceStoppingError) throw session.reason
       if (this.dropped !== undefined) throw this.dropped
@@ -134,7 +191,7 @@ export class FramedStream {
     const frameBytes = buf.byteLength + varintLength(buf.byteLength)
     this.consumed += frameBytes
     if (!this.released) this.budget?.give(frameBytes)
-    return decodeMessage(buf.subarray())
+    return decodeMessage(buf)
   }
 
   /**
@@ -146,7 +203,7 @@ export class FramedStream {
     try {
       return await this.read(timeoutMs)
     } catch (err) {
-      // lpStream says UnexpectedEOFError for both; what arrived tells them apart
+      // both end in UnexpectedEOFError; what arrived tells them apart
       if (err instanceof UnexpectedEOFError && this.stream.remoteWriteStatus === 'closed' && this.delivered === this.consumed) return undefined
       throw err
     }

@@ -109,6 +109,7 @@ export class InboundHandler {
       }
       if (first === undefined) break
       if (!await this.init.runner.serve(first, io, peer)) return
+      if (first.type === 'patterns') await this.init.runner.paceAfterPush(peer, this.lifetime.signal)
     }
     await stream.close({ signal: AbortSignal.timeout(this.init.messageTimeoutMs) })
   }

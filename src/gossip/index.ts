@@ -171,12 +171,13 @@ export interface GossipInit {
    */
   maxInboundGossipStreams?: number
   /**
-   * what one peer may push to us per minute: new keys and pattern bytes; beyond it a push
-   * frame's patterns are left out (anti-entropy still brings what is honest)
+   * what one peer may push to us per minute: new keys, pattern bytes and frames; beyond the keys
+   * or bytes a push frame's patterns are left out (anti-entropy still brings what is honest), and
+   * a peer over any of them is not read from until it has a second's worth again
    *
-   * @default { newKeysPerMinute: 10000, bytesPerMinute: 33554432 }
+   * @default { newKeysPerMinute: 10000, bytesPerMinute: 33554432, framesPerMinute: 60000 }
    */
-  pushQuota?: { newKeysPerMinute: number, bytesPerMinute: number }
+  pushQuota?: { newKeysPerMinute: number, bytesPerMinute: number, framesPerMinute?: number }
   /**
    * how long an outbound stream is kept open after its last session (CHANNEL_IDLE_MS: 4 h)
    *
@@ -190,6 +191,10 @@ export interface GossipInit {
    */
   connectSync?: GossipConnectSyncInit
 }
+
+/** The limits a node embedding the service may tune (README "Limits"); the rest is the node's own. */
+export type GossipLimits = Pick<GossipInit, 'sessionTimeoutMs' | 'messageTimeoutMs' | 'maxSessionsPerPeer' | 'maxConcurrentSessions' |
+'sessionCooldownMs' | 'maxBufferedInboundBytes' | 'maxInboundGossipStreams' | 'pushQuota' | 'channelIdleMs'>
 
 export interface GossipComponents {
   peerId: PeerId

@@ -13,7 +13,7 @@ import { OutboundChannels } from './channels.js'
 import { ConnectSync } from './connect-sync.js'
 import {
   CHANNEL_IDLE_MS, GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, ROUND_JITTER, SESSION_COOLDOWN_MS, SESSION_TIMEOUT_MS,
-  MAX_BUFFERED_INBOUND_BYTES, MAX_INBOUND_GOSSIP_STREAMS, PUSH_BYTES_PER_MINUTE, PUSH_NEW_KEYS_PER_MINUTE
+  MAX_BUFFERED_INBOUND_BYTES, MAX_INBOUND_GOSSIP_STREAMS, PUSH_BYTES_PER_MINUTE, PUSH_FRAMES_PER_MINUTE, PUSH_NEW_KEYS_PER_MINUTE
 } from './constants.js'
 import { ServiceStoppingError } from './errors.js'
 import { InboundHandler } from './inbound.js'
@@ -31,7 +31,7 @@ const KEEP_ALIVE_TAG = `${KEEP_ALIVE}-engram-gossip`
 /** how long a stop waits for running sessions to end before it cuts them */
 const STOP_GRACE_MS = 2_000
 
-type Settings = Required<Omit<GossipInit, 'store'>> & { store: GossipStore }
+type Settings = Required<Omit<GossipInit, 'store' | 'pushQuota'>> & { store: GossipStore, pushQuota: Required<NonNullable<GossipInit['pushQuota']>> }
 
 /** what an option left out of GossipInit means (its @default tags in index.ts say the same) */
 const DEFAULTS: Omit<Settings, 'store'> = {
@@ -48,7 +48,7 @@ const DEFAULTS: Omit<Settings, 'store'> = {
   sessionCooldownMs: SESSION_COOLDOWN_MS,
   maxBufferedInboundBytes: MAX_BUFFERED_INBOUND_BYTES,
   maxInboundGossipStreams: MAX_INBOUND_GOSSIP_STREAMS,
-  pushQuota: { newKeysPerMinute: PUSH_NEW_KEYS_PER_MINUTE, bytesPerMinute: PUSH_BYTES_PER_MINUTE },
+  pushQuota: { newKeysPerMinute: PUSH_NEW_KEYS_PER_MINUTE, bytesPerMinute: PUSH_BYTES_PER_MINUTE, framesPerMinute: PUSH_FRAMES_PER_MINUTE },
   channelIdleMs: CHANNEL_IDLE_MS,
   connectSync: {}
 }
@@ -72,7 +72,7 @@ export class DefaultGossip extends TypedEventEmitter<GossipEvents> implements Go
     super()
     const log = this.log = components.logger.forComponent('engram:gossip')
     const debug = components.logger.forComponent('engram:gossip:debug')
-    const settings: Settings = { ...DEFAULTS, ...init }
+    const settings: Settings = { ...DEFAULTS, ...init, pushQuota: { ...DEFAULTS.pushQuota, ...init.pushQuota } }
     // the cooldown must stay short against the round interval, or honest rounds would feel it
     if (init.sessionCooldownMs === undefined && settings.intervalMs > 0) {
       settings.sessionCooldownMs = Math.min(SESSION_COOLDOWN_MS, Math.round(settings.intervalMs / 6))

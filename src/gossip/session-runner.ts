@@ -5,6 +5,7 @@
  * ones (admission.ts) and the push quota (push-quota.ts), and the per-session controllers a
  * stop waits for or cuts.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
@@ -24,6 +25,9 @@ import { SessionAdmission } from './admission.js'
 import { BUSY_RETRY_MS } from './constants.js'
 import { emptyReport, type GossipStore, type MergeVia, type PeerRefusal, type RoundReport, type SessionHooks } from './types.js'
 
+/** how long push frames may be read one after another before the event loop gets a turn */
+const YIELD_EVERY_MS = 10
+
 export interface SessionRunnerInit {
   store: GossipStore
   channels: OutboundChannels
@@ -33,7 +37,7 @@ export interface SessionRunnerInit {
   /** under contention, the least time between a peer's inbound sessions (admission.ts) */
   sessionCooldownMs: number
   /** what one peer may push to us per minute (push-quota.ts) */
-  pushQuota: { newKeysPerMinute: number, bytesPerMinute: number }
+  pushQuota: { newKeysPerMinute: number, bytesPerMinute: number, framesPerMinute: number }
   log: Logger
   /** expected ends (a peer went away, a stop's goodbyes): worth a line only when debugging */
   debug: Logger
@@ -55,6 +59,8 @@ export class SessionRunner {
   private reconciling = 0
   private readonly admission: SessionAdmission
   private readonly pushQuota: PushQuota
+  /** when push reading last gave the event loop a turn */
+  private lastYield = 0
 
   constructor (private readonly init: SessionRunnerInit) {
     this.admission = new SessionAdmission({ maxSessions: init.maxConcurrentSessions, cooldownMs: init.sessionCooldownMs, busyRetryMs: BUSY_RETRY_MS })
@@ -90,6 +96,24 @@ export class SessionRunner {
       return await run
     } finally {
       this.runs.delete(key)
+    }
+  }
+
+  /**
+   * Before a peer's next frame after a push: while it is over its push quota nothing more is
+   * read from it (its stream backs up). Otherwise, now and then, the event loop gets a turn:
+   * frames already received are all read in one run of promise callbacks, which would starve
+   * timers, the API and other peers while a peer keeps sending small frames.
+   */
+  async paceAfterPush (peer: PeerId, signal: AbortSignal): Promise<void> {
+    const ms = this.pushQuota.pauseMs(peer.toString())
+    if (ms > 0) {
+      this.init.debug('pausing reads from %p for %d ms: over its push quota', peer, ms)
+      await sleep(ms, undefined, { signal }).catch(() => {})
+      this.lastYield = performance.now()
+    } else if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
+      await new Promise(resolve => setImmediate(resolve))
+      this.lastYield = performance.now()
     }
   }
 

@@ -13,6 +13,7 @@ import { gossip, type GossipService } from '../gossip/service.js'
 import type { RoundReport } from '../gossip/types.js'
 import { replicaGossipStore } from '../gossip/replica-store.js'
 import type { Fanout } from '../gossip/push.js'
+import type { GossipLimits } from '../gossip/index.js'
 import { MetaKnownPeerStore } from '../discovery/known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { authorOf } from '../auth/author.js'
@@ -62,6 +63,8 @@ export interface EngramNodeOptions {
   confirmCounterTimeoutMs?: number
   /** if set, only writes signed by these node ids (and this node) are merged; others are refused and counted */
   trustedPeers?: string[]
+  /** the gossip service's tunable limits (README "Limits"); left out, its defaults */
+  gossipLimits?: GossipLimits
   /** discovery tuning (tests shorten intervals) */
   discovery?: Omit<DiscoveryInit, 'cluster' | 'dhtProtocol' | 'dhtServiceName' | 'join' | 'knownPeers'>
   /** DHT self-query interval for fast discovery in tests */
@@ -150,6 +153,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
         services: {
           gossip: gossip({
             store: replicaGossipStore(replica, verifier, result => { if (node !== undefined) node.#onMerged(result) }),
+            ...opts.gossipLimits,
             // left out: the service's defaults, which are the settings module's
             ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
             ...(opts.fanout !== undefined ? { fanout: opts.fanout } : {}),

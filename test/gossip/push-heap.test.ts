@@ -35,7 +35,8 @@ describe('a peer streaming empty push frames', () => {
   after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
 
   it('leaves the heap where it was', async () => {
-    const victim = await startGossipNode()
+    // a frame quota far above the frames sent: this test is about what each read leaves behind
+    const victim = await startGossipNode({ gossip: { pushQuota: { newKeysPerMinute: 10_000, bytesPerMinute: 1 << 25, framesPerMinute: 100 * FRAMES } } })
     const attacker = await startGossipNode()
     nodes.push(victim, attacker)
     const stream = await attacker.libp2p.dialProtocol(multiaddr(victim.addr), GOSSIP_PROTOCOL)

@@ -17,7 +17,7 @@ import { waitFor } from '../helpers/wait.js'
 describe('push quota', () => {
   it('takes patterns while the peer\'s new keys and bytes last, refills with time, and keeps peers apart', () => {
     const clock = { t: 0 }
-    const q = new PushQuota({ newKeysPerMinute: 3, bytesPerMinute: 1000, now: () => clock.t })
+    const q = new PushQuota({ newKeysPerMinute: 3, bytesPerMinute: 1000, framesPerMinute: 1000, now: () => clock.t })
     const news = (n: number, bytes = 100): Array<{ isNew: boolean, bytes: number }> => Array.from({ length: n }, () => ({ isNew: true, bytes }))
     assert.deepEqual(q.take('p', news(5)), [true, true, true, false, false])
     // known keys cost bytes only
@@ -33,11 +33,31 @@ describe('push quota', () => {
     assert.equal((q as unknown as { buckets: Map<string, unknown> }).buckets.size, 1024)
   })
 
+  it('pauses reading a peer over any of its quotas until it has a second\'s worth again; frames count even when empty', () => {
+    const clock = { t: 0 }
+    const q = new PushQuota({ newKeysPerMinute: 60, bytesPerMinute: 6000, framesPerMinute: 120, now: () => clock.t })
+    assert.equal(q.pauseMs('p'), 0)
+    for (let i = 0; i < 120; i++) q.take('p', [])
+    // out of frames: one comes back every 500 ms
+    assert.equal(q.pauseMs('p'), 500)
+    assert.equal(q.pauseMs('q'), 0, 'another peer is not held back')
+    clock.t += 500
+    assert.equal(q.pauseMs('p'), 0)
+    // out of new keys (60 per minute): a second's worth, one key, is back in 1 s
+    q.take('r', Array.from({ length: 60 }, () => ({ isNew: true, bytes: 1 })))
+    assert.equal(q.pauseMs('r'), 1000)
+    // out of bytes: a second's worth (100 B) is back in 1 s; half of it in half that
+    q.take('s', [{ isNew: false, bytes: 6000 }])
+    assert.equal(q.pauseMs('s'), 1000)
+    clock.t += 500
+    assert.equal(q.pauseMs('s'), 500)
+  })
+
   const nodes: GossipNode[] = []
   after(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
 
   it('a peer pushing more new keys than its quota: the rest are left out (counted, logged), updates go on, anti-entropy brings them', async () => {
-    const victim = await startGossipNode({ gossip: { pushQuota: { newKeysPerMinute: 20, bytesPerMinute: 1024 * 1024 } } })
+    const victim = await startGossipNode({ gossip: { pushQuota: { newKeysPerMinute: 20, bytesPerMinute: 1024 * 1024, framesPerMinute: 1000 } } })
     const pusher = await startGossipNode()
     nodes.push(victim, pusher)
     const states = Array.from({ length: 50 }, (_, i) => applyWrite(undefined, `flood/${i}`, { addEpisodes: ['e'], confidence: 0.5 }, pusher.author, i + 1))

@@ -116,4 +116,17 @@ describe('library: createEngramNode checks its options like the CLI checks its s
     assert.throws(() => { checkNodeOptions({ fanout: 'Auto' as any }) }, { name: 'InvalidSettingError', message: /^option fanout: / })
     assert.throws(() => { checkNodeOptions({ connectSync: 'no' as any }) }, { name: 'InvalidSettingError', message: /^option connectSync: / })
   })
+
+  it('checks the gossip limits a library user tunes: whole numbers, known names only', () => {
+    checkNodeOptions({ gossipLimits: { maxConcurrentSessions: 2, sessionCooldownMs: 0, pushQuota: { newKeysPerMinute: 10, bytesPerMinute: 1024 } } })
+    const refused = (limits: unknown, message: RegExp): void => {
+      assert.throws(() => { checkNodeOptions({ gossipLimits: limits as any }) }, { name: 'InvalidSettingError', message })
+    }
+    refused({ maxConcurrentSessions: 0 }, /^option gossipLimits: maxConcurrentSessions: expected a whole number >= 1, got 0/)
+    refused({ messageTimeoutMs: 1.5 }, /messageTimeoutMs: expected a whole number/)
+    refused({ sessionCooldownMs: -1 }, /sessionCooldownMs: expected a whole number >= 0/)
+    refused({ pushQuota: { newKeysPerMinute: 10 } }, /pushQuota\.bytesPerMinute: expected a whole number >= 1, got undefined/)
+    refused({ maxConcurentSessions: 2 }, /unknown limit maxConcurentSessions \(known: sessionTimeoutMs, /)
+    refused('fast', /expected an object/)
+  })
 })

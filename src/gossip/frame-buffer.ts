@@ -1,0 +1,64 @@
+/**
+ * The bytes a gossip stream received and we have not read, cut into length-prefixed frames
+ * (unsigned LEB128 length, then the frame). Sans-IO: the stream appends, the reader takes.
+ *
+ * Each received chunk is kept as one contiguous array. A muxer hands on data as a list of the
+ * pieces it arrived in, and a peer writing tiny frames makes those pieces a few bytes each:
+ * kept as they came, every few bytes would cost a typed array and a backing store (tens of
+ * times their size in heap), and consuming from a list of hundreds of thousands of pieces is
+ * quadratic. One copy per chunk keeps the heap proportional to the bytes.
+ */
+import { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidMessageError } from './errors.js'
+
+/** bytes a length prefix of `max` takes: a longer one is refused before its value is known */
+function prefixLimit (max: number): number {
+  let len = 1
+  while (max >= 0x80) { max = Math.floor(max / 0x80); len++ }
+  return len
+}
+
+export class FrameBuffer {
+  private readonly list = new Uint8ArrayList()
+  private readonly maxPrefix: number
+
+  constructor (private readonly maxFrameBytes: number) {
+    this.maxPrefix = prefixLimit(maxFrameBytes)
+  }
+
+  /** bytes received and not yet taken as frames */
+  get byteLength (): number {
+    return this.list.byteLength
+  }
+
+  append (data: Uint8Array | Uint8ArrayList): void {
+    if (data.byteLength === 0) return
+    this.list.append(data instanceof Uint8Array ? data : data.subarray())
+  }
+
+  /**
+   * The next whole frame (without its prefix), or undefined while it is incomplete. Throws
+   * InvalidMessageError for a prefix longer than the limit's or a length over the limit, as
+   * soon as the prefix shows it: no byte of such a frame is waited for.
+   */
+  take (): Uint8Array | undefined {
+    let length = 0
+    let scale = 1
+    let prefix = 0
+    for (;;) {
+      if (prefix >= this.list.byteLength) return undefined
+      const b = this.list.get(prefix++)
+      length += (b & 0x7f) * scale
+      if (b < 0x80) break
+      if (prefix >= this.maxPrefix) throw new InvalidMessageError(`frame length prefix longer than ${this.maxPrefix} bytes`)
+      scale *= 0x80
+    }
+    if (length > this.maxFrameBytes) throw new InvalidMessageError(`frame of ${length} bytes, over the limit of ${this.maxFrameBytes}`)
+    const end = prefix + length
+    if (this.list.byteLength < end) return undefined
+    // a view when the frame lies in one chunk, one copy when it spans several
+    const frame = this.list.subarray(prefix, end)
+    this.list.consume(end)
+    return frame
+  }
+}
