@@ -474,7 +474,7 @@ export const run: BenchFn = async (opts) => {
           ae.map(a => `N=${a.n} ${a.load.cpuPercentPerProcess} % CPU, event-loop delay ` +
             `p99 ${a.load.eventLoopDelayP99Ms} ms (max ${a.load.eventLoopDelayMaxMs})`)
             .join('; ') + '.',
-      'a: busy replies (the responder was in another session, maxConcurrentSessions = 1; the node then tries up to two other ' +
+      'a: busy replies (the responder was in another inbound session: maxConcurrentSessions = 2, one of them inbound; the node then tries up to two other ' +
           `peers at once) were ${ae.map(a => `${fmt(100 * a.busyShare, 1)} % at N=${a.n}`).join(', ')} of session attempts; ` +
           `timer rounds in which every peer tried was busy: ${ae.map(a => `${a.allBusyRounds} at N=${a.n}`).join(', ')}; ` +
           `counted without the all-busy rounds: ${ae.map(a => `${fmt(a.roundsCountedNotBusy.mean)} at N=${a.n}`).join(', ')}. ` +

@@ -2,6 +2,7 @@
  * Protocol names and limits of /engram/gossip. Every limit is finite so that a peer
  * can never make us allocate, wait or work without bound.
  */
+import { availableParallelism } from 'node:os'
 import { MAX_PATTERN_BYTES } from '../core/limits.js'
 
 /** Bumped on any incompatible change of messages or of the Merkle shape (see docs/protocol.md). */
@@ -53,6 +54,13 @@ export const CHANNEL_IDLE_RESPONDER_MS = CHANNEL_IDLE_MS + 60_000
  * (admission.ts). Short against the round interval, so honest peers never notice it.
  */
 export const SESSION_COOLDOWN_MS = 10_000
+
+/**
+ * Reconciliation sessions at once, both roles: one inbound and one of our own rounds, where
+ * there is a core for each. Not more inbound ones by default: two peers that find us behind
+ * would both send the same large difference (admission.ts keeps one slot for our own rounds).
+ */
+export const MAX_CONCURRENT_SESSIONS = availableParallelism() > 1 ? 2 : 1
 
 /** A peer turned away for lack of a slot is told to come back after about this long: sessions are short. */
 export const BUSY_RETRY_MS = 2_000

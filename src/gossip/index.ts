@@ -144,10 +144,10 @@ export interface GossipInit {
   keepRounds?: number
   /**
    * reconciliation sessions (in and out) this node runs at once; a Hello beyond it is
-   * answered busy and a timer round waits until the session ends. One at a time keeps two peers from
-   * sending a node the same large difference in parallel.
+   * answered busy and a timer round waits until a session ends. Above one, one slot is kept for
+   * this node's own rounds (MAX_CONCURRENT_SESSIONS)
    *
-   * @default 1
+   * @default 2 (1 on a single-core machine)
    */
   maxConcurrentSessions?: number
   /**

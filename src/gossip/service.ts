@@ -13,7 +13,7 @@ import { OutboundChannels } from './channels.js'
 import { ConnectSync } from './connect-sync.js'
 import {
   CHANNEL_IDLE_MS, GOSSIP_PROTOCOL, MAX_INBOUND_STREAMS, MAX_SESSIONS_PER_PEER, MESSAGE_TIMEOUT_MS, ROUND_JITTER, SESSION_COOLDOWN_MS, SESSION_TIMEOUT_MS,
-  MAX_BUFFERED_INBOUND_BYTES, MAX_INBOUND_GOSSIP_STREAMS, PUSH_BYTES_PER_MINUTE, PUSH_FRAMES_PER_MINUTE, PUSH_NEW_KEYS_PER_MINUTE
+  MAX_BUFFERED_INBOUND_BYTES, MAX_CONCURRENT_SESSIONS, MAX_INBOUND_GOSSIP_STREAMS, PUSH_BYTES_PER_MINUTE, PUSH_FRAMES_PER_MINUTE, PUSH_NEW_KEYS_PER_MINUTE
 } from './constants.js'
 import { ServiceStoppingError } from './errors.js'
 import { InboundHandler } from './inbound.js'
@@ -44,7 +44,7 @@ const DEFAULTS: Omit<Settings, 'store'> = {
   maxSessionsPerPeer: MAX_SESSIONS_PER_PEER,
   random: Math.random,
   keepRounds: 50,
-  maxConcurrentSessions: 1,
+  maxConcurrentSessions: MAX_CONCURRENT_SESSIONS,
   sessionCooldownMs: SESSION_COOLDOWN_MS,
   maxBufferedInboundBytes: MAX_BUFFERED_INBOUND_BYTES,
   maxInboundGossipStreams: MAX_INBOUND_GOSSIP_STREAMS,
