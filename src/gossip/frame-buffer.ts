@@ -2,11 +2,11 @@
  * The bytes a gossip stream received and we have not read, cut into length-prefixed frames
  * (unsigned LEB128 length, then the frame). Sans-IO: the stream appends, the reader takes.
  *
- * Each received chunk is kept as one contiguous array. A muxer hands on data as a list of the
- * pieces it arrived in, and a peer writing tiny frames makes those pieces a few bytes each:
- * kept as they came, every few bytes would cost a typed array and a backing store (tens of
- * times their size in heap), and consuming from a list of hundreds of thousands of pieces is
- * quadratic. One copy per chunk keeps the heap proportional to the bytes.
+ * A muxer hands on data as a list of the pieces it arrived in, and a peer writing tiny frames
+ * makes those pieces a few bytes each: kept as they came, every few bytes would cost a typed
+ * array and a backing store (tens of times their size in heap), and consuming from a list of
+ * hundreds of thousands of pieces is quadratic. A chunk of many small pieces is copied into one
+ * array, so the heap stays proportional to the bytes; large pieces are kept without a copy.
  */
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from './errors.js'
@@ -17,6 +17,11 @@ function prefixLimit (max: number): number {
   while (max >= 0x80) { max = Math.floor(max / 0x80); len++ }
   return len
 }
+
+/** pieces smaller than this cost more in objects than in bytes… */
+const MIN_PIECE_BYTES = 1024
+/** …and a chunk with more of them than this is copied into one array */
+const MAX_SMALL_PIECES = 8
 
 export class FrameBuffer {
   private readonly list = new Uint8ArrayList()
@@ -33,7 +38,19 @@ export class FrameBuffer {
 
   append (data: Uint8Array | Uint8ArrayList): void {
     if (data.byteLength === 0) return
-    this.list.append(data instanceof Uint8Array ? data : data.subarray())
+    if (data instanceof Uint8Array) {
+      this.list.append(data)
+      return
+    }
+    // pieces of a useful size are kept as they are (no copy); many small ones become one
+    let pieces = 0
+    for (const piece of data) {
+      if (piece.byteLength < MIN_PIECE_BYTES && ++pieces > MAX_SMALL_PIECES) {
+        this.list.append(data.subarray())
+        return
+      }
+    }
+    this.list.append(data)
   }
 
   /**

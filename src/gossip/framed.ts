@@ -112,18 +112,15 @@ export class FramedStream {
   private async nextFrame (signal: AbortSignal): Promise<Uint8Array> {
     for (;;) {
       if (this.dropped !== undefined) throw this.dropped
+      // resume whenever what waits unread may lack a whole next frame, even while one is here, so
+      // the sender keeps sending while we merge; resuming hands on at once what waited in the
+      // muxer. Not beyond that: each resume lets the muxer deliver a window's worth more
+      if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) this.stream.resume()
       const frame = this.frames.take()
       if (frame !== undefined) return frame
       if (this.endError !== undefined) throw this.endError
       if (this.ended || this.stream.remoteWriteStatus !== 'writable') {
         throw new UnexpectedEOFError(`stream ended with ${this.frames.byteLength} byte(s) of a frame unread`)
-      }
-      // resume only when what waits unread may lack a whole frame: each resume lets the muxer
-      // deliver a window's worth more, so resuming per frame would let a fast sender pile up data
-      if (this.stream.readStatus === 'paused' && this.delivered - this.consumed <= RESUME_BELOW) {
-        // resuming hands on at once what waited in the muxer: look at it before waiting for more
-        this.stream.resume()
-        continue
       }
       await this.moreBytes(signal)
     }

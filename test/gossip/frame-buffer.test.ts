@@ -40,7 +40,7 @@ describe('FrameBuffer', () => {
     assert.throws(() => long.take(), { name: 'InvalidMessageError', message: /prefix longer than 2 bytes/ })
   })
 
-  it('keeps a chunk of many tiny pieces as one array', () => {
+  it('keeps a chunk of many tiny pieces as one array, and large pieces as they came', () => {
     const fb = new FrameBuffer(1000)
     const pieces = new Uint8ArrayList()
     for (let i = 0; i < 1000; i++) pieces.append(framed(new Uint8Array([i & 0xff])))
@@ -51,5 +51,11 @@ describe('FrameBuffer', () => {
     assert.equal(partsOf(list), 1, 'one contiguous copy')
     for (let i = 0; i < 1000; i++) assert.deepEqual(fb.take(), new Uint8Array([i & 0xff]))
     assert.equal(fb.take(), undefined)
+    // large pieces are kept as they came: no copy of a bulk transfer
+    const roomy = new FrameBuffer(10_000)
+    const big = framed(new Uint8Array(4000).fill(3))
+    roomy.append(new Uint8ArrayList(big.subarray(0, 2000), big.subarray(2000)))
+    assert.equal(partsOf((roomy as unknown as { list: Uint8ArrayList }).list), 2)
+    assert.deepEqual(roomy.take(), new Uint8Array(4000).fill(3))
   })
 })

@@ -7,7 +7,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { GossipNode } from '../gossip-nodes.js'
-import { call } from '../api.js'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { API_BOUND_MS, type ProbeResult } from './api-prober.js'
 import type { Victim } from './victim.js'
 
 /** What an attack did: the bytes it sent and the requests (streams, sessions or frames) it made. */
@@ -42,29 +45,30 @@ export interface HostileReport extends AttackTally {
   victimCpuMs: number
   /** the same less what the honest sessions and API calls cost alone, measured before the attack */
   attackCpuMs: number
+  /** the victim's longest event-loop delay while the attack ran */
+  victimDelayMs: number
 }
 
-/** An API call slower than this counts as a failure: the node must keep answering its operator. */
-export const API_BOUND_MS = 1000
-const API_PROBE_EVERY_MS = 100
 const HONEST_SYNC_EVERY_MS = 200
 /** the watchers run alone this long first, to tell their CPU from the attack's */
 const BASELINE_MS = 2000
+const PROBER = fileURLToPath(new URL('./api-prober.ts', import.meta.url))
 
-async function probeApi (victim: Victim, signal: AbortSignal, report: HostileReport): Promise<void> {
-  while (!signal.aborted) {
-    const t0 = performance.now()
-    try {
-      const res = await call(victim.api, 'GET', '/v1/status', { token: victim.token, timeout: 5 * API_BOUND_MS })
-      if (res.status !== 200) report.apiFailures.push(`status ${res.status}`)
-    } catch (err: any) {
-      report.apiFailures.push(String(err.message))
+/** The API prober in a process of its own (api-prober.ts); stop() ends it and gives its result. */
+function startProber (victim: Victim): { stop: () => Promise<ProbeResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', PROBER, victim.api, victim.token], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const result = once(child, 'message').then(([m]) => m as ProbeResult)
+  const exited = once(child, 'exit')
+  return {
+    async stop () {
+      child.send('stop')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      try {
+        return await Promise.race([result, exited.then(() => { throw new Error('the API prober exited without a result') })])
+      } finally {
+        clearTimeout(timer)
+      }
     }
-    const ms = performance.now() - t0
-    report.apiProbes++
-    report.apiSlowestMs = Math.max(report.apiSlowestMs, ms)
-    if (ms > API_BOUND_MS) report.apiFailures.push(`answered in ${ms.toFixed(0)} ms`)
-    await sleep(API_PROBE_EVERY_MS)
   }
 }
 
@@ -81,10 +85,12 @@ async function syncHonestly (honest: GossipNode, victim: Victim, signal: AbortSi
   }
 }
 
+export { API_BOUND_MS }
+
 export async function underAttack<T extends AttackTally> (
   victim: Victim, honest: GossipNode, attack: Attack<T>, bounds: AttackBounds
 ): Promise<HostileReport & { tally: T }> {
-  const zero = { bytes: 0, requests: 0, ms: 0, honestSyncs: 0, apiSlowestMs: 0, apiProbes: 0, heapGrowth: 0, victimCpuMs: 0, attackCpuMs: 0 }
+  const zero = { bytes: 0, requests: 0, ms: 0, honestSyncs: 0, apiSlowestMs: 0, apiProbes: 0, heapGrowth: 0, victimCpuMs: 0, attackCpuMs: 0, victimDelayMs: 0 }
   const report: HostileReport = { ...zero, honestOutcomes: [], apiFailures: [] }
   // one honest session first, so that what any session sets up once is in the baseline
   await honest.gossip.syncNow(peerIdFromString(victim.peerId))
@@ -92,16 +98,18 @@ export async function underAttack<T extends AttackTally> (
   const quiet = new AbortController()
   const scratch = { ...report, honestOutcomes: [], apiFailures: [] }
   const tq = performance.now()
-  const alone = [probeApi(victim, quiet.signal, scratch), syncHonestly(honest, victim, quiet.signal, scratch)]
+  const quietProber = startProber(victim)
+  const alone = syncHonestly(honest, victim, quiet.signal, scratch)
   await sleep(BASELINE_MS)
   quiet.abort()
-  await Promise.all(alone)
+  await Promise.all([alone, quietProber.stop()])
   const watchersUsPerMs = ((await victim.measure()).cpuUs - calm.cpuUs) / (performance.now() - tq)
 
   const before = await victim.measure()
   const stop = new AbortController()
   const t0 = performance.now()
-  const watchers = [probeApi(victim, stop.signal, report), syncHonestly(honest, victim, stop.signal, report)]
+  const prober = startProber(victim)
+  const honestly = syncHonestly(honest, victim, stop.signal, report)
   const attacking = attack(stop.signal)
   const minSyncs = bounds.minHonestSyncs ?? 1
   while (performance.now() - t0 < bounds.maxMs) {
@@ -111,11 +119,16 @@ export async function underAttack<T extends AttackTally> (
   stop.abort()
   const tally = await attacking
   report.ms = performance.now() - t0
-  await Promise.all(watchers)
+  await honestly
+  const api = await prober.stop()
+  report.apiProbes = api.probes
+  report.apiSlowestMs = api.slowestMs
+  report.apiFailures = api.failures
   const after = await victim.measure()
   report.bytes = tally.bytes
   report.requests = tally.requests
   report.heapGrowth = after.heapUsed - before.heapUsed
+  report.victimDelayMs = after.maxDelayMs
   report.victimCpuMs = (after.cpuUs - before.cpuUs) / 1000
   report.attackCpuMs = Math.max(0, report.victimCpuMs - watchersUsPerMs * report.ms / 1000)
   return { ...report, tally }
@@ -130,5 +143,6 @@ export function describeReport (name: string, r: HostileReport): string {
     `victim CPU above the honest load ${r.attackCpuMs.toFixed(0)} ms = ${per(r.attackCpuMs * 1e3, r.bytes, 3)} µs per attacker byte, ` +
     `${per(r.attackCpuMs, r.requests, 2)} ms per request (with the honest load ${r.victimCpuMs.toFixed(0)} ms); ` +
     `honest sessions synced ${r.honestSyncs}; API slowest ${r.apiSlowestMs.toFixed(0)} ms of ${r.apiProbes}; ` +
+    `victim's longest event-loop delay ${r.victimDelayMs.toFixed(0)} ms; ` +
     `victim heap after GC ${r.heapGrowth >= 0 ? '+' : ''}${mib(r.heapGrowth)}`
 }

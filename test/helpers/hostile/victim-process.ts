@@ -4,12 +4,14 @@
  * Run with --expose-gc by test/helpers/hostile/victim.ts; it takes its settings as one JSON
  * argument and answers the parent over IPC:
  * - it sends { ready, addr, api, token, peerId } once started;
- * - { measure } → { measured, heapUsed (after full GCs), cpuUs (user + system since start) };
+ * - { measure } → { measured, heapUsed (after full GCs), cpuUs (user + system since start),
+ *   maxDelayMs (the longest event-loop delay since the last measure) };
  * - { stop } → stops the node, removes its data dir and exits.
  */
 import '../../../src/node/polyfill.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { EngramNode } from '../../../src/node/engram-node.js'
@@ -27,7 +29,7 @@ export interface VictimInit {
 export type VictimRequest = { type: 'measure' } | { type: 'stop' }
 export type VictimMessage =
   | { type: 'ready', addr: string, api: string, token: string, peerId: string }
-  | { type: 'measured', heapUsed: number, cpuUs: number }
+  | { type: 'measured', heapUsed: number, cpuUs: number, maxDelayMs: number }
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error('run with --expose-gc')
@@ -54,6 +56,9 @@ const metrics = createNodeMetrics(node)
 const token = 'hostile-suite-token'
 const api = await startApiServer({ node, host: '127.0.0.1', port: 0, token, metrics })
 
+const delay = monitorEventLoopDelay({ resolution: 10 })
+delay.enable()
+
 async function settledHeap (): Promise<number> {
   for (let i = 0; i < 3; i++) {
     gc?.()
@@ -65,9 +70,11 @@ async function settledHeap (): Promise<number> {
 process.on('message', (m: VictimRequest) => {
   void (async () => {
     if (m.type === 'measure') {
+      const maxDelayMs = delay.max / 1e6
       const heapUsed = await settledHeap()
       const cpu = process.cpuUsage()
-      send({ type: 'measured', heapUsed, cpuUs: cpu.user + cpu.system })
+      delay.reset()
+      send({ type: 'measured', heapUsed, cpuUs: cpu.user + cpu.system, maxDelayMs })
     } else if (m.type === 'stop') {
       metrics.close()
       await api.close()

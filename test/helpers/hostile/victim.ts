@@ -13,6 +13,8 @@ export interface VictimSample {
   heapUsed: number
   /** the process's user + system CPU since it started */
   cpuUs: number
+  /** the longest event-loop delay since the last sample */
+  maxDelayMs: number
 }
 
 export interface Victim {
@@ -58,7 +60,7 @@ export async function startVictim (init: VictimInit = {}): Promise<Victim> {
       ask({ type: 'measure' })
       const m = await answer(child, ANSWER_TIMEOUT_MS)
       if (m.type !== 'measured') throw new Error(`unexpected answer ${m.type}`)
-      return { heapUsed: m.heapUsed, cpuUs: m.cpuUs }
+      return { heapUsed: m.heapUsed, cpuUs: m.cpuUs, maxDelayMs: m.maxDelayMs }
     },
     async stop () {
       if (child.exitCode !== null) return
