@@ -11,10 +11,21 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from './errors.js'
 
-/** bytes a length prefix of `max` takes: a longer one is refused before its value is known */
-function prefixLimit (max: number): number {
+/** unsigned LEB128, the length prefix of every frame */
+export function encodeVarint (n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80)
+    n = Math.floor(n / 0x80)
+  }
+  out.push(n)
+  return Uint8Array.from(out)
+}
+
+/** bytes the length prefix of `n` takes */
+export function varintLength (n: number): number {
   let len = 1
-  while (max >= 0x80) { max = Math.floor(max / 0x80); len++ }
+  while (n >= 0x80) { n = Math.floor(n / 0x80); len++ }
   return len
 }
 
@@ -25,10 +36,11 @@ const MAX_SMALL_PIECES = 8
 
 export class FrameBuffer {
   private readonly list = new Uint8ArrayList()
+  /** a longer prefix is refused before its value is known */
   private readonly maxPrefix: number
 
   constructor (private readonly maxFrameBytes: number) {
-    this.maxPrefix = prefixLimit(maxFrameBytes)
+    this.maxPrefix = varintLength(maxFrameBytes)
   }
 
   /** bytes received and not yet taken as frames */

@@ -11,7 +11,7 @@ import type { GossipMessage } from '../core/reconcile-messages.js'
 import { InboundBudgetError, ServiceStoppingError, SessionTimeoutError } from './errors.js'
 import type { ByteBudget } from './byte-budget.js'
 import { Deadline } from '../utils/deadline.js'
-import { FrameBuffer } from './frame-buffer.js'
+import { FrameBuffer, encodeVarint, varintLength } from './frame-buffer.js'
 
 /** a backlog above this holds at least one whole frame (length prefix included) */
 const RESUME_BELOW = MAX_FRAME_BYTES + 10
@@ -21,28 +21,11 @@ const RESUME_BELOW = MAX_FRAME_BYTES + 10
  */
 const MAX_BACKLOG = 4 * 1024 * 1024
 
-/** unsigned LEB128, the length prefix of every frame (frame-buffer.ts reads it) */
-function encodeVarint (n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80)
-    n = Math.floor(n / 0x80)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
-}
-
-function varintLength (n: number): number {
-  let len = 1
-  while (n >= 0x80) { n = Math.floor(n / 0x80); len++ }
-  return len
-}
-
 export class FramedStream {
   private readonly frames = new FrameBuffer(MAX_FRAME_BYTES)
   /** set while a read waits for bytes or the end: called when either comes */
   private wake: (() => void) | undefined
-  /** the stream ended (an error if it was reset or aborted) */
+  /** the stream ended (an error if it was reset or aborted) and gave its backlog back to the budget: later reads give nothing back */
   private ended = false
   private endError: Error | undefined
   /** bytes of frames since the last resetCounts() (one session's worth) */
@@ -52,8 +35,6 @@ export class FramedStream {
   /** bytes the stream handed us, and bytes of frames read from them: their difference waits unread */
   private delivered = 0
   private consumed = 0
-  /** the stream ended and gave its backlog back to the budget: later reads give nothing */
-  private released = false
   /** why this stream was dropped by us, if it was (a read then fails with it) */
   private dropped: InboundBudgetError | undefined
   /** set while a read waits for a frame's first byte: called when bytes come */
@@ -78,15 +59,10 @@ export class FramedStream {
     stream.addEventListener('close', ev => {
       this.ended = true
       this.endError = ev.error
+      // what the stream still held unread when it ended is no longer held
+      budget?.give(this.delivered - this.consumed)
       this.wake?.()
     }, { once: true })
-    // what the stream still held unread when it ended is no longer held
-    if (budget !== undefined) {
-      stream.addEventListener('close', () => {
-        this.released = true
-        budget.give(this.delivered - this.consumed)
-      }, { once: true })
-    }
   }
 
   private drop (err: InboundBudgetError): void {
@@ -187,7 +163,7 @@ export class FramedStream {
     this.bytesIn += buf.byteLength
     const frameBytes = buf.byteLength + varintLength(buf.byteLength)
     this.consumed += frameBytes
-    if (!this.released) this.budget?.give(frameBytes)
+    if (!this.ended) this.budget?.give(frameBytes)
     return decodeMessage(buf)
   }
 
