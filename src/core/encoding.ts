@@ -18,39 +18,57 @@
  *   varint nHeads, per head: varint nodeIndex (increasing), 32 bytes body digest, 64 bytes signature
  *     (a head's counter is the clock's entry for its node)
  * nodeIndex points into the clock's sorted entries.
+ *
+ * Format 3 is format 2 with a table of dropped writers after the clock (varint n >= 1, node ids in
+ * increasing order): writers a full clock no longer keeps (writer-rank.ts) that a kept version's
+ * deps still name (its signature covers them). There, deps' nodeIndex points into the clock's and
+ * the table's ids sorted together, and a state may hold no version (every standing write was a
+ * dropped writer's). A state without such deps is written in format 2, so equal states keep equal bytes.
  */
 import { ByteReader, ByteWriter, compareUtf8 } from './bytes.js'
 import { InvalidEncodingError, LimitExceededError } from './errors.js'
 import { DIGEST_BYTES, sha256 } from './hash.js'
 import {
-  CONTENT_BUDGET, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES, SIGNATURE_BYTES
+  CONTENT_BUDGET, MAX_CLOCK_ENTRIES, MAX_COUNTER, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES,
+  SIGNATURE_BYTES
 } from './limits.js'
 import { keepsContent } from './content-rule.js'
 import { compareDots, type Dot, type Head, type PatternState, type Version } from './pattern.js'
 import { FLAG_DELETED, FLAG_STRIPPED, FLAG_SUMMARY, flagsOf, rememberContent, writeContent } from './write-digest.js'
 import { covers, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
+import { droppedWritersNamed, readDroppedWriters } from './dropped-writers.js'
 
 export { DIGEST_BYTES, keyHash, sha256 } from './hash.js'
 
 const FORMAT_V2 = 2
+const FORMAT_V3 = 3
 
 export function encodePattern (s: PatternState): Uint8Array {
   const w = new ByteWriter()
-  w.u8(FORMAT_V2).string(s.key)
+  const dropped = droppedWritersNamed(s)
+  w.u8(dropped.length === 0 ? FORMAT_V2 : FORMAT_V3).string(s.key)
   writeClock(w, s.clock)
-  const ids = sortedNodeIds(s.clock)
-  const index = new Map(ids.map((id, i) => [id, i]))
-  const nodeIndex = (node: string): number => {
-    const i = index.get(node)
-    if (i === undefined) throw new InvalidEncodingError(`pattern ${s.key}: node ${node} not in clock`)
-    return i
+  if (dropped.length > 0) {
+    w.varint(dropped.length)
+    for (const id of dropped) w.string(id)
   }
+  const ids = sortedNodeIds(s.clock)
+  const indexer = (list: readonly string[]): (node: string) => number => {
+    const index = new Map(list.map((id, i) => [id, i]))
+    return node => {
+      const i = index.get(node)
+      if (i === undefined) throw new InvalidEncodingError(`pattern ${s.key}: node ${node} not in clock`)
+      return i
+    }
+  }
+  const nodeIndex = indexer(ids)
+  const depIndex = dropped.length === 0 ? nodeIndex : indexer([...ids, ...dropped].sort(compareUtf8))
   w.varint(s.versions.length)
   for (const v of s.versions) {
     w.varint(nodeIndex(v.dot.node)).varint(v.dot.counter)
     const deps = sortedNodeIds(v.deps)
     w.varint(deps.length)
-    for (const id of deps) w.varint(nodeIndex(id)).varint(v.deps.get(id) as number)
+    for (const id of deps) w.varint(depIndex(id)).varint(v.deps.get(id) as number)
     writeVersionContent(w, v)
     writeSig(w, v.sig, s.key)
   }
@@ -85,23 +103,27 @@ export function decodePattern (bytes: Uint8Array): PatternState {
   if (bytes.length > MAX_PATTERN_BYTES) throw new LimitExceededError(`pattern encoding of ${bytes.length} bytes exceeds limit ${MAX_PATTERN_BYTES}`)
   const r = new ByteReader(bytes, 'pattern')
   const format = r.u8()
-  if (format !== FORMAT_V2) throw new InvalidEncodingError(`pattern: unknown format ${format}`)
+  if (format !== FORMAT_V2 && format !== FORMAT_V3) throw new InvalidEncodingError(`pattern: unknown format ${format}`)
   const key = r.string(MAX_KEY_BYTES, 'key')
   if (key.length === 0) throw new InvalidEncodingError('pattern: empty key')
   const clock = readClock(r)
   const ids = sortedNodeIds(clock)
-  const nodeAt = (i: number, what: string): string => {
-    const node = ids[i]
+  const dropped = format === FORMAT_V3 ? readDroppedWriters(r, key, clock) : []
+  const lookup = (list: readonly string[]) => (i: number, what: string): string => {
+    const node = list[i]
     if (node === undefined) throw new InvalidEncodingError(`pattern: ${what} names node #${i} not in clock`)
     return node
   }
+  const nodeAt = lookup(ids)
+  const depAt = dropped.length === 0 ? nodeAt : lookup([...ids, ...dropped].sort(compareUtf8))
 
   // a version takes at least: node, counter, deps count, flags, signature
   const nVersions = r.count(ids.length, 4 + SIGNATURE_BYTES, 'versions')
-  if (nVersions === 0) throw new InvalidEncodingError('pattern: no versions')
+  // only dropping writers can leave a state without a version (all that stood were theirs)
+  if (nVersions === 0 && ids.length < MAX_CLOCK_ENTRIES) throw new InvalidEncodingError('pattern: no versions')
   const versions: Version[] = []
   for (let i = 0; i < nVersions; i++) {
-    const v = readVersion(r, clock, ids, nodeAt)
+    const v = readVersion(r, clock, nodeAt, depAt)
     const prev = versions[i - 1]
     if (prev !== undefined && compareDots(prev.dot, v.dot) >= 0) throw new InvalidEncodingError('pattern: versions not in canonical order')
     versions.push(v)
@@ -127,6 +149,9 @@ export function decodePattern (bytes: Uint8Array): PatternState {
     heads.push({ dot: { node, counter: clock.get(node) as number }, body, sig: r.raw(SIGNATURE_BYTES, 'signature').slice() })
   }
   if (standing.size + heads.length !== ids.length) throw new InvalidEncodingError('pattern: a clock entry has neither a version nor a head')
+  for (const id of dropped) {
+    if (!versions.some(v => v.deps.has(id))) throw new InvalidEncodingError(`pattern: dropped writer ${id} named by no version`)
+  }
   r.end()
   return { key, clock, versions, heads }
 }
@@ -138,20 +163,23 @@ function readAfter (r: ByteReader, prev: number, what: string): number {
   return at
 }
 
-function readVersion (r: ByteReader, clock: VectorClock, ids: readonly string[], nodeAt: (i: number, what: string) => string): Version {
+type NodeAt = (i: number, what: string) => string
+
+function readVersion (r: ByteReader, clock: VectorClock, nodeAt: NodeAt, depAt: NodeAt): Version {
   const node = nodeAt(r.varint(), 'version')
   const counter = r.varint()
   if (counter < 1 || counter > (clock.get(node) as number)) {
     throw new InvalidEncodingError(`pattern: version dot ${counter}@${node} not covered by the clock`)
   }
-  const nDeps = r.count(ids.length, 2, 'version deps')
+  const nDeps = r.count(MAX_CLOCK_ENTRIES, 2, 'version deps')
   const deps = new Map<string, number>()
   let prevIndex = -1
   for (let i = 0; i < nDeps; i++) {
     prevIndex = readAfter(r, prevIndex, 'version deps')
-    const dep = nodeAt(prevIndex, 'version deps')
+    const dep = depAt(prevIndex, 'version deps')
     const c = r.varint()
-    if (c < 1 || c > (clock.get(dep) as number)) throw new InvalidEncodingError(`pattern: version deps name ${c}@${dep} beyond the clock`)
+    // a dropped writer's entry is past checking (its head is gone) and weighs in nothing but the signature
+    if (c < 1 || c > (clock.get(dep) ?? MAX_COUNTER)) throw new InvalidEncodingError(`pattern: version deps name ${c}@${dep} beyond the clock`)
     deps.set(dep, c)
   }
   if ((deps.get(node) ?? 0) >= counter) throw new InvalidEncodingError(`pattern: version ${counter}@${node} depends on its own later write`)

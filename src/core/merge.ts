@@ -12,9 +12,11 @@
 import { compareBytes } from './bytes.js'
 import { KeyMismatchError } from './errors.js'
 import { canonicalVersions } from './content-rule.js'
+import { MAX_CLOCK_ENTRIES } from './limits.js'
 import { compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
 import { compareClocks, covers, joinClocks, sortedNodeIds, type VectorClock } from './vector-clock.js'
 import { bodyDigest } from './write-digest.js'
+import { keepWriters, keptWriters } from './writer-rank.js'
 
 /** How an incoming state relates to the local one. */
 export type MergeKind = 'new' | 'newer' | 'older' | 'equal' | 'concurrent'
@@ -75,10 +77,26 @@ function joinHeads (a: PatternState, b: PatternState, clock: VectorClock, versio
   return out
 }
 
+/** The writers of both clocks when they are more than a state keeps, else undefined (the common case, without a set). */
+function writersOfBoth (a: VectorClock, b: VectorClock): ReadonlySet<string> | undefined {
+  let n = a.size
+  for (const node of b.keys()) if (!a.has(node)) n++
+  if (n <= MAX_CLOCK_ENTRIES) return undefined
+  return new Set([...a.keys(), ...b.keys()])
+}
+
 /** The least upper bound of two states of the same pattern. */
 export function mergePatterns (a: PatternState, b: PatternState): PatternState {
   if (a.key !== b.key) throw new KeyMismatchError(`cannot merge pattern ${JSON.stringify(a.key)} with ${JSON.stringify(b.key)}`)
   if (a === b) return a
+  const writers = writersOfBoth(a.clock, b.clock)
+  if (writers === undefined) return joinStates(a, b)
+  // more writers than a state keeps: both sides give up the same ones first (writer-rank.ts)
+  const keep = keptWriters(a.key, writers)
+  return joinStates(keepWriters(a, keep), keepWriters(b, keep))
+}
+
+function joinStates (a: PatternState, b: PatternState): PatternState {
   const clock = joinClocks(a.clock, b.clock)
   // kept with or without content by the clock they now sit under (keepsContent: the same on every node)
   const versions = canonicalVersions(joinVersions(a.versions, a.clock, b.versions, b.clock), clock)

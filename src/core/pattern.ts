@@ -14,11 +14,12 @@
  * averages averages: three concurrent writes 0.9, 0.5, 0.1 show 0.5 whatever the order.
  * No wall-clock time appears anywhere in the state.
  */
-import { compareUtf8, isWellFormedText, utf8Length } from './bytes.js'
+import { compareBytes, compareUtf8, isWellFormedText, utf8Length } from './bytes.js'
 import { InvalidPatternError, LimitExceededError } from './errors.js'
-import { CONTENT_BUDGET, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
+import { CONTENT_BUDGET, MAX_CLOCK_ENTRIES, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
 import { advanceClock, type NodeId, type VectorClock, EMPTY_CLOCK } from './vector-clock.js'
 import { bodyDigest, contentOf, shareDigests, type VersionBody, writeMessage } from './write-digest.js'
+import { keepWriters, lastKeptWriter, writerRank } from './writer-rank.js'
 
 export interface Dot {
   readonly node: NodeId
@@ -249,7 +250,8 @@ export function applyDelete (current: PatternState, author: Author, counter: num
 }
 
 /** The state after a write that saw all of `current`: one signed version, heads for the rest. */
-function overwrite (current: PatternState | undefined, key: string, body: VersionBody, author: Author, counter: number): PatternState {
+function overwrite (previous: PatternState | undefined, key: string, body: VersionBody, author: Author, counter: number): PatternState {
+  const current = previous === undefined ? undefined : makeRoomFor(previous, author.node)
   const dot: Dot = { node: author.node, counter }
   const clock = advanceClock(current?.clock ?? EMPTY_CLOCK, author.node, counter)
   const version: Version = { dot, ...body, sig: author.sign(writeMessage(key, dot, bodyDigest(body))) }
@@ -259,6 +261,22 @@ function overwrite (current: PatternState | undefined, key: string, body: Versio
     for (const h of headsOf(current)) if (h.dot.node !== author.node) heads.push(h)
   }
   return { key, clock, versions: [version], heads }
+}
+
+/**
+ * The state a new writer's write starts from when the pattern already has all the writers it
+ * keeps: without the last-ranked one (whose write this one overwrites, and names in its deps), or
+ * a refusal when the new writer ranks after all of them (writer-rank.ts).
+ */
+function makeRoomFor (s: PatternState, node: NodeId): PatternState {
+  if (s.clock.has(node)) return s
+  const last = lastKeptWriter(s.key, s.clock)
+  if (last === undefined) return s
+  if (compareBytes(writerRank(s.key, node), last.rank) > 0) {
+    throw new LimitExceededError(`pattern ${JSON.stringify(s.key)} has had more than ${MAX_CLOCK_ENTRIES} writers, and keeps the ` +
+      `${MAX_CLOCK_ENTRIES} that rank first for it; this node ranks after them, so it cannot write this pattern (README, "Limits")`)
+  }
+  return keepWriters(s, new Set([...s.clock.keys()].filter(n => n !== last.node)))
 }
 
 /** One head per clock entry: the state's heads, and its versions that stand for a clock entry, as heads. */

@@ -61,6 +61,11 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     help: 'Writes received with another content than the one held for the same dot (a faulty or hostile writer; resolved the same way everywhere)',
     registers
   })
+  const writersDropped = new Counter({
+    name: 'engram_writers_dropped_total',
+    help: 'Writers of a key left out by a merge: the key had more writers than a pattern keeps (the same ones on every node)',
+    registers
+  })
   const refused = new Counter({
     name: 'engram_writes_refused_total',
     help: 'Received patterns not merged because a write they name was not believed, by reason (forged, unverifiable, untrusted)',
@@ -110,6 +115,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   for (const kind of MERGE_KINDS) merges.inc({ kind }, 0)
   pushes.inc(0)
   equivocations.inc(0)
+  writersDropped.inc(0)
   for (const reason of REFUSED_REASONS) refused.inc({ reason }, 0)
   for (const reason of PEER_REFUSALS) peerRefusals.inc({ reason }, 0)
 
@@ -135,6 +141,8 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   const onEquivocation = (): void => { equivocations.inc() }
   node.addEventListener('merge', onMerge)
   node.addEventListener('equivocation', onEquivocation)
+  const onWritersDropped = (ev: CustomEvent<{ writers: string[] }>): void => { writersDropped.inc(ev.detail.writers.length) }
+  node.addEventListener('writers-dropped', onWritersDropped)
   const onRefused = (ev: CustomEvent<RefusedInfo>): void => { refused.inc({ reason: ev.detail.reason }) }
   node.addEventListener('refused', onRefused)
 
@@ -146,6 +154,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
       node.removeEventListener('round', onRound)
       node.removeEventListener('merge', onMerge)
       node.removeEventListener('equivocation', onEquivocation)
+      node.removeEventListener('writers-dropped', onWritersDropped)
       node.removeEventListener('refused', onRefused)
     }
   }

@@ -15,7 +15,7 @@ const MAX_LOGGED = 3
 /** keyHashes[i], if given, is keyHash(msg.patterns[i]) (the initiator has them from its checks) */
 export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, log: Logger,
   merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[], checked?: Promise<WriteChecks>): Promise<void> {
-  const { changed, skipped, counterRaised, equivocations = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked)
+  const { changed, skipped, counterRaised, equivocations = [], dropped = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked)
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
   report.patternsSkipped += skipped.length
@@ -27,6 +27,11 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
   for (const e of equivocations.slice(0, MAX_LOGGED)) {
     log.error('%s from %s: pattern %s holds two contents for write %d@%s (digests %s, %s); every node keeps the same one',
       report.role, report.peer, JSON.stringify(e.key), e.dot.counter, e.dot.node, toHex(e.digests[0]), toHex(e.digests[1]))
+  }
+  for (const d of dropped.slice(0, MAX_LOGGED)) {
+    // the key had more writers than a pattern keeps: every node leaves out the same ones
+    log('%s from %s: pattern %s keeps its writers that rank first; %d left out (first %s)',
+      report.role, report.peer, JSON.stringify(d.key), d.writers.length, d.writers[0])
   }
   if (counterRaised !== undefined) {
     // our own writes we had lost (a restored backup, a lost counter): new writes go past them

@@ -33,6 +33,8 @@ export interface MergeOutcome {
   skipped: Array<{ key: string, error: Error }>
   /** writes that came with another content than the one held here (resolved by the join) */
   equivocations?: Equivocation[]
+  /** keys whose merge left writers out by the writer rule, and whom */
+  dropped?: Array<{ key: string, writers: string[] }>
   counterRaised?: { from: number, to: number }
 }
 

@@ -92,6 +92,8 @@ export interface EngramNodeEvents {
   merge: CustomEvent<Record<MergeKind, number>>
   /** a write (node, counter) came with another content than the one held here; the join kept one, the same on every node */
   equivocation: CustomEvent<EquivocationInfo>
+  /** a merge left writers of a key out: it had more than a pattern keeps (see README, "Limits") */
+  'writers-dropped': CustomEvent<{ key: string, writers: string[] }>
   /** a received pattern was not merged because a write it names was not believed (see docs/protocol.md) */
   refused: CustomEvent<RefusedInfo>
 }

@@ -10,6 +10,7 @@ import { CounterOutOfRangeError } from '../core/errors.js'
 import { MAX_COUNTER, OWN_COUNTER_HEADROOM } from '../core/limits.js'
 import { highestCounterOf, type PatternState } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
+import { writersDropped } from '../core/writer-rank.js'
 import { prepareEncoded, prepareMerged, type PreparedState } from './prepare.js'
 
 /** A received state that was not merged: the merge failed or made a state no node could decode. */
@@ -59,6 +60,13 @@ export interface MergeSetResult {
   equivocations: Equivocation[]
   /** our counter, raised past any dot of ours a merged state names */
   counter: number
+  /** keys whose merge left writers out by the writer rule (writer-rank.ts), and whom */
+  dropped: DroppedWriters[]
+}
+
+export interface DroppedWriters {
+  key: string
+  writers: NodeId[]
 }
 
 export function mergeSet (input: MergeSetInput): MergeSetResult {
@@ -70,6 +78,7 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
   const skipped = new Map<string, Error>()
   const skip = (key: string, err: unknown): void => { skipped.set(key, err instanceof Error ? err : new Error(String(err))) }
   const equivocations: Equivocation[] = []
+  const dropped: DroppedWriters[] = []
   let counter = input.counter
   states.forEach((incoming, n) => {
     if (same[n] === true) {
@@ -88,6 +97,8 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
       if (local !== undefined) equivocations.push(...findEquivocations(local, incoming))
       const { state, kind } = mergeIncoming(local, incoming)
       kinds[kind]++
+      const writers = local === undefined ? [] : writersDropped([local.clock, incoming.clock], state.clock)
+      if (writers.length > 0) dropped.push({ key: incoming.key, writers })
       merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
       counter = Math.max(counter, own)
     } catch (err) {
@@ -106,5 +117,5 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
       skip(key, err)
     }
   }
-  return { changed, kinds, counter, equivocations, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
+  return { changed, kinds, counter, equivocations, dropped, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
 }

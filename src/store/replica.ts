@@ -17,7 +17,7 @@ import { PatternNotFoundError } from './errors.js'
 import {
   type ListOptions, LevelPatternStore, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions
 } from './level-store.js'
-import { mergeSet, sameAsStored, type SkippedState } from './merge-set.js'
+import { type DroppedWriters, mergeSet, sameAsStored, type SkippedState } from './merge-set.js'
 import { Mutex } from './mutex.js'
 
 export type ChangeOrigin = 'local' | 'remote'
@@ -41,6 +41,8 @@ export interface MergeResult {
   counterRaised?: { from: number, to: number }
   /** how each incoming state related to the local one */
   kinds: Record<MergeKind, number>
+  /** keys whose merge left writers out by the writer rule (a key keeps at most MAX_CLOCK_ENTRIES writers) */
+  dropped: DroppedWriters[]
 }
 
 export interface ReplicaOptions extends StoreOptions {
@@ -192,7 +194,7 @@ export class Replica {
       // read only what the index says is stored, all in one go
       const unique = [...new Set(states.filter((_, n) => !same[n] && index.get(khs[n] as Uint8Array) !== undefined).map(s => s.key))]
       const values = await this.store.getMany(unique)
-      const { changed, kinds, skipped, counter, equivocations } = mergeSet({
+      const { changed, kinds, skipped, counter, equivocations, dropped } = mergeSet({
         states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored: new Map(unique.map((k, i) => [k, values[i]]))
       })
       const from = this.counterValue
@@ -203,7 +205,7 @@ export class Replica {
         if (counterMoved) this.counterValue = counter
         this.emit(changed, 'remote')
       }
-      return { changed, kinds, skipped, equivocations, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
+      return { changed, kinds, skipped, equivocations, dropped, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
     })
   }
 

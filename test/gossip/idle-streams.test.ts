@@ -4,6 +4,7 @@
  * MaxListenersExceededWarning (seen with 50 peers in the bench), and a finished read leaves no
  * listener behind on it.
  */
+import { GOSSIP_PROTOCOL } from '../../src/gossip/constants.js'
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { startGossipNode, type GossipNode } from '../helpers/gossip-nodes.js'
@@ -34,7 +35,7 @@ describe('idle inbound streams', () => {
         await waitFor(async () => (await p.gossip.syncNow(hub.libp2p.peerId)).outcome === 'in-sync', { timeout: 10_000, interval: 200 })
       }
       // every peer keeps its stream: the hub has an idle reader per peer, more than Node's default cap of 10
-      const open = hub.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === '/engram/gossip/2.0.0')
+      const open = hub.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === GOSSIP_PROTOCOL)
       assert.ok(open.length > 10, `idle gossip streams on the hub: ${open.length}`)
       await new Promise(resolve => setImmediate(resolve))
       assert.deepEqual(warnings.map(w => w.message), [])
