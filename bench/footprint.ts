@@ -4,12 +4,10 @@
  * patterns go in through `bin/engram pattern import <ndjson>` (the local API); RSS is read
  * from /proc/<pid>/status once the node has settled.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -17,9 +15,8 @@ import { MerkleIndex } from '../src/core/merkle.js'
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { items } from './lib/patterns.js'
 import { int, isMain, median, runAlone, sleep } from './lib/main.js'
+import { cli, ensureBuilt, startCliNode, stopNode } from './lib/cli-node.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const ENGRAM = join(ROOT, 'bin', 'engram')
 const TARGET_MB = 120
 
 /** JS heap and array buffers held by a MerkleIndex of n random keys (forced GCs before and after) */
@@ -36,39 +33,6 @@ function merkleHeapBytes (n: number): number {
   const bytes = used() - before
   if (index.root().length === 0) throw new Error('unreachable: keeps the index alive until measured')
   return bytes
-}
-
-/** newest mtime under dir (bounded walk) */
-async function newest (dir: string, depth = 6): Promise<number> {
-  let t = 0
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    if (e.isDirectory() && depth > 0) t = Math.max(t, await newest(p, depth - 1))
-    else if (e.isFile()) t = Math.max(t, (await stat(p)).mtimeMs)
-  }
-  return t
-}
-
-/** `npm run build` unless dist/ is newer than every file in src/. */
-async function ensureBuilt (): Promise<string> {
-  const built = await stat(join(ROOT, 'dist', 'cli', 'main.js')).then(s => s.mtimeMs, () => 0)
-  if (built > await newest(join(ROOT, 'src'))) return 'dist/ up to date'
-  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 })
-  if (r.status !== 0) throw new Error(`npm run build failed: ${r.stderr}${r.stdout}`)
-  return 'ran npm run build'
-}
-
-async function cli (args: string[], timeoutMs = 120_000): Promise<string> {
-  const child = spawn(process.execPath, [ENGRAM, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', d => { out += String(d) })
-  child.stderr.on('data', d => { err += String(d) })
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const [code] = await once(child, 'exit') as [number | null]
-  clearTimeout(timer)
-  if (code !== 0) throw new Error(`engram ${args.join(' ')} exited ${code}: ${err}${out}`)
-  return out
 }
 
 interface Mem { rssMB: number, hwmMB: number }
@@ -107,16 +71,6 @@ async function settle (pid: number, maxS: number): Promise<Settled> {
   return { rssMB: median(samples.slice(-8)), peakMB: Math.max(...samples), seconds: maxS, reduced: false, samples }
 }
 
-async function stopNode (child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode
-  const exited = once(child, 'exit')
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-  const [code] = await exited as [number | null]
-  clearTimeout(timer)
-  return code
-}
-
 export const run: BenchFn = async ({ quick }) => {
   const n = 10_000
   const maxSettleS = quick ? 90 : 180
@@ -126,17 +80,7 @@ export const run: BenchFn = async ({ quick }) => {
   const key = join(dir, 'node.key')
   let node: ChildProcess | undefined
   try {
-    await cli(['key', 'generate', key])
-    node = spawn(process.execPath, [ENGRAM, 'start', '--data', data, '--key', key, '--listen', '/ip4/127.0.0.1/tcp/0',
-      '--api', '127.0.0.1:0', '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    node.stdout?.on('data', d => { out += String(d) })
-    node.stderr?.on('data', d => { out += String(d) })
-    for (let i = 0; i < 300 && !/engram node started/.test(out); i++) {
-      if (node.exitCode !== null) throw new Error(`engram start exited ${node.exitCode}: ${out}`)
-      await sleep(100)
-    }
-    if (!/engram node started/.test(out)) throw new Error(`engram start not ready in 30 s: ${out}`)
+    node = await startCliNode(data, key)
     const pid = node.pid as number
     await sleep(5000)
     const empty = await memOf(pid)

@@ -8,5 +8,6 @@ export const SECTIONS: Array<[string, () => Promise<{ run: BenchFn }>]> = [
   ['diff-cost', async () => await import('../diff-cost.js')],
   ['bulk-sync', async () => await import('../bulk-sync.js')],
   ['footprint', async () => await import('../footprint.js')],
+  ['local-writes', async () => await import('../local-writes.js')],
   ['core', async () => await import('../core.bench.js')]
 ]

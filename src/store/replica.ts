@@ -2,14 +2,13 @@
  * Replica: this node's copy of the patterns = the store + the core CRDT + the node's
  * own event counter. Every mutation is read-merge-write under one mutex, and persists
  * its states together with the counter it used in one store batch, so a restart (or a
- * crash) can never hand out a counter twice.
+ * crash) can never hand out a counter twice. Concurrent local writes share a batch
+ * (write-queue.ts).
  */
 import type { EncodedPattern } from '../core/encoded-pattern.js'
-import type { Equivocation } from '../core/equivocation.js'
 import { keyHash } from '../core/encoding.js'
 import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
-import type { MergeKind } from '../core/merge.js'
 import type { MerkleIndex } from '../core/merkle.js'
 import { applyDelete, applyWrite, type Author, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
@@ -17,33 +16,12 @@ import { PatternNotFoundError } from './errors.js'
 import {
   type ListOptions, LevelPatternStore, prepareState, type PreparedState, type MetaEntry, type OpenReport, type StoreOptions
 } from './level-store.js'
-import { type DroppedWriters, mergeSet, sameAsStored, type SkippedState } from './merge-set.js'
+import { mergeSet, sameAsStored } from './merge-set.js'
 import { Mutex } from './mutex.js'
+import { type Outcome, WriteQueue } from './write-queue.js'
+import type { ChangeEvent, ChangeListener, ChangeOrigin, MergeResult } from './replica-types.js'
 
-export type ChangeOrigin = 'local' | 'remote'
-
-export interface ChangeEvent {
-  origin: ChangeOrigin
-  /** the new states as committed, with the bytes and hashes the store wrote */
-  patterns: readonly EncodedPattern[]
-}
-
-export type ChangeListener = (event: ChangeEvent) => void
-
-export interface MergeResult {
-  /** states that changed what is stored, as now stored (with their stored bytes and hashes) */
-  changed: EncodedPattern[]
-  /** states left out, each with why; the rest of the set was merged */
-  skipped: SkippedState[]
-  /** writes received with another content than the one held here for the same dot (the join resolved them) */
-  equivocations: Equivocation[]
-  /** set when a state named events of this node above its counter (lost writes, or a restored backup): the counter moved past them */
-  counterRaised?: { from: number, to: number }
-  /** how each incoming state related to the local one */
-  kinds: Record<MergeKind, number>
-  /** keys whose merge left writers out by the writer rule (a key keeps at most MAX_CLOCK_ENTRIES writers) */
-  dropped: DroppedWriters[]
-}
+export type { ChangeEvent, ChangeListener, ChangeOrigin, MergeResult } from './replica-types.js'
 
 export interface ReplicaOptions extends StoreOptions {
   dir: string
@@ -55,6 +33,12 @@ export interface ReplicaOptions extends StoreOptions {
 
 const SCAN_PAGE = 1000
 
+/** One local write waiting for its batch: the new state, made from the current one and the write's counter. */
+interface LocalWrite {
+  key: string
+  make: (current: PatternState | undefined, counter: number) => PatternState
+}
+
 function rethrowLater (err: unknown): void {
   queueMicrotask(() => { throw err })
 }
@@ -62,6 +46,7 @@ function rethrowLater (err: unknown): void {
 export class Replica {
   private readonly lock = new Mutex()
   private readonly listeners = new Set<ChangeListener>()
+  private readonly writes = new WriteQueue<LocalWrite, EncodedPattern>(this.lock, async items => await this.writeBatch(items))
 
   readonly nodeId: NodeId
 
@@ -138,14 +123,12 @@ export class Replica {
     return await this.store.listEncoded(options)
   }
 
-  /** A local create or update; the new state comes back with the bytes the store wrote. */
+  /**
+   * A local create or update, answered once it is on disk; the new state comes back with the
+   * bytes the store wrote (with any write to the same key that shared its batch).
+   */
   async write (key: string, op: WriteOp): Promise<EncodedPattern> {
-    return await this.lock.run(async () => {
-      const current = await this.store.get(key)
-      const counter = this.nextCounter(current)
-      const [stored] = await this.commit([applyWrite(current, key, op, this.author, counter)], counter)
-      return stored as EncodedPattern
-    })
+    return await this.writes.add({ key, make: (current, counter) => applyWrite(current, key, op, this.author, counter) })
   }
 
   /**
@@ -160,19 +143,19 @@ export class Replica {
       let counter = this.counterValue
       for (const s of current.values()) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
       for (const { key, op } of items) current.set(key, applyWrite(current.get(key), key, op, this.author, ++counter))
-      const states = keys.map(k => current.get(k) as PatternState)
+      const states = keys.map(k => prepareState(current.get(k) as PatternState))
       return states.length > 0 ? await this.commit(states, counter) : []
     })
   }
 
   /** A local delete; the pattern must exist and not be deleted already. */
   async delete (key: string): Promise<EncodedPattern> {
-    return await this.lock.run(async () => {
-      const current = await this.store.get(key)
-      if (current === undefined || isDeleted(current)) throw new PatternNotFoundError(key)
-      const counter = this.nextCounter(current)
-      const [stored] = await this.commit([applyDelete(current, this.author, counter)], counter)
-      return stored as EncodedPattern
+    return await this.writes.add({
+      key,
+      make: (current, counter) => {
+        if (current === undefined || isDeleted(current)) throw new PatternNotFoundError(key)
+        return applyDelete(current, this.author, counter)
+      }
     })
   }
 
@@ -244,14 +227,35 @@ export class Replica {
     })
   }
 
-  /** Above our counter and above any dot of ours the current state holds. */
-  private nextCounter (current: PatternState | undefined): number {
-    return Math.max(this.counterValue, current === undefined ? 0 : highestCounterOf(current, this.nodeId)) + 1
+  /**
+   * The writes that waited, in order, as one batch (under the lock): each its own event above
+   * our counter and any dot of ours the states hold; one that is refused (or would not store)
+   * fails alone and leaves its key as it was.
+   */
+  private async writeBatch (items: LocalWrite[]): Promise<Array<Outcome<EncodedPattern>>> {
+    const keys = [...new Set(items.map(i => i.key))]
+    const stored = await this.store.getMany(keys)
+    const current = new Map(keys.map((k, i) => [k, stored[i]]))
+    let counter = this.counterValue
+    for (const s of stored) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
+    const latest = new Map<string, PreparedState>()
+    const done = items.map((w): boolean | unknown => {
+      try {
+        const p = prepareState(w.make(current.get(w.key), counter + 1))
+        counter++
+        current.set(w.key, p.state)
+        latest.set(w.key, p)
+        return true
+      } catch (err) {
+        return err
+      }
+    })
+    if (latest.size > 0) await this.commit([...latest.values()], counter)
+    return done.map((d, i) => d === true ? { ok: latest.get(items[i]!.key)! } : { err: d })
   }
 
-  /** Stores local states with the counter they used; each is encoded and hashed here, once. */
-  private async commit (states: PatternState[], counter: number): Promise<PreparedState[]> {
-    const prepared = states.map(s => prepareState(s))
+  /** Stores local states (encoded and hashed once) with the counter they used. */
+  private async commit (prepared: PreparedState[], counter: number): Promise<PreparedState[]> {
     await this.store.writePrepared(prepared, counter)
     this.counterValue = counter
     this.emit(prepared, 'local')

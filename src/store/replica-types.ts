@@ -1,0 +1,30 @@
+/** What the Replica tells its callers: committed changes, and what a merged set did. */
+import type { EncodedPattern } from '../core/encoded-pattern.js'
+import type { Equivocation } from '../core/equivocation.js'
+import type { MergeKind } from '../core/merge.js'
+import type { DroppedWriters, SkippedState } from './merge-set.js'
+
+export type ChangeOrigin = 'local' | 'remote'
+
+export interface ChangeEvent {
+  origin: ChangeOrigin
+  /** the new states as committed, with the bytes and hashes the store wrote */
+  patterns: readonly EncodedPattern[]
+}
+
+export type ChangeListener = (event: ChangeEvent) => void
+
+export interface MergeResult {
+  /** states that changed what is stored, as now stored (with their stored bytes and hashes) */
+  changed: EncodedPattern[]
+  /** states left out, each with why; the rest of the set was merged */
+  skipped: SkippedState[]
+  /** writes received with another content than the one held here for the same dot (the join resolved them) */
+  equivocations: Equivocation[]
+  /** set when a state named events of this node above its counter (lost writes, or a restored backup): the counter moved past them */
+  counterRaised?: { from: number, to: number }
+  /** how each incoming state related to the local one */
+  kinds: Record<MergeKind, number>
+  /** keys whose merge left writers out by the writer rule (a key keeps at most MAX_CLOCK_ENTRIES writers) */
+  dropped: DroppedWriters[]
+}
