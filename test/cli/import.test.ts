@@ -60,6 +60,19 @@ describe('bulk writes: POST /v1/patterns and engram pattern import', { timeout: 
     assert.deepEqual(await status(), before)
   })
 
+  it('from stdin, read once as a stream: a bad line stops the import after the chunks before it, and says how many are written', async () => {
+    const before = await status()
+    const good = Array.from({ length: 25 }, (_, i) => JSON.stringify({ key: `stdin/${i}`, confidence: 0.5 }))
+    const r = await runCli(['pattern', 'import', '-', '--data', data, '--chunk', '10'], { stdin: [...good, '{oops', ...good].join('\n') + '\n' })
+    assert.equal(r.code, 1, r.stdout)
+    assert.match(r.stderr, /-:26: not JSON .*the first 20 patterns are written, none after them/)
+    assert.equal((await status()).patterns, before.patterns + 20)
+    const ok = await runCli(['pattern', 'import', '-', '--data', data, '--chunk', '10', '--json'], { stdin: good.join('\n') })
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.equal(JSON.parse(ok.stdout).written, 25)
+    assert.equal((await status()).patterns, before.patterns + 25)
+  })
+
   it('a line that is not UTF-8, or holds a lone surrogate, is named and nothing is written; a BOM-led key imports exactly', async () => {
     const before = await status()
     const ok = Buffer.from('{"key":"utf/1","confidence":0.5}\n')

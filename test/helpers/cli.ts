@@ -11,12 +11,17 @@ export interface CliResult {
   stderr: string
 }
 
-export async function runCli (args: string[], opts: { cwd?: string, timeout?: number, env?: Record<string, string> } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [ENGRAM, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function runCli (args: string[], opts: { cwd?: string, timeout?: number, env?: Record<string, string>, stdin?: string } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [ENGRAM, ...args], {
+    cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']
+  })
+  // the child may stop reading early (a bad line): a broken pipe is its answer, not ours
+  child.stdin?.on('error', () => {})
+  child.stdin?.end(opts.stdin)
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', d => { stdout += String(d) })
-  child.stderr.on('data', d => { stderr += String(d) })
+  child.stdout?.on('data', d => { stdout += String(d) })
+  child.stderr?.on('data', d => { stderr += String(d) })
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 30_000)
   const [code] = await once(child, 'exit') as [number | null]
   clearTimeout(timer)

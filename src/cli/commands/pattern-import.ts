@@ -1,8 +1,10 @@
 /**
  * `engram pattern import <file|->`: bulk writes from NDJSON, one pattern per line:
  *   {"key": "topic/1", "episodes": ["e1"], "confidence": 0.8, "summary": "..."}
- * The whole input is parsed and checked for shape first (a bad line stops the import
- * before anything is written), then sent in chunks; each chunk is one atomic batch.
+ * The input is read as a stream and sent in chunks, each one atomic batch, so memory stays
+ * at a chunk whatever the size of the input. A file is checked for shape first (a bad line
+ * stops the import before anything is written); stdin can be read only once, so a bad line
+ * there stops the import after the chunks before it, and the error says how many are written.
  */
 import { Command, Option } from 'commander'
 import { createReadStream } from 'node:fs'
@@ -40,9 +42,15 @@ function hasIllFormedText (v: unknown): boolean {
   return false
 }
 
-async function readItems (file: string): Promise<Array<Record<string, unknown>>> {
+/** One input line that holds a pattern: its line number and the parsed object. */
+interface Line {
+  n: number
+  item: Record<string, unknown>
+}
+
+/** The input's patterns, one line at a time (memory: one line); a line that is not one stops it, named by its number. */
+async function * readItems (file: string): AsyncGenerator<Line> {
   const input = file === '-' ? process.stdin : createReadStream(file)
-  const items: Array<Record<string, unknown>> = []
   let n = 0
   try {
     for await (const bytes of rawLines(input)) {
@@ -65,13 +73,41 @@ async function readItems (file: string): Promise<Array<Record<string, unknown>>>
         throw new CliError(`${file}:${n}: expected an object with a "key"`)
       }
       if (hasIllFormedText(v)) throw new CliError(`${file}:${n}: a string is not well-formed Unicode (it holds a lone surrogate)`)
-      items.push(v as Record<string, unknown>)
+      yield { n, item: v as Record<string, unknown> }
     }
   } catch (err: any) {
     if (err.code === 'ENOENT') throw new CliError(`${file}: no such file`)
     throw err
+  } finally {
+    if (file !== '-') (input as ReturnType<typeof createReadStream>).destroy()
   }
-  return items
+}
+
+/** Counts the patterns of a file, checking every line, before anything is sent (a file can be read twice; stdin cannot). */
+async function checkFile (file: string): Promise<number> {
+  let count = 0
+  const lines = readItems(file)
+  while ((await lines.next()).done !== true) count++
+  return count
+}
+
+/** A progress line on a terminal (stderr), at most a few times a second; nothing when stderr is not a terminal. */
+function progress (total: number | undefined): { update: (done: number) => void, end: () => void } {
+  if (process.stderr.isTTY !== true) return { update: () => {}, end: () => {} }
+  const t0 = performance.now()
+  let last = 0
+  const show = (done: number): void => {
+    const rate = done / Math.max(0.001, (performance.now() - t0) / 1000)
+    process.stderr.write(`\rimported ${done}${total === undefined ? '' : ` of ${total}`} patterns (${Math.round(rate)}/s)`)
+  }
+  return {
+    update: done => {
+      if (performance.now() - last < 250) return
+      last = performance.now()
+      show(done)
+    },
+    end: () => { if (last > 0) process.stderr.write('\n') }
+  }
 }
 
 export function patternImportCommand (): Command {
@@ -80,19 +116,42 @@ export function patternImportCommand (): Command {
     .argument('<file>', 'NDJSON file, or - for stdin')
     .addOption(new Option('--chunk <n>', 'patterns per request (each an atomic batch)').argParser(intInRange(1, 1000)).default(500))
     .action(async (file: string, opts: { chunk: number }, cmd: Command) => {
-      const items = await readItems(file)
+      // a file is checked whole first, so a bad line stops the import before anything is written
+      const total = file === '-' ? undefined : await checkFile(file)
       const api = await ApiClient.forCommand(cmd)
+      const shown = progress(total)
       let written = 0
       let root = ''
-      for (let i = 0; i < items.length; i += opts.chunk) {
-        const chunk = items.slice(i, i + opts.chunk)
+      let chunk: Line[] = []
+      const send = async (): Promise<void> => {
         try {
-          const { value } = await api.request<{ written: number, root: string }>('POST', '/v1/patterns', { patterns: chunk })
+          const { value } = await api.request<{ written: number, root: string }>('POST', '/v1/patterns', { patterns: chunk.map(l => l.item) })
           written += value.written
           root = value.root
         } catch (err: any) {
-          throw new CliError(`${String(err.message)} (the ${written} patterns before this chunk are written)`)
+          throw new CliError(`${String(err.message)} (lines ${chunk[0]?.n ?? 0}-${chunk.at(-1)?.n ?? 0}, not written; the ${written} patterns before them are)`)
         }
+        chunk = []
+        shown.update(written)
+      }
+      const lines = readItems(file)
+      try {
+        for (;;) {
+          let next: IteratorResult<Line>
+          try {
+            next = await lines.next()
+          } catch (err) {
+            // stdin is read once: a bad line there stops the import after the chunks before it
+            if (file === '-' && err instanceof CliError) throw new CliError(`${err.message} (the first ${written} patterns are written, none after them)`)
+            throw err
+          }
+          if (next.done === true) break
+          chunk.push(next.value)
+          if (chunk.length >= opts.chunk) await send()
+        }
+        if (chunk.length > 0) await send()
+      } finally {
+        shown.end()
       }
       const result = { written, root }
       process.stdout.write(cmd.opts().json === true ? JSON.stringify(result) + '\n' : `imported ${written} patterns (root ${root.slice(0, 16)}…)\n`)
