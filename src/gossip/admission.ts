@@ -26,8 +26,8 @@ export interface AdmissionInit {
 export type Admission = { admitted: true } | { admitted: false, retryAfterMs: number, why: string, reason: 'busy' | 'cooldown' }
 
 export class SessionAdmission {
-  /** peers with an inbound session running */
-  private readonly running = new Set<string>()
+  /** peers with an inbound session running, each with what ends the wait for it */
+  private readonly running = new Map<string, { end: Promise<void>, done: () => void }>()
   /** peer -> when its last inbound session ended (re-inserted on update: oldest first) */
   private readonly lastEnded = new Map<string, number>()
   private lastTurnedAway = Number.NEGATIVE_INFINITY
@@ -44,6 +44,11 @@ export class SessionAdmission {
     return Math.max(1, this.init.maxSessions - 1)
   }
 
+  /** The answer to a peer we run a session with now (our round): one at a time with each peer, as for inbound ones. */
+  ownRound (): Admission {
+    return { admitted: false, retryAfterMs: this.jitter(this.init.busyRetryMs), why: 'this node runs a session with this peer already', reason: 'busy' }
+  }
+
   /** Whether `peer`'s Hello starts a session now; `sessions` is how many run now (both roles). */
   admit (peer: string, sessions: number): Admission {
     const now = this.now()
@@ -58,12 +63,20 @@ export class SessionAdmission {
     if (now - this.lastTurnedAway < this.init.cooldownMs && since < this.init.cooldownMs) {
       return { admitted: false, retryAfterMs: Math.ceil(this.init.cooldownMs - since), why: 'other peers wait: this peer\'s cooldown runs', reason: 'cooldown' }
     }
-    this.running.add(peer)
+    let done!: () => void
+    const end = new Promise<void>(resolve => { done = resolve })
+    this.running.set(peer, { end, done })
     return { admitted: true }
+  }
+
+  /** The end of `peer`'s inbound session running now, if any. */
+  endOf (peer: string): Promise<void> | undefined {
+    return this.running.get(peer)?.end
   }
 
   /** The session admitted for `peer` ended. */
   ended (peer: string): void {
+    this.running.get(peer)?.done()
     this.running.delete(peer)
     this.lastEnded.delete(peer)
     this.lastEnded.set(peer, this.now())

@@ -78,15 +78,15 @@ export class SessionRunner {
     return this.reconciling >= this.init.maxConcurrentSessions
   }
 
-  /** The outbound session with this peer running now, if any. */
-  runningWith (peer: PeerId): Promise<RoundReport> | undefined {
-    return this.runs.get(peer.toString())
+  /** The end of the session with this peer running now (ours or its), if any. */
+  runningWith (peer: PeerId): Promise<unknown> | undefined {
+    return this.runs.get(peer.toString()) ?? this.admission.endOf(peer.toString())
   }
 
-  /** A session with the peer as initiator; 'refused' at once if one with it runs already. */
+  /** A session with the peer as initiator; 'refused' at once if one with it runs in either role (it would move the same difference again). */
   async initiate (peer: PeerId, options: AbortOptions = {}): Promise<RoundReport> {
     const key = peer.toString()
-    if (this.outbound.has(key)) {
+    if (this.outbound.has(key) || this.admission.endOf(key) !== undefined) {
       return { ...emptyReport(key, 'initiator'), outcome: 'refused', error: 'a session with this peer is already running' }
     }
     this.outbound.add(key)
@@ -128,7 +128,7 @@ export class SessionRunner {
         const { msg, keyHashes } = this.withinPushQuota(first, report)
         await mergeFrame(this.init.store, msg, report, this.init.log, changed => { this.init.merged(changed, peer, 'push') }, keyHashes)
       } else if (first.type === 'hello') {
-        const admission = this.admission.admit(report.peer, this.reconciling)
+        const admission = this.outbound.has(report.peer) ? this.admission.ownRound() : this.admission.admit(report.peer, this.reconciling)
         if (!admission.admitted) {
           await io.write({ type: 'reply', inSync: false, children: [], need: [], busy: true, retryAfterMs: admission.retryAfterMs })
           report.outcome = 'busy'

@@ -160,6 +160,26 @@ describe('connect sync: real nodes, production interval (60 s)', () => {
       { timeout: 5_000, interval: 50, message: 'a synced session that moved the 10,000 patterns' })
   })
 
+  it('a join moves the difference once: the side that waited the grace time does not start a second transfer', async () => {
+    const n = 30_000
+    const a = await startEngram({ intervalMs: 60_000, fanout: 0 })
+    nodes.push(a)
+    for (let i = 0; i < n; i += 1000) {
+      await a.node.putMany(Array.from({ length: 1000 }, (_, j) => ({ key: `once/${i + j}`, op: { addEpisodes: [`e${i + j}`], confidence: 0.5 } })))
+    }
+    const b = await startEngram({ intervalMs: 60_000, fanout: 0, join: [a.node.addresses()[0]!] })
+    nodes.push(b)
+    await waitFor(() => internalsOf(b.node).replica.count === n, { timeout: 60_000, interval: 100, message: `all ${n} patterns on the new node` })
+    const sessions = (): RoundReport[] => internalsOf(b.node).gossip.lastRounds.filter(r => r.role === 'initiator' || r.role === 'responder')
+    await waitFor(() => sessions().some(r => r.outcome === 'synced' && r.patternsIn === n),
+      { timeout: 10_000, interval: 50, message: 'the session that moved them, logged' })
+    // the transfer outlasted the grace time (the other side's connect sync came due meanwhile), and still nothing came twice
+    const moving = sessions().filter(r => r.patternsIn > 0)
+    assert.deepEqual(moving.map(r => r.patternsIn), [n], JSON.stringify(sessions()))
+    assert.ok(moving[0]!.ms > 1_000, `the transfer took ${moving[0]!.ms} ms: not past the grace time, so this run proves nothing`)
+    assert.equal((await b.node.status()).root, (await a.node.status()).root)
+  })
+
   it('a peer that lost its connection is re-dialled and synced at once when it is back', async () => {
     // eager push off: only a session can carry the write made while they were apart
     const a = await startEngram({ intervalMs: 60_000, fanout: 0 })
