@@ -1,18 +1,32 @@
 import type { SendInstruction } from '../core/reconcile.js'
-import { toHex } from '../core/merkle.js'
+import { MERKLE_DEPTH, toHex } from '../core/merkle.js'
 import { batchEncodedPatterns, encodePatternsFrame } from './codec.js'
 import { MAX_PATTERNS_PER_MESSAGE } from './constants.js'
 import type { GossipStore } from './types.js'
 import type { FramedStream } from './framed.js'
 
-/** Key hashes named by a send instruction (directly, and everything under its prefixes). */
-function selectKeyHashes (store: GossipStore, what: SendInstruction): Uint8Array[] {
-  const hashes = new Map<string, Uint8Array>()
-  for (const kh of what.keyHashes) hashes.set(toHex(kh), kh)
-  for (const p of what.prefixes) {
-    for (const e of store.index.entries(p)) hashes.set(toHex(e.keyHash), e.keyHash)
+/**
+ * Key hashes named by a send instruction (directly, and everything under its prefixes), each
+ * once, produced as they are sent: a full pull of a large store never holds a set of them all.
+ */
+function * selectKeyHashes (store: GossipStore, what: SendInstruction): Generator<Uint8Array> {
+  const prefixes = new Set(what.prefixes)
+  // under a listed prefix: sent with it (a prefix is at most MERKLE_DEPTH nibbles)
+  const underListed = (hex: string, shorterThan: number): boolean => {
+    for (let d = 0; d < shorterThan; d++) if (prefixes.has(hex.slice(0, d))) return true
+    return false
   }
-  return [...hashes.values()]
+  const named = new Set<string>()
+  for (const kh of what.keyHashes) {
+    const hex = toHex(kh)
+    if (named.has(hex) || underListed(hex, MERKLE_DEPTH + 1)) continue
+    named.add(hex)
+    yield kh
+  }
+  for (const p of prefixes) {
+    if (underListed(p, p.length)) continue
+    for (const e of store.index.entries(p)) yield e.keyHash
+  }
 }
 
 /**
@@ -21,11 +35,10 @@ function selectKeyHashes (store: GossipStore, what: SendInstruction): Uint8Array
  * Returns how many patterns were sent.
  */
 export async function sendPatterns (out: FramedStream, store: GossipStore, what: SendInstruction, push = false): Promise<number> {
-  const hashes = selectKeyHashes(store, what)
   let sent = 0
-  for (let i = 0; i < hashes.length; i += MAX_PATTERNS_PER_MESSAGE) {
+  const send = async (khs: readonly Uint8Array[]): Promise<void> => {
     const encoded: Uint8Array[] = []
-    for (const kh of hashes.slice(i, i + MAX_PATTERNS_PER_MESSAGE)) {
+    for (const kh of khs) {
       const enc = await store.getEncoded(kh)
       if (enc !== undefined) encoded.push(enc)
     }
@@ -34,5 +47,14 @@ export async function sendPatterns (out: FramedStream, store: GossipStore, what:
       sent += batch.length
     }
   }
+  let khs: Uint8Array[] = []
+  for (const kh of selectKeyHashes(store, what)) {
+    khs.push(kh)
+    if (khs.length === MAX_PATTERNS_PER_MESSAGE) {
+      await send(khs)
+      khs = []
+    }
+  }
+  if (khs.length > 0) await send(khs)
   return sent
 }
