@@ -45,10 +45,15 @@ export async function cli (args: string[], timeoutMs = 120_000): Promise<string>
   return out
 }
 
-/** `engram start` with a new key in `data`, on 127.0.0.1 (random ports), once it says it started. */
+/**
+ * `engram start` with a new key in `data`, on 127.0.0.1 (random ports), once it says it started.
+ * With ENGRAM_BENCH_CPU_PROF=<dir> set, the node writes a V8 CPU profile there when it stops.
+ */
 export async function startCliNode (data: string, key: string, extra: string[] = []): Promise<ChildProcess> {
   await cli(['key', 'generate', key])
-  const node = spawn(process.execPath, [ENGRAM, 'start', '--data', data, '--key', key, '--listen', '/ip4/127.0.0.1/tcp/0',
+  const profDir = process.env.ENGRAM_BENCH_CPU_PROF
+  const prof = profDir === undefined || profDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]
+  const node = spawn(process.execPath, [...prof, ENGRAM, 'start', '--data', data, '--key', key, '--listen', '/ip4/127.0.0.1/tcp/0',
     '--api', '127.0.0.1:0', '--log-level', 'error', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   node.stdout?.on('data', d => { out += String(d) })

@@ -75,8 +75,9 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     const started = Date.now()
     const controller = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
-    // the client went away (or we answered): handlers stop streaming
-    res.on('close', () => controller.abort())
+    // the client went away before the answer ended: handlers stop streaming (an abort after a
+    // whole answer would only cost an AbortError per request)
+    res.on('close', () => { if (!res.writableFinished) controller.abort() })
     res.on('finish', () => log.trace('%s %s -> %d in %d ms', req.method, req.url, res.statusCode, Date.now() - started))
     try {
       const { pathname, query } = splitTarget(req.url ?? '/')
