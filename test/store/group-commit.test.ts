@@ -67,6 +67,24 @@ describe('group commit of local writes', () => {
     assert.equal(three.state.versions[0]?.deps.get(ME), 3)
   })
 
+  it('a batch that follows one still on its way to disk builds on it and lands after it', async () => {
+    const order: number[] = []
+    t.replica.onChange(ev => { for (const p of ev.patterns) order.push(p.state.clock.get(ME) as number) })
+    const first = t.replica.write('chain', { confidence: 0.5, addEpisodes: ['one'] })
+    // let the first batch be prepared and handed to the store, then write again
+    await new Promise(resolve => setImmediate(resolve))
+    const second = t.replica.write('chain', { addEpisodes: ['two'] })
+    const third = t.replica.write('other', { confidence: 0.5 })
+    const [a, b, c] = await Promise.all([first, second, third])
+    assert.deepEqual(episodesOf(b.state), ['one', 'two'])
+    assert.deepEqual([a.state.clock.get(ME), b.state.clock.get(ME), c.state.clock.get(ME)], [1, 2, 3])
+    assert.deepEqual(order, [1, 2, 3])
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
+    assert.deepEqual(episodesOf((await t.replica.get('chain'))!), ['one', 'two'])
+    assert.equal(t.replica.counter, 3)
+  })
+
   it('a write after close is refused, not left waiting', async () => {
     await t.replica.close()
     await assert.rejects(t.replica.write('late', { confidence: 0.5 }))
