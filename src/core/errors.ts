@@ -23,6 +23,11 @@ export class CounterOutOfRangeError extends Error {
   override name = 'CounterOutOfRangeError'
 }
 
+/** A received state says a write was overwritten, yet holds no write that saw it (overwrite-proof.ts). */
+export class UnprovenOverwriteError extends Error {
+  override name = 'UnprovenOverwriteError'
+}
+
 /** Two states for different keys were asked to merge. */
 export class KeyMismatchError extends Error {
   override name = 'KeyMismatchError'

@@ -21,7 +21,7 @@ export interface NodeMetrics {
 }
 
 const MERGE_KINDS: readonly MergeKind[] = ['new', 'newer', 'older', 'equal', 'concurrent']
-const REFUSED_REASONS: readonly RefusedReason[] = ['forged', 'unverifiable', 'untrusted']
+const REFUSED_REASONS: readonly RefusedReason[] = ['forged', 'unverifiable', 'untrusted', 'unproven']
 const PEER_REFUSALS: readonly PeerRefusal[] = ['too-many-streams', 'busy', 'cooldown', 'inbound-budget', 'slow-frame', 'protocol-violation', 'push-quota']
 
 /** Gauges of one number the node counts: name, help, which count */
@@ -68,7 +68,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   })
   const refused = new Counter({
     name: 'engram_writes_refused_total',
-    help: 'Received patterns not merged because a write they name was not believed, by reason (forged, unverifiable, untrusted)',
+    help: 'Received patterns not merged because a write they name was not believed, by reason (forged, unverifiable, untrusted, unproven)',
     labelNames: ['reason'] as const,
     registers
   })

@@ -75,7 +75,8 @@ export interface EngramNodeOptions {
 const REFUSED_REASONS: Record<string, RefusedReason> = {
   ForgedWriteError: 'forged',
   UnverifiableWriterError: 'unverifiable',
-  UntrustedWriterError: 'untrusted'
+  UntrustedWriterError: 'untrusted',
+  UnprovenOverwriteError: 'unproven'
 }
 
 /** A record from a state as stored: its digest comes with it, nothing is encoded again. */

@@ -98,8 +98,11 @@ export interface EngramNodeEvents {
   refused: CustomEvent<RefusedInfo>
 }
 
-/** Why a received pattern was refused: a signature that does not verify, a writer id with no key, a writer outside `trustedPeers`. */
-export type RefusedReason = 'forged' | 'unverifiable' | 'untrusted'
+/**
+ * Why a received pattern was refused: a signature that does not verify, a writer id with no key,
+ * a writer outside `trustedPeers`, an overwrite no write proves.
+ */
+export type RefusedReason = 'forged' | 'unverifiable' | 'untrusted' | 'unproven'
 
 export interface RefusedInfo {
   key: string

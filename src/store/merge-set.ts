@@ -6,7 +6,8 @@
 import { patternDigest } from '../core/encoding.js'
 import { mergeIncoming, type MergeKind } from '../core/merge.js'
 import { type Equivocation, findEquivocations } from '../core/equivocation.js'
-import { CounterOutOfRangeError } from '../core/errors.js'
+import { CounterOutOfRangeError, UnprovenOverwriteError } from '../core/errors.js'
+import { unprovenHeads } from '../core/overwrite-proof.js'
 import { MAX_COUNTER, OWN_COUNTER_HEADROOM } from '../core/limits.js'
 import { highestCounterOf, type PatternState } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
@@ -90,6 +91,12 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
     if (own > MAX_COUNTER - OWN_COUNTER_HEADROOM) {
       skip(incoming.key, new CounterOutOfRangeError(`it names event ${own} of this node: taking it would leave this node ` +
         `fewer than ${OWN_COUNTER_HEADROOM} writes (a forged or corrupt clock)`))
+      return
+    }
+    const unproven = unprovenHeads(incoming)[0]
+    if (unproven !== undefined) {
+      skip(incoming.key, new UnprovenOverwriteError(`it says write ${unproven.dot.counter}@${unproven.dot.node} was overwritten, ` +
+        'but holds no write that saw it (a state that drops a write nobody wrote over)'))
       return
     }
     const local = merged.get(incoming.key)?.state ?? stored.get(incoming.key)

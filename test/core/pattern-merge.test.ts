@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { applyDelete, applyWrite, confidenceOf, episodesOf, isDeleted, summaryOf, viewOf, type PatternState } from '../../src/core/pattern.js'
+import { applyDelete, applyWrite, confidenceOf, episodesOf, headOf, isDeleted, summaryOf, viewOf, type PatternState } from '../../src/core/pattern.js'
+import { unprovenHeads } from '../../src/core/overwrite-proof.js'
 import { mergeIncoming, mergePatterns } from '../../src/core/merge.js'
 import { findEquivocations } from '../../src/core/equivocation.js'
 import { bodyDigest } from '../../src/core/write-digest.js'
@@ -174,6 +175,44 @@ describe('merge is a join (property tests over random histories)', () => {
         const ab = mergePatterns(a, b)
         assert.equal(hex(mergePatterns(ab, b)), hex(ab))
       }), { numRuns: 500 })
+  })
+})
+
+describe('overwrites are proven (overwrite-proof.ts)', () => {
+  it('every state random honest histories reach, and every merge of two of them, has its heads seen by its versions', () => {
+    let heads = 0
+    fc.assert(fc.property(
+      fc.array(arbCmd(4), { minLength: 5, maxLength: 60 }),
+      fc.nat(), fc.nat(),
+      (cmds, i, j) => {
+        const { replicas, sent } = run(4, cmds)
+        const pool = [...sent, ...replicas.flatMap(r => [...r.states.values()])]
+        for (const s of pool) {
+          assert.deepEqual(unprovenHeads(s), [])
+          heads += s.heads.length
+        }
+        const same = pool.filter(s => s.key === pool[i % Math.max(1, pool.length)]?.key)
+        if (same.length === 0) return
+        const m = mergePatterns(same[i % same.length]!, same[j % same.length]!)
+        assert.deepEqual(unprovenHeads(m), [])
+      }), { numRuns: 300 })
+    assert.ok(heads > 0, 'the histories overwrote writes')
+  })
+
+  it('a state that swaps a standing write for its head is unproven; one with a write that saw it is not', () => {
+    const a = applyWrite(undefined, 'k', { confidence: 0.5, addEpisodes: ['a'] }, author('a'), 1)
+    const b = applyWrite(undefined, 'k', { confidence: 0.5, addEpisodes: ['b'] }, author('b'), 1)
+    const both = mergePatterns(a, b)
+    assert.equal(both.versions.length, 2)
+    const aVersion = both.versions.find(v => v.dot.node === 'a')!
+    // a's write kept only as a head: "overwritten", by nobody
+    const swapped: PatternState = { ...both, versions: both.versions.filter(v => v !== aVersion), heads: [headOf(aVersion)] }
+    assert.deepEqual(unprovenHeads(swapped).map(h => h.dot), [aVersion.dot])
+    // merged in, it would drop a's write everywhere
+    assert.equal(mergePatterns(both, swapped).versions.length, 1)
+    // a real overwrite by b names a's write in its deps
+    const over = applyWrite(both, 'k', { addEpisodes: ['c'] }, author('b'), 2)
+    assert.deepEqual(unprovenHeads(over), [])
   })
 })
 

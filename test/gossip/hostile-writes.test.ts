@@ -18,8 +18,8 @@ import { GOSSIP_PROTOCOL } from '../../src/gossip/constants.js'
 import { Frame } from '../../src/gossip/pb/gossip.js'
 import { ByteWriter } from '../../src/core/bytes.js'
 import { encodePattern } from '../../src/core/encoding.js'
-import { applyWrite, type Author, type PatternState } from '../../src/core/pattern.js'
-import { advanceClock } from '../../src/core/vector-clock.js'
+import { applyWrite, type Author, headOf, type PatternState } from '../../src/core/pattern.js'
+import { advanceClock, joinClocks } from '../../src/core/vector-clock.js'
 import type { RefusedInfo } from '../../src/node/types.js'
 
 describe('forged writes from a hostile member', () => {
@@ -106,6 +106,25 @@ describe('forged writes from a hostile member', () => {
     const got = await push([back], 1)
     assert.deepEqual(got.map(r => [r.key, r.reason]), [['gone', 'forged']])
     assert.equal((await victim.node.get('gone'))?.deleted, true)
+  })
+
+  it('suppression: a state that keeps the victim\'s standing write only as its head (overwritten by nobody) is refused; the write stays', async () => {
+    await victim.node.put('target', { addEpisodes: ['real'], confidence: 0.8 })
+    const real = await internalsOf(victim.node).replica.get('target') as PatternState
+    const mine = applyWrite(undefined, 'target', { addEpisodes: ['attacker'], confidence: 0.1 }, attackerAuthor(), 100)
+    // every signature in it is real: the attacker's own write, and the victim's write as a head
+    const suppressing: PatternState = {
+      key: 'target',
+      clock: joinClocks(real.clock, mine.clock),
+      versions: mine.versions,
+      heads: [headOf(real.versions[0]!)]
+    }
+    const got = await push([suppressing], 1)
+    assert.deepEqual(got.map(r => [r.key, r.reason]), [['target', 'unproven']])
+    assert.deepEqual((await victim.node.get('target'))?.episodes, ['real'])
+    assert.match(await metrics.render(), /^engram_writes_refused_total\{reason="unproven"\} 1$/m)
+    await waitFor(async () => (await honest.node.get('target'))?.episodes.includes('real') === true,
+      { timeout: 10_000, message: 'the victim\'s write on the honest node' })
   })
 
   it('one forged pattern does not stop the push from moving the attacker\'s own (signed) write; all refusals are counted', async () => {
