@@ -41,13 +41,6 @@ export function lastKeptWriter (key: string, clock: VectorClock): { node: NodeId
   return byRank(key, clock.keys()).at(-1)
 }
 
-/** True when a state with this clock no longer takes writes of `node` on `key`. */
-export function isWriterOut (key: string, clock: VectorClock, node: NodeId): boolean {
-  if (clock.has(node)) return false
-  const last = lastKeptWriter(key, clock)
-  return last !== undefined && compareBytes(writerRank(key, node), last.rank) > 0
-}
-
 /** Writers the clocks `before` named that `after` (their merge) no longer keeps. */
 export function writersDropped (before: readonly VectorClock[], after: VectorClock): NodeId[] {
   if (after.size < MAX_CLOCK_ENTRIES) return []

@@ -137,13 +137,10 @@ export class Replica {
    */
   async writeMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<EncodedPattern[]> {
     return await this.lock.run(async () => {
-      const keys = [...new Set(items.map(i => i.key))]
-      const stored = await this.store.getMany(keys)
-      const current = new Map(keys.map((k, i) => [k, stored[i]]))
-      let counter = this.counterValue
-      for (const s of current.values()) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
+      const { current, counter: from } = await this.readForWrites(items)
+      let counter = from
       for (const { key, op } of items) current.set(key, applyWrite(current.get(key), key, op, this.author, ++counter))
-      const states = keys.map(k => prepareState(current.get(k) as PatternState))
+      const states = [...current.keys()].map(k => prepareState(current.get(k) as PatternState))
       return states.length > 0 ? await this.commit(states, counter) : []
     })
   }
@@ -233,25 +230,31 @@ export class Replica {
    * fails alone and leaves its key as it was.
    */
   private async writeBatch (items: LocalWrite[]): Promise<Array<Outcome<EncodedPattern>>> {
-    const keys = [...new Set(items.map(i => i.key))]
-    const stored = await this.store.getMany(keys)
-    const current = new Map(keys.map((k, i) => [k, stored[i]]))
-    let counter = this.counterValue
-    for (const s of stored) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
+    const { current, counter: from } = await this.readForWrites(items)
+    let counter = from
     const latest = new Map<string, PreparedState>()
-    const done = items.map((w): boolean | unknown => {
+    const refused = items.map((w): { err: unknown } | undefined => {
       try {
         const p = prepareState(w.make(current.get(w.key), counter + 1))
         counter++
         current.set(w.key, p.state)
         latest.set(w.key, p)
-        return true
+        return undefined
       } catch (err) {
-        return err
+        return { err }
       }
     })
     if (latest.size > 0) await this.commit([...latest.values()], counter)
-    return done.map((d, i) => d === true ? { ok: latest.get(items[i]!.key)! } : { err: d })
+    return items.map((w, i) => refused[i] ?? { ok: latest.get(w.key)! })
+  }
+
+  /** The stored states of the writes' keys, and the counter their events start above (ours, and any dot of ours they hold). */
+  private async readForWrites (items: ReadonlyArray<{ key: string }>): Promise<{ current: Map<string, PatternState | undefined>, counter: number }> {
+    const keys = [...new Set(items.map(i => i.key))]
+    const stored = await this.store.getMany(keys)
+    let counter = this.counterValue
+    for (const s of stored) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
+    return { current: new Map(keys.map((k, i) => [k, stored[i]])), counter }
   }
 
   /** Stores local states (encoded and hashed once) with the counter they used. */

@@ -10,6 +10,7 @@ import { WriteVerifier } from '../../src/auth/write-verifier.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { arbCmd, run } from '../helpers/sim.js'
 import { realAuthor } from '../helpers/authors.js'
+import { randomDelivery } from '../helpers/delivery.js'
 
 describe('merge of signed writes (property)', async () => {
   const writers = await Promise.all(Array.from({ length: 4 }, async () => await realAuthor()))
@@ -21,11 +22,7 @@ describe('merge of signed writes (property)', async () => {
         const { replicas, sent } = run(n, cmds, writers)
         const all = replicas.flatMap(r => [...r.states.values()])
         for (const r of replicas) {
-          const order = [...all, ...all.filter(() => rand.next().value % 3 === 0)]
-          for (let i = order.length - 1; i > 0; i--) {
-            const j = rand.next().value % (i + 1)
-            ;[order[i], order[j]] = [order[j]!, order[i]!]
-          }
+          const order = randomDelivery(all, rand)
           for (const s of order) r.receive(s)
         }
         const first = replicas[0]!.bytes()

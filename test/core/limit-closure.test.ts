@@ -14,6 +14,7 @@ import { mergePatterns } from '../../src/core/merge.js'
 import { applyWrite, episodesOf, type PatternState } from '../../src/core/pattern.js'
 import { contentOf } from '../../src/core/write-digest.js'
 import { author } from '../helpers/authors.js'
+import { randomDelivery } from '../helpers/delivery.js'
 
 /** one write of about `kb` KiB of episode ids by `node`, after seeing `seen` (if any: it replaces what it saw) */
 function write (node: string, kb: number, seen: PatternState | undefined, counter: number): PatternState {
@@ -47,11 +48,7 @@ describe('merges stay within the limits (property)', () => {
           states.push(write(`w${w}`, sizes[(w + j + 1) % sizes.length]!, seen, 2 + j))
         }
         const finals = [0, 1, 2].map(() => {
-          const order = [...states, ...states.filter(() => rand.next().value % 3 === 0)]
-          for (let i = order.length - 1; i > 0; i--) {
-            const j = rand.next().value % (i + 1)
-            ;[order[i], order[j]] = [order[j]!, order[i]!]
-          }
+          const order = randomDelivery(states, rand)
           let acc = order[0]!
           for (const s of order.slice(1)) {
             acc = mergePatterns(acc, s)

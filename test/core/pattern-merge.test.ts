@@ -9,6 +9,7 @@ import { bodyDigest } from '../../src/core/write-digest.js'
 import { encodePattern } from '../../src/core/encoding.js'
 import { arbCmd, run } from '../helpers/sim.js'
 import { author } from '../helpers/authors.js'
+import { randomDelivery } from '../helpers/delivery.js'
 
 const hex = (s: PatternState): string => Buffer.from(encodePattern(s)).toString('hex')
 const PERMUTATIONS3 = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
@@ -141,11 +142,7 @@ describe('merge is a join (property tests over random histories)', () => {
         // random order, each possibly twice
         const all = replicas.flatMap(r => [...r.states.values()])
         const finals = replicas.map(r => {
-          const order = [...all, ...all.filter(() => rand.next().value % 3 === 0)]
-          for (let i = order.length - 1; i > 0; i--) {
-            const j = rand.next().value % (i + 1)
-            ;[order[i], order[j]] = [order[j]!, order[i]!]
-          }
+          const order = randomDelivery(all, rand)
           for (const s of order) r.receive(s)
           return r
         })

@@ -15,6 +15,7 @@ import { mergePatterns } from '../../src/core/merge.js'
 import { applyDelete, applyWrite, isDeleted, type PatternState } from '../../src/core/pattern.js'
 import { lastKeptWriter, writerRank } from '../../src/core/writer-rank.js'
 import { author } from '../helpers/authors.js'
+import { randomDelivery } from '../helpers/delivery.js'
 
 const KEY = 'crowded'
 
@@ -75,11 +76,7 @@ describe('the writer rule', () => {
           if (seen.clock.has(writer)) states.push(applyWrite(seen, KEY, { addEpisodes: [`again${j}`] }, author(writer), 2 + j))
         }
         const finals = [0, 1, 2].map(() => {
-          const order = [...states, ...states.filter(() => rand.next().value % 3 === 0)]
-          for (let i = order.length - 1; i > 0; i--) {
-            const j = rand.next().value % (i + 1)
-            ;[order[i], order[j]] = [order[j]!, order[i]!]
-          }
+          const order = randomDelivery(states, rand)
           let acc = order[0]!
           for (const s of order.slice(1)) {
             acc = mergePatterns(acc, s)
