@@ -15,7 +15,8 @@ const MAX_LOGGED = 3
 /** keyHashes[i], if given, is keyHash(msg.patterns[i]) (the initiator has them from its checks) */
 export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, log: Logger,
   merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[], checked?: Promise<WriteChecks>): Promise<void> {
-  const { changed, skipped, counterRaised, equivocations = [], dropped = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked)
+  const source = { origin: report.role === 'push-in' ? 'push' : 'session', peer: report.peer } as const
+  const { changed, skipped, counterRaised, equivocations = [], dropped = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked, source)
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
   report.patternsSkipped += skipped.length

@@ -2,7 +2,7 @@ import type { PatternState } from '../core/pattern.js'
 import type { WriteVerifier } from '../auth/write-verifier.js'
 import type { Replica } from '../store/replica.js'
 import type { MergeResult } from '../store/replica.js'
-import type { GossipStore, WriteChecks } from './types.js'
+import type { GossipStore, MergeSource, WriteChecks } from './types.js'
 
 /**
  * The node's Replica as the gossip service sees it. Every received state has its writes'
@@ -20,13 +20,13 @@ export function replicaGossipStore (replica: Replica, verifier: WriteVerifier, o
       return await verifier.check(states)
     },
     async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[],
-      checked?: Promise<WriteChecks>) {
+      checked?: Promise<WriteChecks>, source?: MergeSource) {
       const { refused } = await (checked ?? verifier.check(states))
       const keep = (_: unknown, n: number): boolean => refused[n] === undefined
       const all = refused.every(r => r === undefined)
       const result = all
-        ? await replica.mergeRemote(states, encoded, keyHashes)
-        : await replica.mergeRemote(states.filter(keep), encoded?.filter(keep), keyHashes?.filter(keep))
+        ? await replica.mergeRemote(states, encoded, keyHashes, source)
+        : await replica.mergeRemote(states.filter(keep), encoded?.filter(keep), keyHashes?.filter(keep), source)
       refused.forEach((error, n) => { if (error !== undefined) result.skipped.push({ key: (states[n] as PatternState).key, error }) })
       onMerge?.(result)
       return result

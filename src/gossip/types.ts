@@ -14,12 +14,18 @@ export interface GossipStore {
    * skipped (their merge failed or would not decode). keyHashes[i], if given, is keyHash(states[i].key)
    */
   mergeRemote(states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[],
-    checked?: Promise<WriteChecks>): Promise<MergeOutcome>
+    checked?: Promise<WriteChecks>, source?: MergeSource): Promise<MergeOutcome>
   /**
    * starts checking the writes the states name (signatures, trusted writers), so a session can
    * check one frame while it merges the one before; pass the result to mergeRemote
    */
   checkWrites?(states: readonly PatternState[]): Promise<WriteChecks>
+}
+
+/** Where a merged frame came from (the change feed tells it): a push or a session, and the peer. */
+export interface MergeSource {
+  origin: MergeVia
+  peer: string
 }
 
 /** Per state: undefined if it may be merged, else why not (a state refused is skipped alone). */

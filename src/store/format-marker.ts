@@ -2,7 +2,7 @@
 import { EMPTY_HASH } from '../core/merkle.js'
 import { StoreFormatError } from './errors.js'
 import {
-  decodeFormat, encodeCounter, encodeFormat, META_COUNTER, META_FORMAT, META_ROOT, metaKey, STORE_FORMAT_VERSION
+  decodeFormat, encodeCounter, encodeFormat, META_COUNTER, META_FORMAT, META_ROOT, META_SEQ, metaKey, STORE_FORMAT_VERSION
 } from './layout.js'
 import type { RawDb } from './recovery.js'
 
@@ -16,7 +16,8 @@ export async function ensureFormat (db: RawDb, dir: string, sync: boolean): Prom
     await db.batch([
       { type: 'put', key: metaKey(META_FORMAT), value: encodeFormat() },
       { type: 'put', key: metaKey(META_COUNTER), value: encodeCounter(0) },
-      { type: 'put', key: metaKey(META_ROOT), value: EMPTY_HASH }
+      { type: 'put', key: metaKey(META_ROOT), value: EMPTY_HASH },
+      { type: 'put', key: metaKey(META_SEQ), value: encodeCounter(0) }
     ], { sync })
     return
   }

@@ -7,6 +7,7 @@
  *   'h' + keyHash (32)    -> digest (32) + utf8 key   (keyHash -> key, and the Merkle leaves)
  *   'm' + utf8 name       -> meta value ('format', 'counter', 'root', or another module's)
  *   'q' + raw key bytes   -> a pattern record found undecodable, moved aside on open
+ *   'c', 's'              -> the change feed (change-feed.ts)
  */
 import { decodeUtf8 } from '../core/bytes.js'
 import { DIGEST_BYTES, keyHash } from '../core/encoding.js'
@@ -21,7 +22,10 @@ export const P_QUARANTINE = 0x71
 export const META_FORMAT = 'format'
 export const META_COUNTER = 'counter'
 export const META_ROOT = 'root'
-export const RESERVED_META = new Set([META_FORMAT, META_COUNTER, META_ROOT])
+/** the change feed's last seq, and the mark of a store open in a process (feed-open.ts) */
+export const META_SEQ = 'seq'
+export const META_OPEN = 'open'
+export const RESERVED_META = new Set([META_FORMAT, META_COUNTER, META_ROOT, META_SEQ, META_OPEN])
 
 export const STORE_FORMAT_VERSION = 2
 const FORMAT_TAG = 'engram-store/'
@@ -136,4 +140,15 @@ export function encodeFormat (version: number = STORE_FORMAT_VERSION): Uint8Arra
 export function decodeFormat (b: Uint8Array): string | undefined {
   const text = lossyDecoder.decode(b)
   return text.startsWith(FORMAT_TAG) ? text.slice(FORMAT_TAG.length) : undefined
+}
+
+export function checkMetaName (name: string): string {
+  if (typeof name !== 'string' || name.length === 0) throw new RangeError('meta name must be a non-empty string')
+  return name
+}
+
+/** A meta name another module may write: the store's own are refused. */
+export function checkWritableMeta (name: string): string {
+  if (RESERVED_META.has(checkMetaName(name))) throw new RangeError(`meta name ${JSON.stringify(name)} is reserved by the store`)
+  return name
 }

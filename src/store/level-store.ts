@@ -14,15 +14,19 @@ import { StoreClosedError, StoreCorruptionError } from './errors.js'
 import { ensureFormat } from './format-marker.js'
 import {
   decodeCounter, decodeHashEntry, encodeCounter, encodeHashEntry,
-  hashKey, META_COUNTER, META_ROOT, metaKey, patternKey, RESERVED_META
+  checkMetaName, checkWritableMeta, hashKey, META_COUNTER, META_ROOT, metaKey, patternKey
 } from './layout.js'
 import { listMetaEntries, listPatterns, type ListOptions, type MetaEntry } from './listing.js'
 import { Mutex } from './mutex.js'
 import { prepareState, type PreparedState } from './prepare.js'
 import { decodeStored } from './record.js'
 import { checkDirectory, loadIndex, type OpenReport, type RawDb, rebuildIndex } from './recovery.js'
+import { type ChangeSource, decodeSeq, keySeqKey } from './change-feed.js'
+import { type ChangesOptions, type ChangesPage, putChanges, readChanges } from './feed-batch.js'
+import { closeFeed, openFeed } from './feed-open.js'
 
 export type { OpenReport } from './recovery.js'
+export type { ChangesOptions, ChangesPage, StoredChange } from './feed-batch.js'
 export { DEFAULT_LIST_LIMIT, type ListOptions, type MetaEntry } from './listing.js'
 export { prepareEncoded, prepareMerged, prepareState, type PreparedState } from './prepare.js'
 
@@ -32,6 +36,8 @@ export interface StoreOptions {
 }
 
 export interface WriteOptions {
+  /** where the batch's changes came from, as the change feed tells it (default: local) */
+  change?: ChangeSource
   /**
    * fsync this batch (default: the store's `sync`). Remote merges may skip it: a power cut
    * can lose the newest of them (never half of one), and peers still hold them.
@@ -47,6 +53,7 @@ export class LevelPatternStore {
     private readonly db: RawDb,
     private readonly live: MerkleIndex,
     private storedCounter: number | undefined,
+    private lastSeqValue: number,
     private readonly sync: boolean,
     /** what open found and repaired */
     readonly openReport: OpenReport,
@@ -77,7 +84,11 @@ export class LevelPatternStore {
         index = rebuilt.index
         Object.assign(report, { rebuilt: true, reason, quarantined: rebuilt.quarantined })
       }
-      return new LevelPatternStore(db, index, counter, sync, report, dir)
+      // a rebuilt index may have quarantined patterns: their feed entries go too
+      const feed = await openFeed(db, sync, report.rebuilt)
+      if (feed.unclean) report.uncleanStop = true
+      if (feed.repaired !== undefined) report.feedRepaired = feed.repaired
+      return new LevelPatternStore(db, index, counter, feed.lastSeq, sync, report, dir)
     } catch (err) {
       await db.close()
       throw err
@@ -104,6 +115,20 @@ export class LevelPatternStore {
 
   root (): Uint8Array {
     return this.live.root()
+  }
+
+  /** The seq of the newest change (0: none yet). */
+  get lastSeq (): number {
+    return this.lastSeqValue
+  }
+
+  /**
+   * The feed after `since`, in seq order, each change with the pattern as stored now. An entry
+   * whose key changed again since the read began is left out: its newer entry follows.
+   */
+  async changes (since: number, options: ChangesOptions = {}): Promise<ChangesPage> {
+    this.assertOpen()
+    return await readChanges(this.db, since, options)
   }
 
   async get (key: string): Promise<PatternState | undefined> {
@@ -186,16 +211,22 @@ export class LevelPatternStore {
     await this.writePrepared(states.map(s => prepareState(s)), counter, options)
   }
 
-  /** Like writeBatch, for states already encoded and hashed (see prepareState). */
-  async writePrepared (prepared: readonly PreparedState[], counter?: number, options: WriteOptions = {}): Promise<void> {
-    await this.writeLock.run(async () => {
+  /**
+   * Like writeBatch, for states already encoded and hashed (see prepareState). Each state gets
+   * the next seq of the change feed in the same batch; returns them, in order.
+   */
+  async writePrepared (prepared: readonly PreparedState[], counter?: number, options: WriteOptions = {}): Promise<number[]> {
+    return await this.writeLock.run(async () => {
       this.assertOpen()
       if (counter !== undefined && (!Number.isSafeInteger(counter) || counter < (this.storedCounter ?? 0))) {
         throw new RangeError(`counter ${counter} would move the stored counter ${this.storedCounter ?? 0} backwards`)
       }
-      if (prepared.length === 0 && counter === undefined) return
+      if (prepared.length === 0 && counter === undefined) return []
       // a chained batch: the array form copies the options into every operation
       const batch = this.db.batch()
+      // each state's feed entry; only a key that is stored can have an older one to drop
+      const seqs = putChanges(batch, prepared, options.change ?? { origin: 'local' }, this.lastSeqValue,
+        p => this.live.get(p.kh) !== undefined ? decodeSeq(this.db.getSync(keySeqKey(p.state.key))) : undefined)
       for (const p of prepared) {
         batch.put(patternKey(p.state.key), p.bytes)
         batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.state.key))
@@ -218,6 +249,8 @@ export class LevelPatternStore {
         throw err
       }
       if (counter !== undefined) this.storedCounter = counter
+      if (seqs.length > 0) this.lastSeqValue = seqs[seqs.length - 1] as number
+      return seqs
     })
   }
 
@@ -249,6 +282,7 @@ export class LevelPatternStore {
     await this.writeLock.run(async () => {
       if (this.isClosed) return
       this.isClosed = true
+      await closeFeed(this.db)
       await this.db.close()
     })
   }
@@ -256,14 +290,4 @@ export class LevelPatternStore {
   private assertOpen (): void {
     if (this.isClosed) throw new StoreClosedError(`store ${this.dir} is closed`)
   }
-}
-
-function checkMetaName (name: string): string {
-  if (typeof name !== 'string' || name.length === 0) throw new RangeError('meta name must be a non-empty string')
-  return name
-}
-
-function checkWritableMeta (name: string): string {
-  if (RESERVED_META.has(checkMetaName(name))) throw new RangeError(`meta name ${JSON.stringify(name)} is reserved by the store`)
-  return name
 }

@@ -32,6 +32,10 @@ export interface OpenReport {
   quarantined: string[]
   /** the stored counter was missing or unreadable (the replica recovers it) */
   counterLost: boolean
+  /** the store was not closed by its last process (a crash, a kill, a power cut) */
+  uncleanStop?: boolean
+  /** the change feed was built or repaired: entries added for patterns without one, entries dropped */
+  feedRepaired?: { added: number, dropped: number }
 }
 
 const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp))$/

@@ -2,14 +2,24 @@
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { Equivocation } from '../core/equivocation.js'
 import type { MergeKind } from '../core/merge.js'
+import type { ChangeSource } from './change-feed.js'
 import type { DroppedWriters, SkippedState } from './merge-set.js'
 
 export type ChangeOrigin = 'local' | 'remote'
 
+/** Where merged states came from: a peer's push or a session with it. */
+export interface RemoteSource extends ChangeSource {
+  origin: 'push' | 'session'
+}
+
 export interface ChangeEvent {
   origin: ChangeOrigin
+  /** the change feed's origin, and the peer */
+  source: ChangeSource
   /** the new states as committed, with the bytes and hashes the store wrote */
   patterns: readonly EncodedPattern[]
+  /** their seqs in the change feed, in order */
+  seqs: readonly number[]
 }
 
 export type ChangeListener = (event: ChangeEvent) => void

@@ -19,9 +19,11 @@ import {
 import { mergeSet, sameAsStored } from './merge-set.js'
 import { Mutex } from './mutex.js'
 import { type Outcome, WriteQueue } from './write-queue.js'
-import type { ChangeEvent, ChangeListener, ChangeOrigin, MergeResult } from './replica-types.js'
+import type { ChangeEvent, ChangeListener, MergeResult, RemoteSource } from './replica-types.js'
+import type { ChangeSource } from './change-feed.js'
+import type { ChangesOptions, ChangesPage } from './feed-batch.js'
 
-export type { ChangeEvent, ChangeListener, ChangeOrigin, MergeResult } from './replica-types.js'
+export type { ChangeEvent, ChangeListener, ChangeOrigin, MergeResult, RemoteSource } from './replica-types.js'
 
 export interface ReplicaOptions extends StoreOptions {
   dir: string
@@ -164,7 +166,8 @@ export class Replica {
    * One state that cannot be merged (its merge breaks a limit or would not decode) is skipped
    * and reported; it never stops the others.
    */
-  async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[]): Promise<MergeResult> {
+  async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[],
+    source: RemoteSource = { origin: 'session' }): Promise<MergeResult> {
     if (keyHashes !== undefined && keyHashes.length !== states.length) throw new RangeError('one key hash per state')
     return await this.lock.run(async () => {
       // a caller that checked the key hashes already (gossip) hands them in: SHA-256 once per pattern
@@ -181,12 +184,22 @@ export class Replica {
       const counterMoved = counter > from
       if (changed.length > 0 || counterMoved) {
         // durable only when our own counter moves: lost remote merges come back from peers
-        await this.store.writePrepared(changed, counterMoved ? counter : undefined, { durable: counterMoved })
+        const seqs = await this.store.writePrepared(changed, counterMoved ? counter : undefined, { durable: counterMoved, change: source })
         if (counterMoved) this.counterValue = counter
-        this.emit(changed, 'remote')
+        this.emit(changed, seqs, source)
       }
       return { changed, kinds, skipped, equivocations, dropped, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
     })
+  }
+
+  /** The seq of the newest change in the change feed (0: none yet). */
+  get lastSeq (): number {
+    return this.store.lastSeq
+  }
+
+  /** A page of the change feed after `since` (see LevelPatternStore.changes). */
+  async changes (since: number, options?: ChangesOptions): Promise<ChangesPage> {
+    return await this.store.changes(since, options)
   }
 
   /** Stored canonical bytes at a key hash (for gossip: no decode/encode round trip). */
@@ -259,15 +272,15 @@ export class Replica {
 
   /** Stores local states (encoded and hashed once) with the counter they used. */
   private async commit (prepared: PreparedState[], counter: number): Promise<PreparedState[]> {
-    await this.store.writePrepared(prepared, counter)
+    const seqs = await this.store.writePrepared(prepared, counter)
     this.counterValue = counter
-    this.emit(prepared, 'local')
+    this.emit(prepared, seqs, { origin: 'local' })
     return prepared
   }
 
-  private emit (patterns: EncodedPattern[], origin: ChangeOrigin): void {
+  private emit (patterns: EncodedPattern[], seqs: number[], source: ChangeSource): void {
     if (patterns.length === 0) return
-    const event: ChangeEvent = { origin, patterns }
+    const event: ChangeEvent = { origin: source.origin === 'local' ? 'local' : 'remote', source, patterns, seqs }
     for (const listener of [...this.listeners]) {
       try {
         listener(event)

@@ -54,6 +54,36 @@ async function killAfterCommits (child: ChildProcess, n: number): Promise<number
   return highest
 }
 
+/**
+ * The change feed as stored, checked against the patterns: every pattern has exactly one
+ * entry (its key's record points at it), no entry names a key that is not stored, and no
+ * entry is above the stored last seq. Returns the highest seq.
+ */
+async function checkFeed (dir: string): Promise<number> {
+  return await withRaw(dir, async db => {
+    const keys = new Set((await decodeAll(db)).map(s => s.key))
+    const byKey = new Map<string, number>()
+    let highest = 0
+    for await (const [k, v] of db.iterator({ gte: dbKey('c', ''), lt: dbKey('d', '') })) {
+      const seq = Number(Buffer.from(k.subarray(1)).readBigUInt64BE())
+      const key = Buffer.from(v.subarray(2 + (v[1] as number))).toString('utf8')
+      assert.ok(keys.has(key), `feed entry ${seq} names ${key}, which is not stored`)
+      assert.equal(byKey.has(key), false, `two feed entries for ${key}`)
+      assert.equal(v[0], 2, 'origin: session')
+      byKey.set(key, seq)
+      highest = Math.max(highest, seq)
+    }
+    assert.equal(byKey.size, keys.size, 'every stored pattern has its entry')
+    for (const [key, seq] of byKey) {
+      const pointed = await db.get(dbKey('s', key))
+      assert.ok(pointed !== undefined && Number(Buffer.from(pointed).readBigUInt64BE()) === seq, `key record of ${key}`)
+    }
+    const meta = await db.get(dbKey('m', 'seq'))
+    assert.ok(meta !== undefined && Number(Buffer.from(meta).readBigUInt64BE()) >= highest, 'stored last seq covers every entry')
+    return highest
+  })
+}
+
 /** Batch number -> how many of its patterns are stored. */
 async function batchSizes (dir: string): Promise<{ sizes: Map<number, number>, storedRoot: string, recomputed: string }> {
   return await withRaw(dir, async db => {
@@ -77,6 +107,7 @@ describe('crash safety', () => {
 
   it('keeps every batch all-or-nothing across SIGKILLs', { timeout: ROUNDS * 3 * WAIT_MS }, async () => {
     let reportedSoFar = 0
+    let seqSoFar = 0
     for (let round = 0; round < ROUNDS; round++) {
       const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
       const highest = await killAfterCommits(child, 3 + Math.floor(Math.random() * 5))
@@ -90,10 +121,17 @@ describe('crash safety', () => {
       // at most the batch in flight at the kill may be there unreported
       assert.ok(maxStored === highest || maxStored === highest + 1, `stored up to ${maxStored}, reported ${highest}`)
       assert.equal(storedRoot, recomputed)
+      const highestSeq = await checkFeed(dir)
+      assert.ok(highestSeq > seqSoFar, 'the feed went on after the last run\'s seqs')
+      seqSoFar = highestSeq
 
       const store = await LevelPatternStore.open(dir)
       try {
         assert.equal(store.openReport.rebuilt, false)
+        assert.equal(store.openReport.uncleanStop, true)
+        assert.equal(store.openReport.feedRepaired, undefined)
+        // no seq the killed run may have handed out is handed out again
+        assert.ok(store.lastSeq > highestSeq)
         assert.equal(store.counter, maxStored)
         assert.equal(store.count, maxStored * BATCH_SIZE)
         assert.equal(hex(store.root()), recomputed)

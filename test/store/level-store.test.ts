@@ -131,7 +131,7 @@ describe('LevelPatternStore', () => {
     const db = (store as unknown as { db: { batch: () => unknown } }).db
     const original = db.batch
     // a chained batch whose commit fails, as a full disk would
-    db.batch = () => ({ put () {}, write: async () => { throw new Error('disk full') }, close: async () => {} })
+    db.batch = () => ({ put () {}, del () {}, write: async () => { throw new Error('disk full') }, close: async () => {} })
     try {
       await assert.rejects(store.writeBatch([pattern('lost', 0.5), pattern('keep', 0.9, 'node-w', 2)], 2), /disk full/)
     } finally {
@@ -141,6 +141,7 @@ describe('LevelPatternStore', () => {
     assert.equal(store.count, 1)
     assert.equal(store.index.get(keyHash('lost')), undefined)
     assert.equal(store.counter, 0)
+    assert.equal(store.lastSeq, 1, 'the failed batch took no seq')
   })
 
   it('refuses work once closed', async () => {

@@ -16,7 +16,7 @@ function countBatches (replica: Replica): { n: number } {
   const counter = { n: 0 }
   // every write, local or merged, goes through writePrepared
   const original = store.writePrepared.bind(store)
-  store.writePrepared = async (states, c, o) => { counter.n++; await original(states, c, o) }
+  store.writePrepared = async (states, c, o) => { counter.n++; return await original(states, c, o) }
   return counter
 }
 

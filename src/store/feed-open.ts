@@ -1,0 +1,97 @@
+/**
+ * The change feed at open: where its sequence goes on, and its repair. A store whose feed
+ * cannot be trusted (none yet: a data dir from before the feed; or an index just rebuilt,
+ * which may have quarantined patterns) gets every pattern without a valid entry a new one
+ * (origin `store`), and loses every entry that names no stored pattern. After a stop that
+ * was not clean, the sequence goes on from the next epoch (see SEQ_EPOCH).
+ */
+import { META_OPEN, META_SEQ, metaKey, P_PATTERN, patternKey, range, suffixText } from './layout.js'
+import {
+  changeKey, decodeEntry, decodeSeq, encodeEntry, encodeSeq, keySeqKey, P_CHANGE, P_KEY_SEQ, SEQ_EPOCH
+} from './change-feed.js'
+import type { RawDb } from './recovery.js'
+
+// META_OPEN is present while a process has the store open: found at open, the last stop was not clean
+const CHUNK = 1024
+
+type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
+
+export interface FeedOpenReport {
+  /** the last seq handed out: the next change gets the one after it */
+  lastSeq: number
+  /** the last stop was not clean: the sequence moved to the next epoch */
+  unclean: boolean
+  /** entries added for patterns that had none, and entries dropped */
+  repaired?: { added: number, dropped: number }
+}
+
+async function lastEntrySeq (db: RawDb): Promise<number> {
+  const [last] = await db.keys({ ...range(P_CHANGE), reverse: true, limit: 1 }).all()
+  return last === undefined ? 0 : decodeSeq(last.subarray(1)) ?? 0
+}
+
+/** Reads (and if needed repairs) the feed's state and marks the store open, durably. */
+export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean): Promise<FeedOpenReport> {
+  const stored = decodeSeq(await db.get(metaKey(META_SEQ)))
+  const unclean = (await db.get(metaKey(META_OPEN))) !== undefined
+  let lastSeq = Math.max(stored ?? 0, await lastEntrySeq(db))
+  if (unclean) lastSeq = (Math.floor(lastSeq / SEQ_EPOCH) + 1) * SEQ_EPOCH
+  let repaired: FeedOpenReport['repaired']
+  if (stored === undefined || mustRepair) {
+    repaired = await repairFeed(db, sync, () => ++lastSeq)
+  }
+  await db.batch([
+    { type: 'put', key: metaKey(META_SEQ), value: encodeSeq(lastSeq) },
+    { type: 'put', key: metaKey(META_OPEN), value: new Uint8Array([1]) }
+  ], { sync: true })
+  return { lastSeq, unclean, ...(repaired !== undefined ? { repaired } : {}) }
+}
+
+/** A clean stop: the next open goes on from the stored seq. */
+export async function closeFeed (db: RawDb): Promise<void> {
+  await db.del(metaKey(META_OPEN), { sync: true })
+}
+
+async function repairFeed (db: RawDb, sync: boolean, nextSeq: () => number): Promise<{ added: number, dropped: number }> {
+  let ops: Op[] = []
+  let added = 0
+  let dropped = 0
+  const flush = async (force = false): Promise<void> => {
+    if (ops.length === 0 || (!force && ops.length < CHUNK)) return
+    await db.batch(ops, { sync })
+    ops = []
+  }
+  // 1. entries that are not their key's latest, or name no stored pattern, go
+  for await (const [k, v] of db.iterator(range(P_CHANGE))) {
+    const entry = decodeEntry(k, v)
+    const keep = entry !== undefined &&
+      decodeSeq(await db.get(keySeqKey(entry.key))) === entry.seq &&
+      (await db.get(patternKey(entry.key))) !== undefined
+    if (!keep) {
+      ops.push({ type: 'del', key: k })
+      dropped++
+    }
+    await flush()
+  }
+  await flush(true)
+  // 2. every pattern without an entry gets one
+  for await (const k of db.keys(range(P_PATTERN))) {
+    const key = suffixText(k)
+    if (key === undefined) continue
+    const seq = decodeSeq(await db.get(keySeqKey(key)))
+    if (seq !== undefined && (await db.get(changeKey(seq))) !== undefined) continue
+    const next = nextSeq()
+    ops.push({ type: 'put', key: changeKey(next), value: encodeEntry(key, { origin: 'store' }) }, { type: 'put', key: keySeqKey(key), value: encodeSeq(next) })
+    added++
+    await flush()
+  }
+  await flush(true)
+  // 3. key records of patterns no longer stored go
+  for await (const k of db.keys(range(P_KEY_SEQ))) {
+    const key = suffixText(k)
+    if (key === undefined || (await db.get(patternKey(key))) === undefined) ops.push({ type: 'del', key: k })
+    await flush()
+  }
+  await flush(true)
+  return { added, dropped }
+}
