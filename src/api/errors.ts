@@ -20,6 +20,7 @@ const BY_NAME: Record<string, [number, string]> = {
   InvalidPatternError: [400, 'invalid_pattern'],
   LimitExceededError: [400, 'limit_exceeded'],
   PatternNotFoundError: [404, 'pattern_not_found'],
+  InvalidSinceError: [400, 'invalid_since'],
   // the node is shutting down: the request may succeed on a restarted node
   StoreClosedError: [503, 'unavailable']
 }

@@ -13,6 +13,7 @@ import { checkBearer, sendError, sendText } from './http.js'
 import { Router, splitTarget, type RequestContext } from './router.js'
 import { nodeRoutes } from './routes.js'
 import { syncRoute } from './sync-route.js'
+import { changesRoute } from './changes-route.js'
 
 export interface ApiServerOptions {
   node: EngramNodePort
@@ -23,8 +24,10 @@ export interface ApiServerOptions {
   token: string
   metrics?: { contentType: string, render(): Promise<string> }
   statusPage?: () => string
-  /** bound on one request, body included (sync has its own, longer one); default 15 s */
+  /** bound on one request, body included (sync has its own, longer one; a live change feed none); default 15 s */
   requestTimeoutMs?: number
+  /** a live change feed's heartbeat while idle; default 15 s */
+  heartbeatMs?: number
 }
 
 export interface ApiServer {
@@ -48,6 +51,7 @@ function buildRouter (opts: ApiServerOptions): Router {
   const router = new Router()
   for (const r of nodeRoutes(opts.node)) router.add(r)
   router.add(syncRoute(opts.node))
+  router.add(changesRoute(opts.node, opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}))
   const { metrics, statusPage } = opts
   if (metrics !== undefined) {
     router.add({ method: 'GET', path: '/metrics', handler: async ({ res }) => { sendText(res, 200, metrics.contentType, await metrics.render()) } })
@@ -91,6 +95,7 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
       const timeoutMs = match.route.timeoutMs ?? defaultTimeout
       const ctx: RequestContext = { req, res, params: match.params, query, signal: controller.signal }
       const timedOut = new Promise<never>((_resolve, reject) => {
+        if (timeoutMs === Infinity) return
         timer = setTimeout(() => {
           controller.abort()
           reject(new ApiError(503, 'timeout', `the request took longer than ${timeoutMs / 1000} s`, { connection: 'close' }))

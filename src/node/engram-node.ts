@@ -21,7 +21,8 @@ import { CounterGate, type CounterGateInit } from './counter-gate.js'
 import { WriteVerifier } from '../auth/write-verifier.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { type MergeResult, Replica } from '../store/replica.js'
-import type { ListOptions, OpenReport } from '../store/level-store.js'
+import type { ChangesOptions, ListOptions, OpenReport } from '../store/level-store.js'
+import { watchFeed, type WatchOptions } from './change-stream.js'
 import { viewOf, type WriteOp } from '../core/pattern.js'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { clockToObject } from '../core/vector-clock.js'
@@ -32,7 +33,7 @@ import { checkNodeOptions } from '../settings/library-options.js'
 import { registerInternals } from './internals.js'
 import { chooseSyncPeer, connectedPeerIds, peerList } from './peers.js'
 import type {
-  BulkWriteResult, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, RefusedReason, SyncOptions
+  BulkWriteResult, ChangeRecord, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, RefusedReason, SyncOptions
 } from './types.js'
 
 export type { BulkWriteResult, EngramNodeEvents, NodeStatus, PatternRecord } from './types.js'
@@ -222,6 +223,19 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     return toRecord(await this.#replica.delete(key))
   }
 
+  /** The change feed after `options.since` (change-stream.ts), each change as a record. */
+  async * changes (options: WatchOptions = {}): AsyncGenerator<ChangeRecord> {
+    const replica = this.#replica
+    const source = {
+      get lastSeq () { return replica.lastSeq },
+      changes: async (since: number, o: ChangesOptions) => await replica.changes(since, o),
+      onChange: (listener: () => void) => replica.onChange(listener)
+    }
+    for await (const c of watchFeed(source, options)) {
+      yield { seq: c.seq, key: c.key, origin: c.origin, peer: c.peer ?? null, pattern: toRecord(c.pattern) }
+    }
+  }
+
   async get (key: string): Promise<PatternRecord | undefined> {
     const p = await this.#replica.getEncoded(key)
     return p === undefined ? undefined : toRecord(p)
@@ -272,6 +286,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   async status (): Promise<NodeStatus> {
     return {
       peerId: this.peerId.toString(),
+      lastChange: this.#replica.lastSeq,
       addresses: this.addresses(),
       root: toHex(this.#replica.root()),
       patterns: this.#replica.count,

@@ -30,3 +30,8 @@ export class InvalidPeerIdError extends Error {
     super(`"${peer}" is not a valid PeerId (expected one like 12D3KooW...)`)
   }
 }
+
+/** A change feed's `since` that is not a seq this node handed out. */
+export class InvalidSinceError extends Error {
+  override name = 'InvalidSinceError'
+}

@@ -10,6 +10,7 @@ import type { MergeKind } from '../core/merge.js'
 import type { PatternView, WriteOp } from '../core/pattern.js'
 import type { ListOptions, OpenReport } from '../store/level-store.js'
 import { SESSION_TIMEOUT_MS } from '../gossip/constants.js'
+import type { WatchOptions } from './change-stream.js'
 
 // re-exported so callers of the port need no import from the layers below the node
 export type { ListOptions, MergeKind, MergeVia, OpenReport, PeerRefusal, RoundReport, SessionOutcome, SessionRole, WriteOp }
@@ -41,8 +42,25 @@ export interface EquivocationInfo {
   digests: [string, string]
 }
 
+/** Where a change came from: a local write, a peer's eager push, a session with a peer, or the store (see docs/api.md). */
+export type ChangeOrigin = 'local' | 'push' | 'session' | 'store'
+
+/** One entry of the change feed: a pattern's latest change, with the pattern as stored now. */
+export interface ChangeRecord {
+  seq: number
+  key: string
+  origin: ChangeOrigin
+  /** the peer a push or session change came from; null otherwise */
+  peer: string | null
+  pattern: PatternRecord
+}
+
+export type { WatchOptions as ChangesOptions } from './change-stream.js'
+
 export interface NodeStatus {
   peerId: string
+  /** the seq of the newest change in the change feed */
+  lastChange: number
   addresses: string[]
   root: string
   patterns: number
@@ -132,6 +150,11 @@ export interface EngramNodePort extends Pick<TypedEventTarget<EngramNodeEvents>,
   get(key: string): Promise<PatternRecord | undefined>
   list(options?: ListOptions): Promise<PatternRecord[]>
   delete(key: string): Promise<PatternRecord>
+  /**
+   * The change feed after `since`, live by default: every changed key once with its latest
+   * state, in seq order (InvalidSinceError for a seq this node never handed out)
+   */
+  changes(options?: WatchOptions): AsyncGenerator<ChangeRecord>
   status(): Promise<NodeStatus>
   /** peers with an open connection, sorted by id */
   peers(): Promise<PeerInfo[]>

@@ -175,6 +175,7 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
     const evil = '<img src=x id="xss" onerror="window.__pwned=1">'
     fake = {
       peerId: evil,
+      lastChange: 0,
       addresses: [`/ip4/127.0.0.1/tcp/1/p2p/${evil}`],
       root: '"><script>window.__pwned=2</script>',
       patterns: 1,

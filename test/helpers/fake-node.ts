@@ -5,8 +5,10 @@
  */
 import { TypedEventEmitter } from '@libp2p/interface'
 import { emptyReport } from '../../src/gossip/types.js'
+import { watchFeed } from '../../src/node/change-stream.js'
 import type {
-  BulkWriteResult, EngramNodeEvents, EngramNodePort, ListOptions, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, RoundReport,
+  BulkWriteResult, ChangeRecord, ChangesOptions,
+  EngramNodeEvents, EngramNodePort, ListOptions, NodeCounts, NodeLogger, NodeStatus, OpenReport, PatternRecord, PeerInfo, RoundReport,
   SyncOptions, WriteOp
 } from '../../src/node/types.js'
 
@@ -35,6 +37,9 @@ export class FakeNode extends TypedEventEmitter<EngramNodeEvents> implements Eng
   readonly syncCalls: Array<{ peer: string | undefined, options: SyncOptions }> = []
   readonly openReport: OpenReport = { rebuilt: false, quarantined: [], counterLost: false }
   started = false
+  lastSeq = 0
+  private feed: ChangeRecord[] = []
+  private readonly feedListeners = new Set<() => void>()
 
   async start (): Promise<void> { this.started = true }
   async stop (): Promise<void> { this.started = false }
@@ -69,6 +74,7 @@ export class FakeNode extends TypedEventEmitter<EngramNodeEvents> implements Eng
   async status (): Promise<NodeStatus> {
     return {
       peerId: FAKE_PEER_ID,
+      lastChange: this.lastSeq,
       addresses: ['/ip4/127.0.0.1/tcp/4001'],
       root: this.root(),
       patterns: this.patterns.size,
@@ -117,10 +123,27 @@ export class FakeNode extends TypedEventEmitter<EngramNodeEvents> implements Eng
     })
   }
 
+  /** The change feed of the fake: the same watch as a real node's, over a list in memory. */
+  changes (options?: ChangesOptions): AsyncGenerator<ChangeRecord> {
+    return watchFeed({
+      lastSeq: this.lastSeq,
+      changes: async (since, { prefix, limit }) => {
+        const after = this.feed.filter(c => c.seq > since && c.key.startsWith(prefix ?? ''))
+        const changes = after.slice(0, limit)
+        const more = changes.length < after.length
+        return { changes, last: more ? (changes[changes.length - 1]?.seq ?? since) : this.lastSeq, more }
+      },
+      onChange: listener => { this.feedListeners.add(listener); return () => this.feedListeners.delete(listener) }
+    }, options)
+  }
+
   private save (record: PatternRecord): PatternRecord {
     const counter = (this.patterns.get(record.key)?.clock[FAKE_PEER_ID] ?? 0) + 1
     const saved = { ...record, clock: { [FAKE_PEER_ID]: counter }, digest: counter.toString(16).padStart(64, '0') }
     this.patterns.set(record.key, saved)
+    this.feed = this.feed.filter(c => c.key !== record.key)
+    this.feed.push({ seq: ++this.lastSeq, key: record.key, origin: 'local', peer: null, pattern: saved })
+    for (const l of this.feedListeners) l()
     return saved
   }
 }
