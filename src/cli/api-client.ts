@@ -1,10 +1,12 @@
 /**
- * The CLI's client of a running node's local API. The node is found from its data dir
- * alone (api.json says where it listens, api.token holds the token), so operator commands
- * need only `--data`. Every failure becomes one clear line: not running, wrong token, or
- * the API's own message for a bad value.
+ * The CLI's client of a running node's local API: EngramClient (the package's typed client),
+ * with the node found from its data dir alone (api.json says where it listens, api.token holds
+ * the token), so operator commands need only `--data`. Every failure becomes one clear line:
+ * not running, wrong token, or the API's own message for a bad value.
  */
 import { Command, Option } from 'commander'
+import { EngramClient } from '../client/engram-client.js'
+import { ndjsonLines } from '../client/ndjson.js'
 import { DataDir, NodeNotRunningError, isAlive, type ApiInfo } from '../daemon/data-dir.js'
 import { dataDirOf } from './node-options.js'
 import { CliError } from './errors.js'
@@ -28,7 +30,11 @@ export function addClientOptions (cmd: Command): Command {
 }
 
 export class ApiClient {
-  constructor (readonly dir: DataDir, readonly info: ApiInfo, private readonly token: string) {}
+  readonly client: EngramClient
+
+  constructor (readonly dir: DataDir, readonly info: ApiInfo, token: string) {
+    this.client = new EngramClient({ url: info.url, token, timeoutMs: REQUEST_TIMEOUT_MS })
+  }
 
   /** The client of the node running on this command's --data dir. */
   static async forCommand (cmd: Command): Promise<ApiClient> {
@@ -39,81 +45,51 @@ export class ApiClient {
     return new ApiClient(dir, info, token)
   }
 
+  /** Runs calls of the typed client, with its errors told as the CLI tells them. */
+  async call<T> (fn: (client: EngramClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client)
+    } catch (err) {
+      throw this.translate(err)
+    }
+  }
+
   async request<T> (method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApiResult<T>> {
-    const res = await this.send(method, path, body, timeoutMs, 'application/json')
-    const text = await res.text()
-    if (!res.ok) throw this.failure(res.status, text)
-    return { text, value: JSON.parse(text) as T }
+    return await this.call(async c => {
+      const text = await (await c.raw(method, path, body, { timeoutMs })).text()
+      return { text, value: JSON.parse(text) as T }
+    })
   }
 
   /** A GET of a non-JSON body (Prometheus text). */
   async text (path: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<string> {
-    const res = await this.send('GET', path, undefined, timeoutMs, 'text/plain')
-    const text = await res.text()
-    if (!res.ok) throw this.failure(res.status, text)
-    return text
+    return await this.call(async c => await (await c.raw('GET', path, undefined, { timeoutMs })).text())
   }
 
   /** An NDJSON request: calls `onLine` with each parsed line as it arrives. */
   async stream (method: string, path: string, body: unknown, onLine: (value: any) => void, timeoutMs = SYNC_TIMEOUT_MS): Promise<void> {
-    const res = await this.send(method, path, body, timeoutMs, 'application/x-ndjson')
-    if (!res.ok) throw this.failure(res.status, await res.text())
-    if (res.body === null) return
-    const decoder = new TextDecoder()
-    let buffered = ''
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true })
-        let nl: number
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim()
-          buffered = buffered.slice(nl + 1)
-          if (line !== '') onLine(JSON.parse(line))
-        }
+    await this.call(async c => {
+      const res = await c.raw(method, path, body, { timeoutMs })
+      if (res.body === null) return
+      for await (const line of ndjsonLines(res.body as unknown as AsyncIterable<Uint8Array>)) onLine(line)
+    })
+  }
+
+  /** One line for the operator: the node's own message, or why it cannot be reached. */
+  translate (err: unknown): Error {
+    const e = err as { name?: string, message?: string, status?: number, cause?: { code?: string, cause?: { code?: string } } }
+    if (e?.name === 'EngramApiError') {
+      if (e.status === 401) {
+        return new CliError(`the node refused the API token in ${this.dir.tokenFile} (401): ` +
+          'it is not the token the node started with (restart the node to make it use this file)')
       }
-    } catch (err) {
-      throw this.transportError(err, timeoutMs)
+      return new CliError(String(e.message))
     }
-    if (buffered.trim() !== '') onLine(JSON.parse(buffered))
-  }
-
-  private async send (method: string, path: string, body: unknown, timeoutMs: number, accept: string): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept }
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    try {
-      return await fetch(this.info.url + path, {
-        method,
-        headers,
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(timeoutMs)
-      })
-    } catch (err) {
-      throw this.transportError(err, timeoutMs)
-    }
-  }
-
-  private transportError (err: unknown, timeoutMs: number): Error {
-    const e = err as { name?: string, message?: string, cause?: { code?: string, message?: string } }
-    const code = e?.cause?.code
-    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
-      return notRunning(this.dir, `nothing answers at ${this.info.url}`)
-    }
-    if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-      return new CliError(`the node at ${this.info.url} did not answer within ${timeoutMs / 1000} s`)
-    }
-    return new CliError(`cannot reach the node at ${this.info.url}: ${String(e?.cause?.message ?? e?.message ?? err)}`)
-  }
-
-  private failure (status: number, text: string): CliError {
-    let message: string | undefined
-    try {
-      message = JSON.parse(text)?.error?.message
-    } catch {}
-    if (status === 401) {
-      return new CliError(`the node refused the API token in ${this.dir.tokenFile} (401): ` +
-        'it is not the token the node started with (restart the node to make it use this file)')
-    }
-    return new CliError(message ?? `the node answered ${status}: ${text.slice(0, 200)}`)
+    const code = e?.cause?.cause?.code ?? e?.cause?.code
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return notRunning(this.dir, `nothing answers at ${this.info.url}`)
+    if (e?.name === 'EngramTimeoutError' || e?.name === 'EngramConnectionError') return new CliError(String(e.message))
+    if (e?.name === 'TimeoutError') return new CliError(`the node at ${this.info.url} did not answer in time`)
+    return new CliError(`cannot reach the node at ${this.info.url}: ${String(e?.message ?? err)}`)
   }
 }
 

@@ -13,6 +13,7 @@ import { peersCommand } from './commands/peers.js'
 import { patternCommand } from './commands/pattern.js'
 import { syncCommand } from './commands/sync.js'
 import { metricsCommand } from './commands/metrics.js'
+import { watchCommand } from './commands/watch.js'
 
 export function buildProgram (): Command {
   const program = new Command('engram')
@@ -28,6 +29,7 @@ export function buildProgram (): Command {
   program.addCommand(patternCommand())
   program.addCommand(syncCommand())
   program.addCommand(metricsCommand())
+  program.addCommand(watchCommand())
   for (const c of program.commands) {
     c.exitOverride()
     for (const sub of c.commands) sub.exitOverride()

@@ -175,6 +175,15 @@ export class EngramClient {
     return JSON.parse(await this.text(res, timeoutMs)) as T
   }
 
+  /**
+   * Any API request, for endpoints without a typed call: the answer (status 2xx) to read as the
+   * caller likes; an error status is an EngramApiError. Bounded by `timeoutMs` (default the
+   * client's) and `signal`.
+   */
+  async raw (method: string, path: string, body?: unknown, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Response> {
+    return await this.send(method, path, body, options.timeoutMs ?? this.timeoutMs, options.signal)
+  }
+
   /** Sends a request; an error status becomes an EngramApiError. No `timeoutMs`: bounded by `signal` alone. */
   private async send (method: string, path: string, body: unknown, timeoutMs: number | undefined, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
