@@ -1,6 +1,6 @@
 /**
  * The status page served at `GET /` of the local API: one self-contained HTML document
- * (inline CSS and JS, nothing fetched but `/v1/status` on the same origin).
+ * (inline CSS and JS, nothing fetched but `/v1/status` and the live `/v1/changes` feed on the same origin).
  *
  * Token: the page itself holds no data and needs no token; it polls `/v1/status` with
  * `Authorization: Bearer <token>`. A header rather than a cookie means a foreign site cannot
@@ -21,7 +21,7 @@ const SCRIPT = String.raw`
 'use strict';
 var KEY = 'engram.token', POLL_MS = 2000, FETCH_TIMEOUT_MS = 5000, MAX_ROWS = 25, MAX_BARS = 50;
 var SVGNS = 'http://www.w3.org/2000/svg';
-var timer = null, generation = 0;
+var timer = null, generation = 0, feed = null, changes = [], lastSeq = 0, MAX_CHANGES = 20;
 function $(id) { return document.getElementById(id); }
 function el(tag, cls, text) {
   var e = document.createElement(tag);
@@ -57,7 +57,59 @@ function begin(token) {
   setState('loading', 'loading\u2026');
   stop(); poll(++generation);
 }
-function stop() { if (timer !== null) clearTimeout(timer); timer = null; generation++; }
+function stop() { if (timer !== null) clearTimeout(timer); timer = null; generation++; stopFeed(); }
+function stopFeed() { if (feed !== null) feed.abort(); feed = null; }
+
+// the live change feed: read line by line; when it breaks, again from the last seq shown
+function startFeed(token, since) {
+  stopFeed();
+  var ctl = feed = new AbortController();
+  (async function () {
+    try {
+      var res = await fetch('/v1/changes?feed=live&since=' + since, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store', signal: ctl.signal });
+      if (!res.ok) throw new Error('HTTP ' + res.status);
+      var reader = res.body.getReader(), dec = new TextDecoder(), buf = '';
+      for (;;) {
+        var r = await reader.read();
+        if (r.done) break;
+        buf += dec.decode(r.value, { stream: true });
+        var i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          var line = buf.slice(0, i); buf = buf.slice(i + 1);
+          if (line.trim() !== '') onChange(JSON.parse(line));
+        }
+      }
+    } catch (err) {
+      if (ctl.signal.aborted) return;
+    }
+    setTimeout(function () { if (feed === ctl) startFeed(token, lastSeq); }, 2000);
+  })();
+}
+
+function onChange(c) {
+  if (c.heartbeat === true || typeof c.seq !== 'number' || c.seq <= lastSeq) return;
+  lastSeq = c.seq;
+  c.at = Date.now();
+  changes.push(c);
+  if (changes.length > MAX_CHANGES) changes.shift();
+  renderChanges();
+}
+
+function renderChanges() {
+  var body = $('changes-body'); body.replaceChildren();
+  $('changes-empty').hidden = changes.length > 0;
+  changes.slice().reverse().forEach(function (c) {
+    var tr = el('tr', 'change');
+    tr.setAttribute('data-key', String(c.key)); tr.setAttribute('data-origin', String(c.origin));
+    tr.appendChild(el('td', 'num', String(c.seq)));
+    tr.appendChild(el('td', 'num', clock(c.at)));
+    var o = el('td', null, String(c.origin) + (c.peer ? ' · ' + short(c.peer) : '')); if (c.peer) o.title = String(c.peer); tr.appendChild(o);
+    tr.appendChild(el('td', 'mono', String(c.key)));
+    var p = c.pattern || {};
+    tr.appendChild(el('td', null, p.deleted ? 'deleted' : 'confidence ' + p.confidence + ', ' + (p.episodes || []).length + ' episodes'));
+    body.appendChild(tr);
+  });
+}
 
 async function poll(gen) {
   var token = sessionStorage.getItem(KEY);
@@ -93,6 +145,8 @@ function render(s) {
   renderPeers(s);
   renderRounds(s.lastRounds || []);
   renderChart(s.lastRounds || []);
+  // the newest changes first (seqs are not dense, so this may show fewer), then live
+  if (feed === null) startFeed(sessionStorage.getItem(KEY), Math.max(0, Number(s.lastChange) - MAX_CHANGES) || 0);
   $('main').dataset.loaded = 'true';
 }
 
@@ -223,6 +277,12 @@ const BODY = `<header>
     <div id="chart-max" class="muted"></div>
     <svg id="chart" viewBox="0 0 600 120" preserveAspectRatio="none" role="img" aria-label="bytes per round"></svg>
     <div class="chart-axis muted"><span>oldest</span><span>newest</span></div>
+  </section>
+  <section class="card" id="changes">
+    <h2>Latest changes</h2>
+    <table><thead><tr><th class="num">seq</th><th class="num">seen</th><th>origin</th><th>key</th><th>pattern</th></tr></thead>
+      <tbody id="changes-body"></tbody></table>
+    <p id="changes-empty" class="muted">No changes yet.</p>
   </section>
   <section class="card" id="rounds">
     <h2>Recent rounds</h2>

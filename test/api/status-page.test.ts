@@ -42,6 +42,10 @@ async function serve (status: () => Promise<unknown>): Promise<{ url: string, se
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
         res.end(JSON.stringify(s))
       }, err => { res.writeHead(500); res.end(String(err)) })
+    } else if (req.method === 'GET' && path === '/v1/changes') {
+      // a feed with nothing in it: the page reads it and comes back later
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+      res.end('{"heartbeat":true}\n')
     } else {
       res.writeHead(404); res.end()
     }
@@ -139,8 +143,16 @@ describe('status page in headless Chromium', { skip: SKIP, timeout: 180_000 }, (
     assert.equal(await page.getAttribute('body', 'data-state'), 'ok')
     assert.equal(await page.evaluate('sessionStorage.getItem("engram.token")'), TOKEN)
 
-    // it keeps polling: a new local write shows up without a reload
+    // the latest changes, from the feed: the writes merged from the peers and our own
+    await page.locator('#changes-body tr[data-key="two/1"][data-origin="session"]').waitFor()
+    await page.locator('#changes-body tr[data-key="here/0"][data-origin="local"]').waitFor()
+
+    // it keeps polling: a new local write shows up without a reload, and live in the changes
     await n0!.put('here/1', { addEpisodes: ['e1'], confidence: 0.4 })
+    const row = page.locator('#changes-body tr[data-key="here/1"][data-origin="local"]')
+    await row.waitFor({ timeout: 8000 })
+    assert.match(await row.innerText(), /confidence 0\.4, 1 episodes/)
+    assert.equal(await page.locator('#changes-body tr').first().getAttribute('data-key'), 'here/1', 'newest first')
     // (a locator, not waitForFunction: the page's CSP rightly forbids the eval that needs)
     await page.locator(`#node-patterns:text-is("${(await n0!.status()).patterns}")`).waitFor({ timeout: 8000 })
 
