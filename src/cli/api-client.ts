@@ -6,7 +6,6 @@
  */
 import { Command, Option } from 'commander'
 import { EngramClient } from '../client/engram-client.js'
-import { ndjsonLines } from '../client/ndjson.js'
 import { DataDir, NodeNotRunningError, isAlive, type ApiInfo } from '../daemon/data-dir.js'
 import { dataDirOf } from './node-options.js'
 import { CliError } from './errors.js'
@@ -56,22 +55,20 @@ export class ApiClient {
 
   async request<T> (method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ApiResult<T>> {
     return await this.call(async c => {
-      const text = await (await c.raw(method, path, body, { timeoutMs })).text()
+      const text = await c.raw(method, path, body, { timeoutMs })
       return { text, value: JSON.parse(text) as T }
     })
   }
 
   /** A GET of a non-JSON body (Prometheus text). */
   async text (path: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<string> {
-    return await this.call(async c => await (await c.raw('GET', path, undefined, { timeoutMs })).text())
+    return await this.call(async c => await c.raw('GET', path, undefined, { timeoutMs }))
   }
 
   /** An NDJSON request: calls `onLine` with each parsed line as it arrives. */
   async stream (method: string, path: string, body: unknown, onLine: (value: any) => void, timeoutMs = SYNC_TIMEOUT_MS): Promise<void> {
     await this.call(async c => {
-      const res = await c.raw(method, path, body, { timeoutMs })
-      if (res.body === null) return
-      for await (const line of ndjsonLines(res.body as unknown as AsyncIterable<Uint8Array>)) onLine(line)
+      for await (const line of c.rawLines(method, path, body, { timeoutMs })) onLine(line)
     })
   }
 
@@ -88,7 +85,6 @@ export class ApiClient {
     const code = e?.cause?.cause?.code ?? e?.cause?.code
     if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return notRunning(this.dir, `nothing answers at ${this.info.url}`)
     if (e?.name === 'EngramTimeoutError' || e?.name === 'EngramConnectionError') return new CliError(String(e.message))
-    if (e?.name === 'TimeoutError') return new CliError(`the node at ${this.info.url} did not answer in time`)
     return new CliError(`cannot reach the node at ${this.info.url}: ${String(e?.message ?? err)}`)
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { BulkWriteResult, ChangeRecord, NodeStatus, PatternRecord, PeerInfo, RoundReport } from '../node/types.js'
 import { EngramApiError, EngramConnectionError, EngramTimeoutError } from './errors.js'
+import { IdleBound } from './idle-bound.js'
 import { ndjsonLines } from './ndjson.js'
 
 export interface EngramClientOptions {
@@ -104,14 +105,15 @@ export class EngramClient {
   /** one anti-entropy round now; its report */
   async sync (options: SyncCallOptions = {}): Promise<RoundReport> {
     const body = options.peer !== undefined ? { peer: options.peer } : undefined
-    if (options.onProgress === undefined) return await this.json('POST', '/v1/sync', body, SYNC_TIMEOUT_MS, options.signal)
-    const res = await this.send('POST', '/v1/sync?stream=1', body, SYNC_TIMEOUT_MS, options.signal)
+    const { onProgress, signal } = options
+    const bound = { timeoutMs: SYNC_TIMEOUT_MS, ...(signal !== undefined ? { signal } : {}) }
+    if (onProgress === undefined) return JSON.parse(await this.raw('POST', '/v1/sync', body, bound)) as RoundReport
     let result: RoundReport | undefined
-    for await (const line of this.lines(res, SYNC_TIMEOUT_MS)) {
+    for await (const line of this.rawLines('POST', '/v1/sync?stream=1', body, bound)) {
       const l = line as { progress?: RoundReport, result?: RoundReport, error?: { code: string, message: string } }
-      if (l.progress !== undefined) options.onProgress(l.progress)
+      if (l.progress !== undefined) onProgress(l.progress)
       if (l.result !== undefined) result = l.result
-      if (l.error !== undefined) throw new EngramApiError(res.status, l.error.code, l.error.message)
+      if (l.error !== undefined) throw new EngramApiError(200, l.error.code, l.error.message)
     }
     if (result === undefined) throw new EngramConnectionError('the sync answer ended without its result')
     return result
@@ -124,15 +126,14 @@ export class EngramClient {
 
   /** Prometheus text */
   async metrics (): Promise<string> {
-    const res = await this.send('GET', '/metrics', undefined, this.timeoutMs)
-    return await this.text(res, this.timeoutMs)
+    return await this.raw('GET', '/metrics')
   }
 
   /**
    * The live change feed: every change after `since`, then each new one as it commits. When
-   * the connection breaks it reconnects (with backoff) from the last seq it gave out, so nothing
-   * is missed or given twice. Ends when `signal` aborts; an error answer of the node
-   * (EngramApiError, e.g. invalid_since) ends it with that error.
+   * the connection breaks or goes silent it reconnects (with backoff) from the last seq it gave
+   * out, so nothing is missed or given twice. Ends when `signal` aborts; an error answer of the
+   * node (EngramApiError, e.g. invalid_since) ends it with that error.
    */
   async * watch (options: WatchCallOptions = {}): AsyncGenerator<ChangeRecord> {
     const { signal, prefix } = options
@@ -141,14 +142,12 @@ export class EngramClient {
     let attempt = 0
     const stopped = (): boolean => signal?.aborted === true
     while (!stopped()) {
-      const idle = new AbortController()
-      const both = signal !== undefined ? AbortSignal.any([signal, idle.signal]) : idle.signal
-      let timer = setTimeout(() => idle.abort(), idleMs)
+      // one connection: it ends with the caller's signal, or when no line came for idleMs
+      const conn = new IdleBound(idleMs, signal)
       try {
-        const res = await this.send('GET', '/v1/changes' + search({ since, prefix, feed: 'live' }), undefined, undefined, both)
-        for await (const line of this.lines(res, undefined)) {
-          clearTimeout(timer)
-          timer = setTimeout(() => idle.abort(), idleMs)
+        const res = await this.send('GET', '/v1/changes' + search({ since, prefix, feed: 'live' }), undefined, conn)
+        for await (const line of this.lines(res, conn)) {
+          conn.restart()
           const l = line as ChangeRecord & { heartbeat?: boolean, error?: { code: string, message: string } }
           if (l.error !== undefined) throw new EngramApiError(500, l.error.code, l.error.message)
           if (l.heartbeat === true) continue
@@ -156,52 +155,58 @@ export class EngramClient {
           since = l.seq
           yield l
         }
-        // the node ended the feed (it stops): reconnect like after a break
+        // the node ended the feed (it stops): reconnect as after a break
         throw new EngramConnectionError(`the change feed of ${this.url} ended`)
       } catch (err) {
         if (stopped()) return
         if (err instanceof EngramApiError || options.reconnect === false) throw err
-        const e = idle.signal.aborted ? new EngramTimeoutError(`no line from ${this.url} for ${idleMs / 1000} s`) : err as Error
-        options.onReconnect?.(e, ++attempt)
+        options.onReconnect?.(err as Error, ++attempt)
         await sleep(Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt, 5)), signal)
       } finally {
-        clearTimeout(timer)
+        conn.dispose()
       }
     }
   }
 
-  private async json<T> (method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs, signal?: AbortSignal): Promise<T> {
-    const res = await this.send(method, path, body, timeoutMs, signal)
-    return JSON.parse(await this.text(res, timeoutMs)) as T
-  }
-
   /**
-   * Any API request, for endpoints without a typed call: the answer (status 2xx) to read as the
-   * caller likes; an error status is an EngramApiError. Bounded by `timeoutMs` (default the
-   * client's) and `signal`.
+   * Any API request, for endpoints without a typed call: the body of a 2xx answer as text; an
+   * error status is an EngramApiError. Bounded by `timeoutMs` (default the client's) and `signal`.
    */
-  async raw (method: string, path: string, body?: unknown, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Response> {
-    return await this.send(method, path, body, options.timeoutMs ?? this.timeoutMs, options.signal)
+  async raw (method: string, path: string, body?: unknown, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<string> {
+    const bound = new IdleBound(options.timeoutMs ?? this.timeoutMs, options.signal)
+    try {
+      return await this.text(await this.send(method, path, body, bound), bound)
+    } finally {
+      bound.dispose()
+    }
   }
 
-  /** Sends a request; an error status becomes an EngramApiError. No `timeoutMs`: bounded by `signal` alone. */
-  private async send (method: string, path: string, body: unknown, timeoutMs: number | undefined, signal?: AbortSignal): Promise<Response> {
+  /** Like raw, for an NDJSON answer: its lines, parsed, as they arrive (the bound is on the whole answer). */
+  async * rawLines (method: string, path: string, body?: unknown, options: { timeoutMs?: number, signal?: AbortSignal } = {}): AsyncGenerator<unknown> {
+    const bound = new IdleBound(options.timeoutMs ?? this.timeoutMs, options.signal)
+    try {
+      yield * this.lines(await this.send(method, path, body, bound), bound)
+    } finally {
+      bound.dispose()
+    }
+  }
+
+  private async json<T> (method: string, path: string, body?: unknown): Promise<T> {
+    return JSON.parse(await this.raw(method, path, body)) as T
+  }
+
+  /** Sends a request bounded by `bound`; an error status becomes an EngramApiError. */
+  private async send (method: string, path: string, body: unknown, bound: IdleBound): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
-    const signals = [...(signal !== undefined ? [signal] : []), ...(timeoutMs !== undefined ? [AbortSignal.timeout(timeoutMs)] : [])]
     let res: Response
     try {
-      res = await fetch(this.url + path, {
-        method,
-        headers,
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {})
-      })
+      res = await fetch(this.url + path, { method, headers, body: body !== undefined ? JSON.stringify(body) : undefined, signal: bound.signal })
     } catch (err) {
-      throw this.transportError(err, timeoutMs)
+      throw this.transportError(err, bound)
     }
     if (!res.ok) {
-      const text = await this.text(res, timeoutMs)
+      const text = await this.text(res, bound)
       let error: { code?: string, message?: string } | undefined
       try { error = JSON.parse(text)?.error } catch {}
       const message = error?.message ?? `the node answered ${res.status}: ${text.slice(0, 200)}`
@@ -210,30 +215,29 @@ export class EngramClient {
     return res
   }
 
-  private async text (res: Response, timeoutMs: number | undefined): Promise<string> {
+  private async text (res: Response, bound: IdleBound): Promise<string> {
     try {
       return await res.text()
     } catch (err) {
-      throw this.transportError(err, timeoutMs)
+      throw this.transportError(err, bound)
     }
   }
 
-  private async * lines (res: Response, timeoutMs: number | undefined): AsyncGenerator<unknown> {
+  private async * lines (res: Response, bound: IdleBound): AsyncGenerator<unknown> {
     if (res.body === null) return
     try {
       yield * ndjsonLines(res.body as unknown as AsyncIterable<Uint8Array>)
     } catch (err) {
       if (err instanceof SyntaxError) throw new EngramConnectionError(`the node sent a line that is not JSON: ${err.message}`)
-      throw this.transportError(err, timeoutMs)
+      throw this.transportError(err, bound)
     }
   }
 
-  private transportError (err: unknown, timeoutMs: number | undefined): Error {
-    const e = err as { name?: string, message?: string, cause?: { code?: string, message?: string } }
-    if (e?.name === 'TimeoutError') return new EngramTimeoutError(`the node at ${this.url} did not answer within ${(timeoutMs ?? 0) / 1000} s`)
-    if (e?.name === 'AbortError') return err as Error
-    const code = e?.cause?.code
-    const why = code === 'ECONNREFUSED' ? 'nothing answers there' : String(e?.cause?.message ?? e?.message ?? err)
+  private transportError (err: unknown, bound: IdleBound): Error {
+    if (bound.expired) return new EngramTimeoutError(`no answer from the node at ${this.url} within ${bound.ms / 1000} s`)
+    if (bound.signal.aborted) return err as Error
+    const e = err as { message?: string, cause?: { code?: string, message?: string } }
+    const why = e?.cause?.code === 'ECONNREFUSED' ? 'nothing answers there' : String(e?.cause?.message ?? e?.message ?? err)
     return new EngramConnectionError(`cannot reach the node at ${this.url}: ${why}`, { cause: err })
   }
 }
