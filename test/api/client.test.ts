@@ -60,7 +60,8 @@ describe('EngramClient', () => {
       return true
     })
     node.sync = async () => await new Promise(resolve => setTimeout(() => resolve(fakeReport(PEER)), 2000))
-    await assert.rejects(new EngramClient({ url: api.url, token: TOKEN }).raw('POST', '/v1/sync', undefined, { timeoutMs: 200 }), { name: 'EngramTimeoutError' })
+    const slow = new EngramClient({ url: api.url, token: TOKEN })
+    await assert.rejects(slow.raw('POST', '/v1/sync', undefined, { timeoutMs: 200 }), { name: 'EngramTimeoutError' })
   })
 
   it('syncs, with progress lines when asked', async () => {
