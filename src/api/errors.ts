@@ -21,6 +21,7 @@ const BY_NAME: Record<string, [number, string]> = {
   LimitExceededError: [400, 'limit_exceeded'],
   PatternNotFoundError: [404, 'pattern_not_found'],
   InvalidSinceError: [400, 'invalid_since'],
+  FeedDisabledError: [409, 'feed_disabled'],
   // the node is shutting down: the request may succeed on a restarted node
   StoreClosedError: [503, 'unavailable']
 }

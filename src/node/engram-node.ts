@@ -12,8 +12,6 @@ import { createEngramLibp2p, type EngramLibp2p } from './libp2p.js'
 import { gossip, type GossipService } from '../gossip/service.js'
 import type { RoundReport } from '../gossip/types.js'
 import { replicaGossipStore } from '../gossip/replica-store.js'
-import type { Fanout } from '../gossip/push.js'
-import type { GossipLimits } from '../gossip/index.js'
 import { MetaKnownPeerStore } from '../discovery/known-peers-meta.js'
 import { loadOrCreateKey, peerIdFromKey } from './keys.js'
 import { authorOf } from '../auth/author.js'
@@ -21,56 +19,23 @@ import { CounterGate, type CounterGateInit } from './counter-gate.js'
 import { WriteVerifier } from '../auth/write-verifier.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { type MergeResult, Replica } from '../store/replica.js'
-import type { ChangesOptions, ListOptions, OpenReport } from '../store/level-store.js'
-import { watchFeed, type WatchOptions } from './change-stream.js'
-import { viewOf, type WriteOp } from '../core/pattern.js'
-import type { EncodedPattern } from '../core/encoded-pattern.js'
-import { clockToObject } from '../core/vector-clock.js'
+import type { ListOptions, OpenReport } from '../store/level-store.js'
+import type { WatchOptions } from './change-stream.js'
+import { replicaFeed } from './replica-feed.js'
+import { toRecord } from './records.js'
+import type { WriteOp } from '../core/pattern.js'
 import { toHex } from '../core/merkle.js'
-import type { DiscoveryInit } from '../discovery/discovery.js'
 import { dhtProtocolFor } from '../discovery/constants.js'
 import { checkNodeOptions } from '../settings/library-options.js'
 import { registerInternals } from './internals.js'
+import type { EngramNodeOptions } from './node-options.js'
 import { chooseSyncPeer, connectedPeerIds, peerList } from './peers.js'
 import type {
   BulkWriteResult, ChangeRecord, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, RefusedReason, SyncOptions
 } from './types.js'
 
 export type { BulkWriteResult, EngramNodeEvents, NodeStatus, PatternRecord } from './types.js'
-
-export interface EngramNodeOptions {
-  /** the data directory: LevelDB store and node files live here */
-  dataDir: string
-  privateKey: PrivateKey
-  listen?: string[]
-  announce?: string[]
-  /** any member's multiaddr(s) */
-  join?: string[]
-  /** anti-entropy interval, ms (default 60 s); 0 disables the timer */
-  intervalMs?: number
-  /** eager-push fanout (default 'auto': ln(peers) + 7); 0 disables eager push */
-  fanout?: Fanout
-  /** a session with each peer as soon as it connects (default true); false leaves syncing to the timer and syncNow */
-  connectSync?: boolean
-  swarmKey?: Uint8Array
-  mdns?: boolean
-  cluster?: string
-  /**
-   * a node with a past (its counter is not 0) and peers to sync from holds its first local
-   * write until one session with a peer completed, or the timeout passed (default true, 30 s):
-   * a data dir restored from a backup then cannot reuse the dots of writes it lost
-   */
-  confirmCounter?: boolean
-  confirmCounterTimeoutMs?: number
-  /** if set, only writes signed by these node ids (and this node) are merged; others are refused and counted */
-  trustedPeers?: string[]
-  /** the gossip service's tunable limits (README "Limits"); left out, its defaults */
-  gossipLimits?: GossipLimits
-  /** discovery tuning (tests shorten intervals) */
-  discovery?: Omit<DiscoveryInit, 'cluster' | 'dhtProtocol' | 'dhtServiceName' | 'join' | 'knownPeers'>
-  /** DHT self-query interval for fast discovery in tests */
-  dhtInitialQuerySelfInterval?: number
-}
+export type { EngramNodeOptions } from './node-options.js'
 
 /** The write checks' errors, as the `refused` event names them. */
 const REFUSED_REASONS: Record<string, RefusedReason> = {
@@ -80,10 +45,7 @@ const REFUSED_REASONS: Record<string, RefusedReason> = {
   UnprovenOverwriteError: 'unproven'
 }
 
-/** A record from a state as stored: its digest comes with it, nothing is encoded again. */
-export function toRecord (p: EncodedPattern): PatternRecord {
-  return { ...viewOf(p.state), clock: clockToObject(p.state.clock), digest: toHex(p.digest) }
-}
+export { toRecord } from './records.js'
 
 export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements EngramNodePort {
   readonly #replica: Replica
@@ -136,7 +98,9 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   static async create (opts: EngramNodeOptions): Promise<EngramNode> {
     checkNodeOptions(opts)
     const peerId = peerIdFromKey(opts.privateKey)
-    const replica = await Replica.open({ dir: join(opts.dataDir, 'store'), author: authorOf(peerId, opts.privateKey) })
+    const replica = await Replica.open({
+      dir: join(opts.dataDir, 'store'), author: authorOf(peerId, opts.privateKey), ...(opts.changeFeed === false ? { changeFeed: false } : {})
+    })
     // every received write is checked against its writer's key; only trusted writers' if a list is given
     const verifier = new WriteVerifier(replica.nodeId, opts.trustedPeers === undefined ? {} : { trusted: new Set(opts.trustedPeers) })
     let node: EngramNode | undefined
@@ -224,16 +188,8 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   }
 
   /** The change feed after `options.since` (change-stream.ts), each change as a record. */
-  async * changes (options: WatchOptions = {}): AsyncGenerator<ChangeRecord> {
-    const replica = this.#replica
-    const source = {
-      get lastSeq () { return replica.lastSeq },
-      changes: async (since: number, o: ChangesOptions) => await replica.changes(since, o),
-      onChange: (listener: () => void) => replica.onChange(listener)
-    }
-    for await (const c of watchFeed(source, options)) {
-      yield { seq: c.seq, key: c.key, origin: c.origin, peer: c.peer ?? null, pattern: toRecord(c.pattern) }
-    }
+  changes (options: WatchOptions = {}): AsyncGenerator<ChangeRecord> {
+    return replicaFeed(this.#replica, options)
   }
 
   async get (key: string): Promise<PatternRecord | undefined> {

@@ -35,3 +35,8 @@ export class InvalidPeerIdError extends Error {
 export class InvalidSinceError extends Error {
   override name = 'InvalidSinceError'
 }
+
+/** The node was created with `changeFeed: false`: it keeps no feed to read. */
+export class FeedDisabledError extends Error {
+  override name = 'FeedDisabledError'
+}

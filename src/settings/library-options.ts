@@ -16,6 +16,7 @@ export interface CheckedNodeOptions {
   fanout?: Fanout
   cluster?: string
   connectSync?: boolean
+  changeFeed?: boolean
   /** only writes signed by these node ids (and this node) are merged */
   trustedPeers?: string[]
   gossipLimits?: GossipLimits
@@ -76,6 +77,10 @@ export function checkNodeOptions (o: CheckedNodeOptions): void {
   check('cluster', o.cluster, parseCluster)
   check('trustedPeers', o.trustedPeers, parseTrustedPeers)
   check('connectSync', o.connectSync, (raw) => {
+    if (typeof raw !== 'boolean') throw new Error('expected true or false')
+    return raw
+  })
+  check('changeFeed', o.changeFeed, (raw) => {
     if (typeof raw !== 'boolean') throw new Error('expected true or false')
     return raw
   })

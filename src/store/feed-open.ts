@@ -31,7 +31,12 @@ async function lastEntrySeq (db: RawDb): Promise<number> {
 }
 
 /** Reads (and if needed repairs) the feed's state and marks the store open, durably. */
-export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean): Promise<FeedOpenReport> {
+export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean, enabled = true): Promise<FeedOpenReport> {
+  if (!enabled) {
+    // changes made now get no entries: the next open with the feed must rebuild it
+    await db.del(metaKey(META_SEQ), { sync: true })
+    return { lastSeq: 0, unclean: false }
+  }
   const stored = decodeSeq(await db.get(metaKey(META_SEQ)))
   const unclean = (await db.get(metaKey(META_OPEN))) !== undefined
   let lastSeq = Math.max(stored ?? 0, await lastEntrySeq(db))

@@ -33,6 +33,8 @@ export { prepareEncoded, prepareMerged, prepareState, type PreparedState } from 
 export interface StoreOptions {
   /** fsync every batch (default true): the counter must survive a power cut, not only a crash */
   sync?: boolean
+  /** keep the change feed (default true); a store opened without it is rebuilt the next time it is opened with it */
+  changeFeed?: boolean
 }
 
 export interface WriteOptions {
@@ -54,6 +56,7 @@ export class LevelPatternStore {
     private readonly live: MerkleIndex,
     private storedCounter: number | undefined,
     private lastSeqValue: number,
+    private readonly feedOn: boolean,
     private readonly sync: boolean,
     /** what open found and repaired */
     readonly openReport: OpenReport,
@@ -85,10 +88,11 @@ export class LevelPatternStore {
         Object.assign(report, { rebuilt: true, reason, quarantined: rebuilt.quarantined })
       }
       // a rebuilt index may have quarantined patterns: their feed entries go too
-      const feed = await openFeed(db, sync, report.rebuilt)
+      const feedOn = options.changeFeed !== false
+      const feed = await openFeed(db, sync, report.rebuilt, feedOn)
       if (feed.unclean) report.uncleanStop = true
       if (feed.repaired !== undefined) report.feedRepaired = feed.repaired
-      return new LevelPatternStore(db, index, counter, feed.lastSeq, sync, report, dir)
+      return new LevelPatternStore(db, index, counter, feed.lastSeq, feedOn, sync, report, dir)
     } catch (err) {
       await db.close()
       throw err
@@ -115,6 +119,11 @@ export class LevelPatternStore {
 
   root (): Uint8Array {
     return this.live.root()
+  }
+
+  /** Whether this store keeps the change feed. */
+  get changeFeed (): boolean {
+    return this.feedOn
   }
 
   /** The seq of the newest change (0: none yet). */
@@ -153,10 +162,8 @@ export class LevelPatternStore {
   }
 
   /**
-   * The stored canonical bytes at a key hash, without decoding them (what gossip sends).
-   * Synchronous reads: gossip sends patterns one read at a time, and two async reads (two
-   * thread-pool round trips, ~45 µs each) per pattern made a 100k bulk pull read-bound on
-   * the sending side; a cached LevelDB read blocks for a few µs.
+   * The stored canonical bytes at a key hash, not decoded (what gossip sends). Synchronous reads:
+   * two thread-pool round trips per pattern made a bulk pull read-bound on the sending side.
    */
   async getEncodedByKeyHash (hash: Uint8Array): Promise<Uint8Array | undefined> {
     const key = this.keyOfSync(hash)
@@ -203,10 +210,7 @@ export class LevelPatternStore {
     return (await listPatterns(this.db, options)).map(([key, bytes]) => withBytes(decodeStored(key, bytes), bytes))
   }
 
-  /**
-   * Stores whole states (replacing what is stored under their keys) and, when given,
-   * the node's counter, in one atomic batch.
-   */
+  /** Stores whole states (replacing what is stored under their keys) and the counter, if given, in one atomic batch. */
   async writeBatch (states: readonly PatternState[], counter?: number, options: WriteOptions = {}): Promise<void> {
     await this.writePrepared(states.map(s => prepareState(s)), counter, options)
   }
@@ -225,8 +229,10 @@ export class LevelPatternStore {
       // a chained batch: the array form copies the options into every operation
       const batch = this.db.batch()
       // each state's feed entry; only a key that is stored can have an older one to drop
-      const seqs = putChanges(batch, prepared, options.change ?? { origin: 'local' }, this.lastSeqValue,
-        p => this.live.get(p.kh) !== undefined ? decodeSeq(this.db.getSync(keySeqKey(p.state.key))) : undefined)
+      const seqs = !this.feedOn
+        ? []
+        : putChanges(batch, prepared, options.change ?? { origin: 'local' }, this.lastSeqValue,
+          p => this.live.get(p.kh) !== undefined ? decodeSeq(this.db.getSync(keySeqKey(p.state.key))) : undefined)
       for (const p of prepared) {
         batch.put(patternKey(p.state.key), p.bytes)
         batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.state.key))
@@ -282,7 +288,7 @@ export class LevelPatternStore {
     await this.writeLock.run(async () => {
       if (this.isClosed) return
       this.isClosed = true
-      await closeFeed(this.db)
+      if (this.feedOn) await closeFeed(this.db)
       await this.db.close()
     })
   }

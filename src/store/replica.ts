@@ -18,6 +18,7 @@ import {
 } from './level-store.js'
 import { mergeSet, sameAsStored } from './merge-set.js'
 import { Mutex } from './mutex.js'
+import { highestOwnCounter } from './own-counter.js'
 import { type Outcome, WriteQueue } from './write-queue.js'
 import type { ChangeEvent, ChangeListener, MergeResult, RemoteSource } from './replica-types.js'
 import type { ChangeSource } from './change-feed.js'
@@ -32,8 +33,6 @@ export interface ReplicaOptions extends StoreOptions {
   /** gets errors thrown by change listeners; by default they are rethrown asynchronously */
   onListenerError?: (err: unknown) => void
 }
-
-const SCAN_PAGE = 1000
 
 /** One local write waiting for its batch: the new state, made from the current one and the write's counter. */
 interface LocalWrite {
@@ -67,7 +66,10 @@ export class Replica {
     if (typeof nodeId !== 'string' || nodeId.length === 0 || Buffer.byteLength(nodeId) > MAX_NODE_ID_BYTES) {
       throw new InvalidPatternError(`node id must be a non-empty string of at most ${MAX_NODE_ID_BYTES} bytes`)
     }
-    const store = await LevelPatternStore.open(dir, options.sync === undefined ? {} : { sync: options.sync })
+    const store = await LevelPatternStore.open(dir, {
+      ...(options.sync !== undefined ? { sync: options.sync } : {}),
+      ...(options.changeFeed !== undefined ? { changeFeed: options.changeFeed } : {})
+    })
     try {
       let counter = store.counter
       if (counter === undefined) {
@@ -192,6 +194,11 @@ export class Replica {
     })
   }
 
+  /** Whether this replica keeps the change feed. */
+  get changeFeed (): boolean {
+    return this.store.changeFeed
+  }
+
   /** The seq of the newest change in the change feed (0: none yet). */
   get lastSeq (): number {
     return this.store.lastSeq
@@ -288,17 +295,5 @@ export class Replica {
         this.onListenerError(err)
       }
     }
-  }
-}
-
-async function highestOwnCounter (store: LevelPatternStore, nodeId: NodeId): Promise<number> {
-  let highest = 0
-  let after: string | undefined
-  for (;;) {
-    const page = await store.list(after === undefined ? { limit: SCAN_PAGE } : { after, limit: SCAN_PAGE })
-    for (const s of page) highest = Math.max(highest, highestCounterOf(s, nodeId))
-    const last = page[page.length - 1]
-    if (last === undefined || page.length < SCAN_PAGE) return highest
-    after = last.key
   }
 }

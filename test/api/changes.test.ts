@@ -152,4 +152,15 @@ describe('change feed (API, client, library)', () => {
     const bad = b.node.changes({ since: 1e12 })
     await assert.rejects(bad.next(), { name: 'InvalidSinceError' })
   })
+
+  it('a node created with changeFeed: false says so when asked for its feed', async () => {
+    const plain = await startEngram({ changeFeed: false })
+    try {
+      await plain.node.put('k', { confidence: 0.5 })
+      await assert.rejects(plain.node.changes().next(), { name: 'FeedDisabledError' })
+      assert.equal((await plain.node.status()).lastChange, 0)
+    } finally {
+      await stopEngrams([plain])
+    }
+  })
 })

@@ -119,6 +119,20 @@ describe('change feed (store)', () => {
     assert.deepEqual(summary(await store.changes(0)), ['1 a local', '3 c local'])
   })
 
+  it('keeps no feed when opened without it, and rebuilds it at the next open with it', async () => {
+    await store.writeBatch([pattern('a', 0.1)])
+    await store.close()
+    store = await LevelPatternStore.open(dir, { changeFeed: false })
+    assert.equal(store.changeFeed, false)
+    await store.writeBatch([pattern('b', 0.2)])
+    assert.equal(store.lastSeq, 0)
+    await store.close()
+    store = await LevelPatternStore.open(dir)
+    // a's entry was kept; b, written without the feed, gets one now
+    assert.deepEqual(store.openReport.feedRepaired, { added: 1, dropped: 0 })
+    assert.deepEqual(summary(await store.changes(0)), ['1 a local', '2 b store'])
+  })
+
   it('refuses its own meta names to other modules', async () => {
     await assert.rejects(store.putMeta('seq', new Uint8Array(8)), RangeError)
     await assert.rejects(store.putMeta('open', new Uint8Array(1)), RangeError)
