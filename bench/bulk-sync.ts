@@ -39,7 +39,7 @@ const STAGES: Array<[string, string]> = [
 /** anti-entropy rounds a pull may take before the benchmark gives up */
 const MAX_ROUNDS = 200
 
-interface Pull {
+export interface Pull {
   seconds: number
   rounds: RoundReport[]
   /** most bytes received but not yet read on the pulling stream (lpStream aborts beyond 4 MiB) */
@@ -51,8 +51,8 @@ interface Pull {
  * pattern (one round when the session succeeds; a failed session keeps what it merged,
  * so the next round resumes, as the node's own timer rounds would).
  */
-async function pull (peer: Peer): Promise<{ node: BenchNode, run: () => Promise<Pull> }> {
-  const node = await startBenchNode()
+export async function pull (peer: Peer, opts: Parameters<typeof startBenchNode>[0] = {}): Promise<{ node: BenchNode, run: () => Promise<Pull> }> {
+  const node = await startBenchNode(opts)
   await dialPeer(node, peer.info.peerId, peer.info.port)
   await sleep(300) // identify etc. done before the clock starts
   const peerId = peerIdFromString(peer.info.peerId)

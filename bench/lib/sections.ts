@@ -9,5 +9,6 @@ export const SECTIONS: Array<[string, () => Promise<{ run: BenchFn }>]> = [
   ['bulk-sync', async () => await import('../bulk-sync.js')],
   ['footprint', async () => await import('../footprint.js')],
   ['local-writes', async () => await import('../local-writes.js')],
+  ['change-feed', async () => await import('../change-feed.js')],
   ['core', async () => await import('../core.bench.js')]
 ]
