@@ -4,16 +4,15 @@
  * feed and the data never disagree after a crash. One entry per key (its latest change), so
  * the feed is bounded by the number of keys, as CouchDB's `_changes` is.
  *
- *   'c' + seq (8, big-endian) -> origin (1) + peer length (1) + peer (utf8) + key (utf8)
- *   's' + utf8 key            -> seq (8): the key's entry, to drop it when the key changes again
+ *   'c' + seq (8, big-endian) -> origin (1) + peer number (varint, peer-table.ts; 0: none) + key (utf8)
+ *   the key's 'h' record      -> holds the seq of its entry, to drop it when the key changes again (layout.ts)
  *   meta 'seq'                -> the last seq handed out (never reused, also when entries are dropped)
  */
 import { decodeUtf8 } from '../core/bytes.js'
-import { decodeCounter, encodeCounter, range } from './layout.js'
+import { decodeCounter, range } from './layout.js'
 import type { RawDb } from './recovery.js'
 
 export const P_CHANGE = 0x63
-export const P_KEY_SEQ = 0x73
 
 /**
  * Where a change came from: a local write, an eager push or an anti-entropy session of a peer,
@@ -48,51 +47,77 @@ export const SEQ_EPOCH = 2 ** 32
 
 const encoder = new TextEncoder()
 
-function prefixed (prefix: number, rest: Uint8Array): Uint8Array {
-  const out = new Uint8Array(rest.length + 1)
-  out[0] = prefix
-  out.set(rest, 1)
+/** Big-endian seq after `offset` (two 32-bit halves: no BigInt on the write path). */
+function putSeq (out: Uint8Array, offset: number, seq: number): Uint8Array {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
+  view.setUint32(offset, Math.floor(seq / 2 ** 32))
+  view.setUint32(offset + 4, seq >>> 0)
   return out
 }
 
 export function changeKey (seq: number): Uint8Array {
-  return prefixed(P_CHANGE, encodeCounter(seq))
+  const out = new Uint8Array(9)
+  out[0] = P_CHANGE
+  return putSeq(out, 1, seq)
 }
 
-export function keySeqKey (key: string): Uint8Array {
-  return prefixed(P_KEY_SEQ, encoder.encode(key))
+export function encodeSeq (seq: number): Uint8Array {
+  return putSeq(new Uint8Array(8), 0, seq)
 }
-
-export const encodeSeq = encodeCounter
 
 /** undefined when the bytes are not a seq */
 export function decodeSeq (b: Uint8Array | undefined): number | undefined {
   return b === undefined ? undefined : decodeCounter(b)
 }
 
-export function encodeEntry (key: string, source: ChangeSource): Uint8Array {
-  const peer = encoder.encode(source.peer ?? '')
-  if (peer.length > 255) throw new RangeError('a peer id longer than 255 bytes')
-  const k = encoder.encode(key)
-  const out = new Uint8Array(2 + peer.length + k.length)
-  out[0] = ORIGINS.indexOf(source.origin)
-  out[1] = peer.length
-  out.set(peer, 2)
-  out.set(k, 2 + peer.length)
+/**
+ * The part of an entry every change of one batch shares: its origin, and its peer as a number
+ * of the feed's peer table (peer-table.ts; 0: none), so an entry does not carry a 52-character
+ * PeerId per pattern.
+ */
+export function entryHead (origin: FeedOrigin, peerRef: number): Uint8Array {
+  const out: number[] = [ORIGINS.indexOf(origin)]
+  let n = peerRef
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 0x80)
+  }
+  out.push(n)
+  return Uint8Array.from(out)
+}
+
+export function encodeEntry (key: string | Uint8Array, head: Uint8Array): Uint8Array {
+  const k = typeof key === 'string' ? encoder.encode(key) : key
+  const out = new Uint8Array(head.length + k.length)
+  out.set(head, 0)
+  out.set(k, head.length)
   return out
 }
 
+/** An entry as stored: its peer still a number of the peer table. */
+export interface RawEntry {
+  seq: number
+  key: string
+  origin: FeedOrigin
+  peerRef: number
+}
+
 /** undefined when the record is malformed (a repair drops it) */
-export function decodeEntry (dbKey: Uint8Array, value: Uint8Array): FeedEntry | undefined {
+export function decodeEntry (dbKey: Uint8Array, value: Uint8Array): RawEntry | undefined {
   if (dbKey.length !== 9 || value.length < 2) return undefined
   const seq = decodeCounter(dbKey.subarray(1))
   const origin = ORIGINS[value[0] as number]
-  const peerEnd = 2 + (value[1] as number)
-  if (seq === undefined || origin === undefined || value.length < peerEnd) return undefined
+  if (seq === undefined || origin === undefined) return undefined
+  let peerRef = 0
+  let at = 1
+  for (let shift = 1; ; shift *= 0x80) {
+    const b = value[at++]
+    if (b === undefined || shift > 2 ** 28) return undefined
+    peerRef += (b & 0x7f) * shift
+    if (b < 0x80) break
+  }
   try {
-    const peer = decodeUtf8(value.subarray(2, peerEnd))
-    const key = decodeUtf8(value.subarray(peerEnd))
-    return { seq, key, origin, ...(peer !== '' ? { peer } : {}) }
+    return { seq, key: decodeUtf8(value.subarray(at)), origin, peerRef }
   } catch {
     return undefined
   }
@@ -108,7 +133,7 @@ export interface FeedPageOptions {
 }
 
 export interface FeedPage {
-  entries: FeedEntry[]
+  entries: RawEntry[]
   /** the seq the scan reached: pass it as `since` for the next page */
   last: number
   /** false when the scan reached the end of the feed */
@@ -117,7 +142,7 @@ export interface FeedPage {
 
 /** The entries after `since`, in seq order, read off one LevelDB iterator. */
 export async function readFeed (db: RawDb, since: number, options: FeedPageOptions): Promise<FeedPage> {
-  const entries: FeedEntry[] = []
+  const entries: RawEntry[] = []
   let last = since
   let scanned = 0
   const { prefix } = options

@@ -2,13 +2,12 @@
  * The change feed at open: where its sequence goes on, and its repair. A store whose feed
  * cannot be trusted (none yet: a data dir from before the feed; or an index just rebuilt,
  * which may have quarantined patterns) gets every pattern without a valid entry a new one
- * (origin `store`), and loses every entry that names no stored pattern. After a stop that
+ * (origin `store`), and loses every entry its key's 'h' record does not name. After a stop that
  * was not clean, the sequence goes on from the next epoch (see SEQ_EPOCH).
  */
-import { META_OPEN, META_SEQ, metaKey, P_PATTERN, patternKey, range, suffixText } from './layout.js'
-import {
-  changeKey, decodeEntry, decodeSeq, encodeEntry, encodeSeq, keySeqKey, P_CHANGE, P_KEY_SEQ, SEQ_EPOCH
-} from './change-feed.js'
+import { keyHash } from '../core/encoding.js'
+import { decodeHashEntry, encodeHashEntry, hashEntrySeq, hashKey, META_OPEN, META_SEQ, metaKey, P_HASH, range } from './layout.js'
+import { changeKey, decodeEntry, decodeSeq, encodeEntry, encodeSeq, entryHead, P_CHANGE, SEQ_EPOCH } from './change-feed.js'
 import type { RawDb } from './recovery.js'
 
 // META_OPEN is present while a process has the store open: found at open, the last stop was not clean
@@ -66,35 +65,26 @@ async function repairFeed (db: RawDb, sync: boolean, nextSeq: () => number): Pro
     await db.batch(ops, { sync })
     ops = []
   }
-  // 1. entries that are not their key's latest, or name no stored pattern, go
+  // 1. an entry stays only if its key is stored and the key's 'h' record names it
   for await (const [k, v] of db.iterator(range(P_CHANGE))) {
     const entry = decodeEntry(k, v)
-    const keep = entry !== undefined &&
-      decodeSeq(await db.get(keySeqKey(entry.key))) === entry.seq &&
-      (await db.get(patternKey(entry.key))) !== undefined
-    if (!keep) {
+    if (entry === undefined || hashEntrySeq(await db.get(hashKey(keyHash(entry.key)))) !== entry.seq) {
       ops.push({ type: 'del', key: k })
       dropped++
     }
     await flush()
   }
   await flush(true)
-  // 2. every pattern without an entry gets one
-  for await (const k of db.keys(range(P_PATTERN))) {
-    const key = suffixText(k)
-    if (key === undefined) continue
-    const seq = decodeSeq(await db.get(keySeqKey(key)))
-    if (seq !== undefined && (await db.get(changeKey(seq))) !== undefined) continue
+  // 2. every stored key whose 'h' record names no entry of its own gets one
+  for await (const [k, v] of db.iterator(range(P_HASH))) {
+    const h = decodeHashEntry(k, v)
+    if (h === undefined) continue
+    const named = h.seq === undefined ? undefined : await db.get(changeKey(h.seq))
+    if (named !== undefined && decodeEntry(changeKey(h.seq as number), named)?.key === h.key) continue
     const next = nextSeq()
-    ops.push({ type: 'put', key: changeKey(next), value: encodeEntry(key, { origin: 'store' }) }, { type: 'put', key: keySeqKey(key), value: encodeSeq(next) })
+    ops.push({ type: 'put', key: changeKey(next), value: encodeEntry(h.key, entryHead('store', 0)) },
+      { type: 'put', key: k, value: encodeHashEntry(h.digest, h.key, next) })
     added++
-    await flush()
-  }
-  await flush(true)
-  // 3. key records of patterns no longer stored go
-  for await (const k of db.keys(range(P_KEY_SEQ))) {
-    const key = suffixText(k)
-    if (key === undefined || (await db.get(patternKey(key))) === undefined) ops.push({ type: 'del', key: k })
     await flush()
   }
   await flush(true)

@@ -4,7 +4,9 @@
  * disagree on a byte.
  *
  *   'p' + utf8 key        -> canonical pattern bytes (core/encoding.ts)
- *   'h' + keyHash (32)    -> digest (32) + utf8 key   (keyHash -> key, and the Merkle leaves)
+ *   'h' + keyHash (32)    -> digest (32) [+ 0xff + seq (8)] + utf8 key   (keyHash -> key, the Merkle
+ *                            leaves, and the key's entry in the change feed; 0xff never starts UTF-8,
+ *                            so a record from before the feed reads without a seq)
  *   'm' + utf8 name       -> meta value ('format', 'counter', 'root', or another module's)
  *   'q' + raw key bytes   -> a pattern record found undecodable, moved aside on open
  *   'c', 's'              -> the change feed (change-feed.ts)
@@ -87,11 +89,21 @@ export function range (prefix: number, rest: Uint8Array = new Uint8Array()): { g
   return { gte, lt: successor(gte) }
 }
 
-export function encodeHashEntry (digest: Uint8Array, key: string): Uint8Array {
-  const k = encoder.encode(key)
-  const out = new Uint8Array(DIGEST_BYTES + k.length)
+const SEQ_MARK = 0xff
+
+export function encodeHashEntry (digest: Uint8Array, key: string | Uint8Array, seq?: number): Uint8Array {
+  const k = typeof key === 'string' ? encoder.encode(key) : key
+  const at = seq === undefined ? DIGEST_BYTES : DIGEST_BYTES + 9
+  const out = new Uint8Array(at + k.length)
   out.set(digest, 0)
-  out.set(k, DIGEST_BYTES)
+  if (seq !== undefined) {
+    out[DIGEST_BYTES] = SEQ_MARK
+    const view = new DataView(out.buffer, out.byteOffset + DIGEST_BYTES + 1, 8)
+    // two 32-bit halves: no BigInt on the write path
+    view.setUint32(0, Math.floor(seq / 2 ** 32))
+    view.setUint32(4, seq >>> 0)
+  }
+  out.set(k, at)
   return out
 }
 
@@ -99,6 +111,16 @@ export interface HashEntry {
   keyHash: Uint8Array
   digest: Uint8Array
   key: string
+  /** the seq of the key's entry in the change feed; absent in a record from before the feed */
+  seq?: number
+}
+
+/** Just the seq of an 'h' record's value (undefined: none, or malformed), without checking the rest. */
+export function hashEntrySeq (value: Uint8Array | undefined): number | undefined {
+  if (value === undefined || value.length < DIGEST_BYTES + 9 || value[DIGEST_BYTES] !== SEQ_MARK) return undefined
+  const view = new DataView(value.buffer, value.byteOffset + DIGEST_BYTES + 1, 8)
+  const seq = view.getUint32(0) * 2 ** 32 + view.getUint32(4)
+  return Number.isSafeInteger(seq) ? seq : undefined
 }
 
 /**
@@ -107,16 +129,18 @@ export interface HashEntry {
  */
 export function decodeHashEntry (dbKey: Uint8Array, value: Uint8Array): HashEntry | undefined {
   if (dbKey.length !== 1 + HASH_BYTES || value.length <= DIGEST_BYTES) return undefined
+  const seq = hashEntrySeq(value)
+  if (value[DIGEST_BYTES] === SEQ_MARK && seq === undefined) return undefined
   let key: string
   try {
-    key = decodeUtf8(value.subarray(DIGEST_BYTES))
+    key = decodeUtf8(value.subarray(seq === undefined ? DIGEST_BYTES : DIGEST_BYTES + 9))
   } catch {
     return undefined
   }
   // plain copies: LevelDB hands out Buffers whose slice() is a view into shared memory
   const kh = new Uint8Array(dbKey.subarray(1))
   if (Buffer.compare(keyHash(key), kh) !== 0) return undefined
-  return { keyHash: kh, digest: new Uint8Array(value.subarray(0, DIGEST_BYTES)), key }
+  return { keyHash: kh, digest: new Uint8Array(value.subarray(0, DIGEST_BYTES)), key, ...(seq !== undefined ? { seq } : {}) }
 }
 
 export function encodeCounter (n: number): Uint8Array {
@@ -149,6 +173,9 @@ export function checkMetaName (name: string): string {
 
 /** A meta name another module may write: the store's own are refused. */
 export function checkWritableMeta (name: string): string {
-  if (RESERVED_META.has(checkMetaName(name))) throw new RangeError(`meta name ${JSON.stringify(name)} is reserved by the store`)
+  // 'feed-peer/...': the change feed's peer table (peer-table.ts)
+  if (RESERVED_META.has(checkMetaName(name)) || name.startsWith('feed-peer/')) {
+    throw new RangeError(`meta name ${JSON.stringify(name)} is reserved by the store`)
+  }
   return name
 }

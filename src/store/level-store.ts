@@ -14,16 +14,17 @@ import { StoreClosedError, StoreCorruptionError } from './errors.js'
 import { ensureFormat } from './format-marker.js'
 import {
   decodeCounter, decodeHashEntry, encodeCounter, encodeHashEntry,
-  checkMetaName, checkWritableMeta, hashKey, META_COUNTER, META_ROOT, metaKey, patternKey
+  checkMetaName, checkWritableMeta, hashEntrySeq, hashKey, META_COUNTER, META_ROOT, metaKey, patternKey
 } from './layout.js'
 import { listMetaEntries, listPatterns, type ListOptions, type MetaEntry } from './listing.js'
 import { Mutex } from './mutex.js'
 import { prepareState, type PreparedState } from './prepare.js'
 import { decodeStored } from './record.js'
 import { checkDirectory, loadIndex, type OpenReport, type RawDb, rebuildIndex } from './recovery.js'
-import { type ChangeSource, decodeSeq, keySeqKey } from './change-feed.js'
+import type { ChangeSource } from './change-feed.js'
 import { type ChangesOptions, type ChangesPage, putChanges, readChanges } from './feed-batch.js'
 import { closeFeed, openFeed } from './feed-open.js'
+import { FeedPeers } from './peer-table.js'
 
 export type { OpenReport } from './recovery.js'
 export type { ChangesOptions, ChangesPage, StoredChange } from './feed-batch.js'
@@ -57,6 +58,7 @@ export class LevelPatternStore {
     private storedCounter: number | undefined,
     private lastSeqValue: number,
     private readonly feedOn: boolean,
+    private readonly peers: FeedPeers,
     private readonly sync: boolean,
     /** what open found and repaired */
     readonly openReport: OpenReport,
@@ -92,7 +94,7 @@ export class LevelPatternStore {
       const feed = await openFeed(db, sync, report.rebuilt, feedOn)
       if (feed.unclean) report.uncleanStop = true
       if (feed.repaired !== undefined) report.feedRepaired = feed.repaired
-      return new LevelPatternStore(db, index, counter, feed.lastSeq, feedOn, sync, report, dir)
+      return new LevelPatternStore(db, index, counter, feed.lastSeq, feedOn, await FeedPeers.load(db), sync, report, dir)
     } catch (err) {
       await db.close()
       throw err
@@ -122,9 +124,7 @@ export class LevelPatternStore {
   }
 
   /** Whether this store keeps the change feed. */
-  get changeFeed (): boolean {
-    return this.feedOn
-  }
+  get changeFeed (): boolean { return this.feedOn }
 
   /** The seq of the newest change (0: none yet). */
   get lastSeq (): number {
@@ -137,7 +137,7 @@ export class LevelPatternStore {
    */
   async changes (since: number, options: ChangesOptions = {}): Promise<ChangesPage> {
     this.assertOpen()
-    return await readChanges(this.db, since, options)
+    return await readChanges(this.db, since, options, this.peers)
   }
 
   async get (key: string): Promise<PatternState | undefined> {
@@ -232,11 +232,11 @@ export class LevelPatternStore {
       const seqs = !this.feedOn
         ? []
         : putChanges(batch, prepared, options.change ?? { origin: 'local' }, this.lastSeqValue,
-          p => this.live.get(p.kh) !== undefined ? decodeSeq(this.db.getSync(keySeqKey(p.state.key))) : undefined)
-      for (const p of prepared) {
+          p => this.live.get(p.kh) !== undefined ? hashEntrySeq(this.db.getSync(hashKey(p.kh))) : undefined, this.peers)
+      prepared.forEach((p, i) => {
         batch.put(patternKey(p.state.key), p.bytes)
-        batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.state.key))
-      }
+        batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.state.key, seqs[i]))
+      })
       // the live index takes the batch first (one root computation, not two); if the
       // batch fails it is rolled back. Until the batch lands, readers may see digests whose
       // records are not written yet: keyOf() treats those as absent.

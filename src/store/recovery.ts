@@ -11,7 +11,7 @@ import type { PatternState } from '../core/pattern.js'
 import { StoreFormatError } from './errors.js'
 import { decodeStored } from './record.js'
 import {
-  decodeHashEntry, encodeHashEntry, hashKey, metaKey, META_ROOT, P_HASH, P_PATTERN,
+  decodeHashEntry, encodeHashEntry, hashEntrySeq, hashKey, metaKey, META_ROOT, P_HASH, P_PATTERN,
   quarantineKey, range, suffixText, suffixTextLossy
 } from './layout.js'
 
@@ -102,7 +102,9 @@ export async function rebuildIndex (db: RawDb, sync: boolean): Promise<{ index: 
       const kh = keyHash(state.key)
       const digest = patternDigest(v)
       index.set(kh, digest)
-      ops.push({ type: 'put', key: hashKey(kh), value: encodeHashEntry(digest, state.key) })
+      // the key's change feed entry stays where it was (feed-open.ts checks it next)
+      const seq = hashEntrySeq(await db.get(hashKey(kh)))
+      ops.push({ type: 'put', key: hashKey(kh), value: encodeHashEntry(digest, state.key, seq) })
     }
     if (ops.length >= REPAIR_CHUNK) await flush()
   }

@@ -45,6 +45,11 @@ describe('change feed (store)', () => {
     assert.equal(page.more, false)
     assert.deepEqual(summary(await store.changes(3)), ['4 a session peer-2'])
     assert.deepEqual(await store.changes(4), { changes: [], last: 4, more: false })
+    // the peers are kept by number: a reopened store names them, and numbers new ones after them
+    await store.close()
+    store = await LevelPatternStore.open(dir)
+    await store.writeBatch([pattern('d', 0.3)], undefined, { change: { origin: 'push', peer: 'peer-3' } })
+    assert.deepEqual(summary(await store.changes(0)), ['2 b local', '3 c push peer-1', '4 a session peer-2', '5 d push peer-3'])
   })
 
   it('pages by limit and filters by prefix, with a bounded scan', async () => {
@@ -95,12 +100,17 @@ describe('change feed (store)', () => {
     await store.close()
     await withRaw(dir, async db => {
       for await (const k of db.keys({ gte: dbKey('c', ''), lt: dbKey('d', '') })) await db.del(k)
-      for await (const k of db.keys({ gte: dbKey('s', ''), lt: dbKey('t', '') })) await db.del(k)
+      // 'h' records as they were before the feed: digest + key, no seq
+      for await (const [k, v] of db.iterator({ gte: dbKey('h', ''), lt: dbKey('i', '') })) {
+        await db.put(k, Buffer.concat([v.subarray(0, 32), v.subarray(41)]))
+      }
       await db.del(dbKey('m', 'seq'))
     })
     store = await LevelPatternStore.open(dir)
     assert.deepEqual(store.openReport.feedRepaired, { added: 2, dropped: 0 })
-    assert.deepEqual(summary(await store.changes(0)), ['1 a store', '2 b store'])
+    // (in key-hash order: the repair walks the 'h' records)
+    assert.deepEqual(summary(await store.changes(0)).map(l => l.slice(2)).sort(), ['a store', 'b store'])
+    assert.equal(store.lastSeq, 2)
     await store.close()
     store = await LevelPatternStore.open(dir)
     assert.equal(store.openReport.feedRepaired, undefined)
@@ -136,5 +146,6 @@ describe('change feed (store)', () => {
   it('refuses its own meta names to other modules', async () => {
     await assert.rejects(store.putMeta('seq', new Uint8Array(8)), RangeError)
     await assert.rejects(store.putMeta('open', new Uint8Array(1)), RangeError)
+    await assert.rejects(store.putMeta('feed-peer/1', new Uint8Array(1)), RangeError)
   })
 })

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
+import { keyHash } from '../../src/core/encoding.js'
 import { LevelPatternStore } from '../../src/store/level-store.js'
 import { dbKey, decodeAll, hex, removeDir, rootOf, tempDir, withRaw } from './helpers.js'
 
@@ -56,7 +57,7 @@ async function killAfterCommits (child: ChildProcess, n: number): Promise<number
 
 /**
  * The change feed as stored, checked against the patterns: every pattern has exactly one
- * entry (its key's record points at it), no entry names a key that is not stored, and no
+ * entry (its key's 'h' record names it), no entry names a key that is not stored, and no
  * entry is above the stored last seq. Returns the highest seq.
  */
 async function checkFeed (dir: string): Promise<number> {
@@ -66,7 +67,9 @@ async function checkFeed (dir: string): Promise<number> {
     let highest = 0
     for await (const [k, v] of db.iterator({ gte: dbKey('c', ''), lt: dbKey('d', '') })) {
       const seq = Number(Buffer.from(k.subarray(1)).readBigUInt64BE())
-      const key = Buffer.from(v.subarray(2 + (v[1] as number))).toString('utf8')
+      // origin (1), peer number (varint: the one peer here is number 1), key
+      assert.equal(v[1], 1, 'peer number')
+      const key = Buffer.from(v.subarray(2)).toString('utf8')
       assert.ok(keys.has(key), `feed entry ${seq} names ${key}, which is not stored`)
       assert.equal(byKey.has(key), false, `two feed entries for ${key}`)
       assert.equal(v[0], 2, 'origin: session')
@@ -75,8 +78,9 @@ async function checkFeed (dir: string): Promise<number> {
     }
     assert.equal(byKey.size, keys.size, 'every stored pattern has its entry')
     for (const [key, seq] of byKey) {
-      const pointed = await db.get(dbKey('s', key))
-      assert.ok(pointed !== undefined && Number(Buffer.from(pointed).readBigUInt64BE()) === seq, `key record of ${key}`)
+      // the key's 'h' record: digest (32), 0xff, seq (8), key
+      const h = await db.get(dbKey('h', keyHash(key)))
+      assert.ok(h !== undefined && h[32] === 0xff && Number(Buffer.from(h.subarray(33, 41)).readBigUInt64BE()) === seq, `h record of ${key}`)
     }
     const meta = await db.get(dbKey('m', 'seq'))
     assert.ok(meta !== undefined && Number(Buffer.from(meta).readBigUInt64BE()) >= highest, 'stored last seq covers every entry')
