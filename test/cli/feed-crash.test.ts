@@ -59,26 +59,32 @@ describe('change feed across a SIGKILL mid-merge', { timeout: 240_000 }, () => {
     const file = join(dir, 'patterns.ndjson')
     await writeFile(file, Array.from({ length: PATTERNS }, (_, i) => JSON.stringify({ key: `p/${i}`, episodes: [`e${i}`], confidence: 0.5 })).join('\n') + '\n')
     assert.equal((await runCli(['pattern', 'import', file, '--data', d1], { timeout: 120_000 })).code, 0)
-    const id1 = /peer id: (\S+)/.exec(source.output())![1]!
-    const addr = new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${id1}`).exec(source.output())![0]
+    await source.stop()
 
-    // the puller joins and pulls everything in its connect sync; a watcher follows its feed
+    // the puller runs first, with a watcher on its feed; then the source joins it, and the
+    // sync on connect moves everything to the puller
     const args = ['start', '--key', join(dir, '2.key'), '--data', d2, ...common, '--swarm-key', join(d1, 'swarm.key')]
-    puller = await startCli([...args, '--join', addr])
+    puller = await startCli(args)
+    const id2 = /peer id: (\S+)/.exec(puller.output())![1]!
+    const pullerAddr = new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${id2}`).exec(puller.output())![0]
     const client = await clientOf(d2)
     const seen: number[] = []
     const stop = new AbortController()
     const watching = (async () => {
       for await (const c of client.watch({ since: 0, signal: stop.signal, reconnect: false })) seen.push(c.seq)
     })().catch(() => {})
+    source = await startCli(['start', '--key', join(dir, '1.key'), '--data', d1, ...common, '--join', pullerAddr])
+    const id1 = /peer id: (\S+)/.exec(source.output())![1]!
+    const addr = new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${id1}`).exec(source.output())![0]
     await waitFor(() => seen.length >= 500, { timeout: 60_000, interval: 5, message: 'the pull to be under way' })
     await puller.stop('SIGKILL')
     stop.abort()
     await watching
     const highestSeen = Math.max(...seen)
 
+    // started again alone first (on a new port: the source cannot reach it), to look at what the kill left
     puller = await startCli(args)
-    const after = await clientOf(d2)
+    let after = await clientOf(d2)
     const status = await after.status()
     assert.ok(status.lastChange > highestSeen, `the sequence went on past ${highestSeen} (now ${status.lastChange})`)
     const { feed, keys } = await feedAndKeys(after)
@@ -87,7 +93,10 @@ describe('change feed across a SIGKILL mid-merge', { timeout: 240_000 }, () => {
     for (let i = 1; i < feed.length; i++) assert.ok(feed[i]!.seq > feed[i - 1]!.seq)
     assert.ok(feed.every(c => c.origin === 'session'), 'merged in a session')
 
-    // it finds its peer again (remembered) and pulls the rest; the feed follows
+    // started again with its peer, it pulls the rest in its connect sync; the feed follows
+    await puller.stop()
+    puller = await startCli([...args, '--join', addr])
+    after = await clientOf(d2)
     await waitFor(async () => (await after.status()).patterns === PATTERNS, { timeout: 120_000, interval: 500, message: 'the rest of the pull' })
     const done = await feedAndKeys(after)
     assert.equal(done.feed.length, PATTERNS)
