@@ -15,13 +15,14 @@
  */
 import { createHash } from 'node:crypto'
 import { STYLE } from './status-page-style.js'
+import { FEED_SCRIPT } from './status-page-feed.js'
 
 // plain JS (the page has no build step); no template literals, so nothing here is interpolated
-const SCRIPT = String.raw`
-'use strict';
+// the feed's part first: it holds the 'use strict' of the whole script
+const SCRIPT = FEED_SCRIPT + String.raw`
 var KEY = 'engram.token', POLL_MS = 2000, FETCH_TIMEOUT_MS = 5000, MAX_ROWS = 25, MAX_BARS = 50;
 var SVGNS = 'http://www.w3.org/2000/svg';
-var timer = null, generation = 0, feed = null, changes = [], lastSeq = 0, MAX_CHANGES = 20;
+var timer = null, generation = 0;
 function $(id) { return document.getElementById(id); }
 function el(tag, cls, text) {
   var e = document.createElement(tag);
@@ -58,58 +59,6 @@ function begin(token) {
   stop(); poll(++generation);
 }
 function stop() { if (timer !== null) clearTimeout(timer); timer = null; generation++; stopFeed(); }
-function stopFeed() { if (feed !== null) feed.abort(); feed = null; }
-
-// the live change feed: read line by line; when it breaks, again from the last seq shown
-function startFeed(token, since) {
-  stopFeed();
-  var ctl = feed = new AbortController();
-  (async function () {
-    try {
-      var res = await fetch('/v1/changes?feed=live&since=' + since, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store', signal: ctl.signal });
-      if (!res.ok) throw new Error('HTTP ' + res.status);
-      var reader = res.body.getReader(), dec = new TextDecoder(), buf = '';
-      for (;;) {
-        var r = await reader.read();
-        if (r.done) break;
-        buf += dec.decode(r.value, { stream: true });
-        var i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          var line = buf.slice(0, i); buf = buf.slice(i + 1);
-          if (line.trim() !== '') onChange(JSON.parse(line));
-        }
-      }
-    } catch (err) {
-      if (ctl.signal.aborted) return;
-    }
-    setTimeout(function () { if (feed === ctl) startFeed(token, lastSeq); }, 2000);
-  })();
-}
-
-function onChange(c) {
-  if (c.heartbeat === true || typeof c.seq !== 'number' || c.seq <= lastSeq) return;
-  lastSeq = c.seq;
-  c.at = Date.now();
-  changes.push(c);
-  if (changes.length > MAX_CHANGES) changes.shift();
-  renderChanges();
-}
-
-function renderChanges() {
-  var body = $('changes-body'); body.replaceChildren();
-  $('changes-empty').hidden = changes.length > 0;
-  changes.slice().reverse().forEach(function (c) {
-    var tr = el('tr', 'change');
-    tr.setAttribute('data-key', String(c.key)); tr.setAttribute('data-origin', String(c.origin));
-    tr.appendChild(el('td', 'num', String(c.seq)));
-    tr.appendChild(el('td', 'num', clock(c.at)));
-    var o = el('td', null, String(c.origin) + (c.peer ? ' · ' + short(c.peer) : '')); if (c.peer) o.title = String(c.peer); tr.appendChild(o);
-    tr.appendChild(el('td', 'mono', String(c.key)));
-    var p = c.pattern || {};
-    tr.appendChild(el('td', null, p.deleted ? 'deleted' : 'confidence ' + p.confidence + ', ' + (p.episodes || []).length + ' episodes'));
-    body.appendChild(tr);
-  });
-}
 
 async function poll(gen) {
   var token = sessionStorage.getItem(KEY);

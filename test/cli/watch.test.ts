@@ -58,9 +58,15 @@ describe('engram watch', { timeout: 180_000 }, () => {
     await write(0, 10)
     watcher = await startCli(['watch', '--since', '0', '--json', '--prefix', 'k/', '--data', data], { ready: /\n/ })
     await waitFor(() => lines(watcher!.output()).length >= 10, { timeout: 20_000, message: 'the first 10 changes' })
-    const human = await runCli(['watch', '--since', 'x', '--data', data])
-    assert.equal(human.code, 1)
-    assert.match(human.stderr, /--since must be a seq/)
+    const bad = await runCli(['watch', '--since', 'x', '--data', data])
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /--since must be a seq/)
+    // --no-follow: the feed so far, then exit; human lines: seq, origin, key, what the pattern is
+    const sofar = await runCli(['watch', '--since', '0', '--no-follow', '--prefix', 'k/', '--data', data])
+    assert.equal(sofar.code, 0, sofar.stderr)
+    const rows = sofar.stdout.trim().split('\n')
+    assert.equal(rows.length, 10)
+    assert.match(rows[0]!, /^\d+\tlocal\tk\/0\tconfidence 0\.5, 0 episodes$/)
 
     // writes go on while the node is killed: some of them may land, some not
     const during = write(10, 40).catch(() => {})

@@ -24,9 +24,21 @@ export function watchCommand (): Command {
     .description('print the node\'s changes as they happen (its change feed); resumes after a seq with --since')
     .option('--prefix <p>', 'only keys starting with this')
     .option('--since <seq>', 'the last seq already seen: print every change after it (0: the whole feed); default: now')
-    .action(async (opts: { prefix?: string, since?: string, json?: boolean }, cmd: Command) => {
+    .option('--no-follow', 'print the changes after --since and exit, instead of waiting for new ones')
+    .action(async (opts: { prefix?: string, since?: string, json?: boolean, follow: boolean }, cmd: Command) => {
       const since = parseSince(opts.since ?? 'now')
       const api = await ApiClient.forCommand(cmd)
+      const print = (c: ChangeRecord): void => { process.stdout.write(opts.json === true ? JSON.stringify(c) + '\n' : changeLine(c) + '\n') }
+      if (!opts.follow) {
+        // page by page to the end of the feed as it is now
+        for (let from: number | 'now' = since, more = true; more;) {
+          const page = await api.call(async c => await c.changes({ since: from, limit: 1000, ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}) }))
+          page.changes.forEach(print)
+          from = page.last
+          more = page.more
+        }
+        return
+      }
       const stop = new AbortController()
       const onSignal = (): void => stop.abort()
       process.once('SIGINT', onSignal)
@@ -43,7 +55,7 @@ export function watchCommand (): Command {
         })
         for await (const c of feed) {
           last = c.seq
-          process.stdout.write(opts.json === true ? JSON.stringify(c) + '\n' : changeLine(c) + '\n')
+          print(c)
         }
       } catch (err) {
         throw api.translate(err)
