@@ -145,6 +145,8 @@ export class EngramClient {
       // one connection: it ends with the caller's signal, or when no line came for idleMs
       const conn = new IdleBound(idleMs, signal)
       try {
+        // 'now' is pinned to a seq once: a reconnect must not skip what came while it was away
+        if (since === 'now') since = (JSON.parse(await this.raw('GET', '/v1/status', undefined, { signal: conn.signal })) as NodeStatus).lastChange
         const res = await this.send('GET', '/v1/changes' + search({ since, prefix, feed: 'live' }), undefined, conn)
         for await (const line of this.lines(res, conn)) {
           conn.restart()

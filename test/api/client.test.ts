@@ -105,4 +105,25 @@ describe('EngramClient', () => {
     assert.deepEqual(seen.map(c => c.key), ['w/1', 'w/2', 'w/3'])
     assert.ok(reconnects.length >= 1, 'it reconnected')
   })
+
+  it('a watch from now keeps what came while it was reconnecting', { timeout: 20_000 }, async () => {
+    const stop = new AbortController()
+    const seen: string[] = []
+    const port = new URL(api.url).port
+    const watching = (async () => {
+      for await (const c of client.watch({ since: 'now', signal: stop.signal })) {
+        seen.push(c.key)
+        if (seen.length === 2) stop.abort()
+      }
+    })()
+    // connected (heartbeats every 100 ms), nothing changed yet; then the API goes away
+    await new Promise(resolve => setTimeout(resolve, 400))
+    await api.close()
+    await node.put('now/1', { confidence: 0.5 })
+    await new Promise(resolve => setTimeout(resolve, 300))
+    api = await startApiServer({ node, host: '127.0.0.1', port: Number(port), token: TOKEN, heartbeatMs: 100 })
+    await node.put('now/2', { confidence: 0.5 })
+    await watching
+    assert.deepEqual(seen, ['now/1', 'now/2'])
+  })
 })
