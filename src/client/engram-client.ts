@@ -6,7 +6,7 @@
  */
 import type { BulkWriteResult, ChangeRecord, NodeStatus, PatternRecord, PeerInfo, RoundReport } from '../node/types.js'
 import { EngramApiError, EngramConnectionError, EngramTimeoutError } from './errors.js'
-import { IdleBound } from './idle-bound.js'
+import { Deadline } from '../utils/deadline.js'
 import { ndjsonLines } from './ndjson.js'
 
 export interface EngramClientOptions {
@@ -143,7 +143,7 @@ export class EngramClient {
     const stopped = (): boolean => signal?.aborted === true
     while (!stopped()) {
       // one connection: it ends with the caller's signal, or when no line came for idleMs
-      const conn = new IdleBound(idleMs, signal)
+      const conn = new Deadline(idleMs, signal)
       try {
         // 'now' is pinned to a seq once: a reconnect must not skip what came while it was away
         if (since === 'now') since = (JSON.parse(await this.raw('GET', '/v1/status', undefined, { signal: conn.signal })) as NodeStatus).lastChange
@@ -175,7 +175,7 @@ export class EngramClient {
    * error status is an EngramApiError. Bounded by `timeoutMs` (default the client's) and `signal`.
    */
   async raw (method: string, path: string, body?: unknown, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<string> {
-    const bound = new IdleBound(options.timeoutMs ?? this.timeoutMs, options.signal)
+    const bound = new Deadline(options.timeoutMs ?? this.timeoutMs, options.signal)
     try {
       return await this.text(await this.send(method, path, body, bound), bound)
     } finally {
@@ -185,7 +185,7 @@ export class EngramClient {
 
   /** Like raw, for an NDJSON answer: its lines, parsed, as they arrive (the bound is on the whole answer). */
   async * rawLines (method: string, path: string, body?: unknown, options: { timeoutMs?: number, signal?: AbortSignal } = {}): AsyncGenerator<unknown> {
-    const bound = new IdleBound(options.timeoutMs ?? this.timeoutMs, options.signal)
+    const bound = new Deadline(options.timeoutMs ?? this.timeoutMs, options.signal)
     try {
       yield * this.lines(await this.send(method, path, body, bound), bound)
     } finally {
@@ -198,7 +198,7 @@ export class EngramClient {
   }
 
   /** Sends a request bounded by `bound`; an error status becomes an EngramApiError. */
-  private async send (method: string, path: string, body: unknown, bound: IdleBound): Promise<Response> {
+  private async send (method: string, path: string, body: unknown, bound: Deadline): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
     let res: Response
@@ -217,7 +217,7 @@ export class EngramClient {
     return res
   }
 
-  private async text (res: Response, bound: IdleBound): Promise<string> {
+  private async text (res: Response, bound: Deadline): Promise<string> {
     try {
       return await res.text()
     } catch (err) {
@@ -225,7 +225,7 @@ export class EngramClient {
     }
   }
 
-  private async * lines (res: Response, bound: IdleBound): AsyncGenerator<unknown> {
+  private async * lines (res: Response, bound: Deadline): AsyncGenerator<unknown> {
     if (res.body === null) return
     try {
       yield * ndjsonLines(res.body as unknown as AsyncIterable<Uint8Array>)
@@ -235,7 +235,7 @@ export class EngramClient {
     }
   }
 
-  private transportError (err: unknown, bound: IdleBound): Error {
+  private transportError (err: unknown, bound: Deadline): Error {
     if (bound.expired) return new EngramTimeoutError(`no answer from the node at ${this.url} within ${bound.ms / 1000} s`)
     if (bound.signal.aborted) return err as Error
     const e = err as { message?: string, cause?: { code?: string, message?: string } }

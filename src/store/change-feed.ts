@@ -9,7 +9,7 @@
  *   meta 'seq'                -> the last seq handed out (never reused, also when entries are dropped)
  */
 import { decodeUtf8 } from '../core/bytes.js'
-import { decodeCounter, range } from './layout.js'
+import { decodeCounter, encodeCounter, putUint64, range } from './layout.js'
 import type { RawDb } from './recovery.js'
 
 export const P_CHANGE = 0x63
@@ -47,23 +47,13 @@ export const SEQ_EPOCH = 2 ** 32
 
 const encoder = new TextEncoder()
 
-/** Big-endian seq after `offset` (two 32-bit halves: no BigInt on the write path). */
-function putSeq (out: Uint8Array, offset: number, seq: number): Uint8Array {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
-  view.setUint32(offset, Math.floor(seq / 2 ** 32))
-  view.setUint32(offset + 4, seq >>> 0)
-  return out
-}
-
 export function changeKey (seq: number): Uint8Array {
   const out = new Uint8Array(9)
   out[0] = P_CHANGE
-  return putSeq(out, 1, seq)
+  return putUint64(out, 1, seq)
 }
 
-export function encodeSeq (seq: number): Uint8Array {
-  return putSeq(new Uint8Array(8), 0, seq)
-}
+export const encodeSeq = encodeCounter
 
 /** undefined when the bytes are not a seq */
 export function decodeSeq (b: Uint8Array | undefined): number | undefined {

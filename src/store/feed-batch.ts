@@ -54,7 +54,7 @@ export function putChanges (batch: ReturnType<RawDb['batch']>, prepared: readonl
     batch.put(changeKey(s), encodeEntry(encoder.encode(key), head))
     return s
   })
-  if (seqs.length > 0) batch.put(metaKey(META_SEQ), encodeSeq(seq))
+  batch.put(metaKey(META_SEQ), encodeSeq(seq))
   return seqs
 }
 

@@ -98,10 +98,7 @@ export function encodeHashEntry (digest: Uint8Array, key: string | Uint8Array, s
   out.set(digest, 0)
   if (seq !== undefined) {
     out[DIGEST_BYTES] = SEQ_MARK
-    const view = new DataView(out.buffer, out.byteOffset + DIGEST_BYTES + 1, 8)
-    // two 32-bit halves: no BigInt on the write path
-    view.setUint32(0, Math.floor(seq / 2 ** 32))
-    view.setUint32(4, seq >>> 0)
+    putUint64(out, DIGEST_BYTES + 1, seq)
   }
   out.set(k, at)
   return out
@@ -118,9 +115,7 @@ export interface HashEntry {
 /** Just the seq of an 'h' record's value (undefined: none, or malformed), without checking the rest. */
 export function hashEntrySeq (value: Uint8Array | undefined): number | undefined {
   if (value === undefined || value.length < DIGEST_BYTES + 9 || value[DIGEST_BYTES] !== SEQ_MARK) return undefined
-  const view = new DataView(value.buffer, value.byteOffset + DIGEST_BYTES + 1, 8)
-  const seq = view.getUint32(0) * 2 ** 32 + view.getUint32(4)
-  return Number.isSafeInteger(seq) ? seq : undefined
+  return readUint64(value, DIGEST_BYTES + 1)
 }
 
 /**
@@ -143,17 +138,28 @@ export function decodeHashEntry (dbKey: Uint8Array, value: Uint8Array): HashEntr
   return { keyHash: kh, digest: new Uint8Array(value.subarray(0, DIGEST_BYTES)), key, ...(seq !== undefined ? { seq } : {}) }
 }
 
-export function encodeCounter (n: number): Uint8Array {
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), false)
+/** Writes `n` (a safe integer) as 8 bytes big-endian at `offset`: two 32-bit halves, no BigInt on the write path. */
+export function putUint64 (out: Uint8Array, offset: number, n: number): Uint8Array {
+  const view = new DataView(out.buffer, out.byteOffset + offset, 8)
+  view.setUint32(0, Math.floor(n / 2 ** 32))
+  view.setUint32(4, n >>> 0)
   return out
+}
+
+/** The 8 bytes big-endian at `offset`; undefined when it is not a safe integer. */
+export function readUint64 (b: Uint8Array, offset: number): number | undefined {
+  const view = new DataView(b.buffer, b.byteOffset + offset, 8)
+  const n = view.getUint32(0) * 2 ** 32 + view.getUint32(4)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
+export function encodeCounter (n: number): Uint8Array {
+  return putUint64(new Uint8Array(8), 0, n)
 }
 
 /** undefined when the bytes are not a valid counter. */
 export function decodeCounter (b: Uint8Array): number | undefined {
-  if (b.length !== 8) return undefined
-  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false))
-  return Number.isSafeInteger(n) ? n : undefined
+  return b.length === 8 ? readUint64(b, 0) : undefined
 }
 
 export function encodeFormat (version: number = STORE_FORMAT_VERSION): Uint8Array {

@@ -47,6 +47,14 @@ export class Deadline {
     this.timer = setTimeout(() => { this.abort(new DeadlineError(ms)) }, ms)
   }
 
+  /** Starts the `ms` again from now (a live feed: the bound is on silence, not on the whole answer). */
+  restart (): void {
+    if (this.signal.aborted) return
+    clearTimeout(this.timer)
+    this.endsAt = Date.now() + this.ms
+    this.timer = setTimeout(() => { this.abort(new DeadlineError(this.ms)) }, this.ms)
+  }
+
   /** Stops the timer and the parent listener; call when the bounded work is over. */
   dispose (): void {
     clearTimeout(this.timer)

@@ -22,6 +22,15 @@ describe('EngramClient', () => {
   })
   after(async () => { await api?.close() })
 
+  /** The API goes away, `meanwhile` runs, and it comes back on the same port. */
+  async function restartApi (meanwhile: () => Promise<void>): Promise<void> {
+    const port = Number(new URL(api.url).port)
+    await api.close()
+    await meanwhile()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    api = await startApiServer({ node, host: '127.0.0.1', port, token: TOKEN, heartbeatMs: 100 })
+  }
+
   it('is what the package exports as engram-node/client (built by npm test)', async () => {
     const pkg = await import('engram-node/client')
     assert.deepEqual(Object.keys(pkg).sort(), ['EngramApiError', 'EngramClient', 'EngramConnectionError', 'EngramTimeoutError'])
@@ -87,7 +96,6 @@ describe('EngramClient', () => {
     const stop = new AbortController()
     const seen: ChangeRecord[] = []
     const reconnects: string[] = []
-    const port = new URL(api.url).port
     const watching = (async () => {
       for await (const c of client.watch({ since, signal: stop.signal, onReconnect: err => reconnects.push(err.name) })) {
         seen.push(c)
@@ -96,10 +104,7 @@ describe('EngramClient', () => {
     })()
     while (seen.length < 1) await new Promise(resolve => setTimeout(resolve, 20))
     // the node's API goes away and comes back on the same port; writes went on meanwhile
-    await api.close()
-    await node.put('w/2', { confidence: 0.5 })
-    await new Promise(resolve => setTimeout(resolve, 300))
-    api = await startApiServer({ node, host: '127.0.0.1', port: Number(port), token: TOKEN, heartbeatMs: 100 })
+    await restartApi(async () => { await node.put('w/2', { confidence: 0.5 }) })
     await node.put('w/3', { confidence: 0.5 })
     await watching
     assert.deepEqual(seen.map(c => c.key), ['w/1', 'w/2', 'w/3'])
@@ -109,7 +114,6 @@ describe('EngramClient', () => {
   it('a watch from now keeps what came while it was reconnecting', { timeout: 20_000 }, async () => {
     const stop = new AbortController()
     const seen: string[] = []
-    const port = new URL(api.url).port
     const watching = (async () => {
       for await (const c of client.watch({ since: 'now', signal: stop.signal })) {
         seen.push(c.key)
@@ -118,10 +122,7 @@ describe('EngramClient', () => {
     })()
     // connected (heartbeats every 100 ms), nothing changed yet; then the API goes away
     await new Promise(resolve => setTimeout(resolve, 400))
-    await api.close()
-    await node.put('now/1', { confidence: 0.5 })
-    await new Promise(resolve => setTimeout(resolve, 300))
-    api = await startApiServer({ node, host: '127.0.0.1', port: Number(port), token: TOKEN, heartbeatMs: 100 })
+    await restartApi(async () => { await node.put('now/1', { confidence: 0.5 }) })
     await node.put('now/2', { confidence: 0.5 })
     await watching
     assert.deepEqual(seen, ['now/1', 'now/2'])

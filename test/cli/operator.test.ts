@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { createServer } from 'node:net'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ENGRAM, runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js'
+import { type CliResult, ENGRAM, freePort, runCli, type RunningCli, startCli } from '../helpers/cli.js'
 import { waitFor } from '../helpers/wait.js'
 
 // no timer rounds and no eager push: only `engram sync` moves patterns between the two
@@ -16,14 +15,6 @@ function oneErrorLine (r: CliResult, expected: RegExp, code = 1): void {
   assert.match(r.stderr, /^engram: /)
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
   assert.match(r.stderr, expected)
-}
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as { port: number }).port
-  await new Promise(resolve => srv.close(resolve))
-  return port
 }
 
 describe('engram operator commands against running nodes', { timeout: 180_000 }, () => {

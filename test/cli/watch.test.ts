@@ -6,20 +6,11 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { runCli, startCli, type RunningCli } from '../helpers/cli.js'
+import { freePort, runCli, type RunningCli, startCli } from '../helpers/cli.js'
 import { waitFor } from '../helpers/wait.js'
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as { port: number }).port
-  await new Promise(resolve => srv.close(resolve))
-  return port
-}
 
 interface Line { seq: number, key: string, origin: string, pattern: { confidence: number } }
 

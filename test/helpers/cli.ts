@@ -1,5 +1,6 @@
 /** Runs the real `bin/engram` as a child process (it needs `npm run build`, which `npm test` does first). */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
 
@@ -72,4 +73,13 @@ export async function startCli (
       return code
     }
   }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a node that must come back on the same one). */
+export async function freePort (): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
+  const port = (srv.address() as { port: number }).port
+  await new Promise(resolve => srv.close(resolve))
+  return port
 }
