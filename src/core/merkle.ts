@@ -234,13 +234,23 @@ export class MerkleIndex {
     walk(prefix.length, slotOf(prefix))
     return out
   }
+
+  * keyHashes (prefix: Prefix = ''): Generator<Uint8Array> {
+    for (const e of this.entries(prefix)) yield e.keyHash
+  }
 }
 
 /**
  * Key hashes whose digests differ between two indexes (present on one side only, or
  * with different digests), found by descending only into subtrees whose hashes differ.
  */
-export function diffIndexes (a: MerkleIndex, b: MerkleIndex): Uint8Array[] {
+/** What a diff reads of an index (the in-heap one here, or the compact one a store keeps). */
+export interface DiffableIndex {
+  node(prefix: Prefix): NodeSummary
+  entries(prefix: Prefix): LeafEntry[]
+}
+
+export function diffIndexes (a: DiffableIndex, b: DiffableIndex): Uint8Array[] {
   const out: Uint8Array[] = []
   const walk = (prefix: Prefix): void => {
     const na = a.node(prefix)

@@ -29,6 +29,8 @@ export interface IndexView {
   node(prefix: Prefix): NodeSummary
   children(prefix: Prefix): NodeSummary[]
   entries(prefix: Prefix): LeafEntry[]
+  /** the key hashes under a prefix, in order, made as they are read (for subtrees of any size) */
+  keyHashes(prefix: Prefix): Iterable<Uint8Array>
   /** the digest held for a key hash, if any */
   get(keyHash: Uint8Array): Uint8Array | undefined
 }

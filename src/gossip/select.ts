@@ -25,7 +25,7 @@ function * selectKeyHashes (store: GossipStore, what: SendInstruction): Generato
   }
   for (const p of prefixes) {
     if (underListed(p, p.length)) continue
-    for (const e of store.index.entries(p)) yield e.keyHash
+    yield * store.index.keyHashes(p)
   }
 }
 

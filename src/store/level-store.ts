@@ -8,7 +8,8 @@
 import { mkdir } from 'node:fs/promises'
 import { Level } from 'level'
 import { type EncodedPattern, withBytes } from '../core/encoded-pattern.js'
-import { HASH_BYTES, type MerkleIndex, toHex } from '../core/merkle.js'
+import { HASH_BYTES, toHex } from '../core/merkle.js'
+import type { CompactMerkleIndex } from '../core/compact-index.js'
 import type { PatternState } from '../core/pattern.js'
 import { StoreClosedError, StoreCorruptionError } from './errors.js'
 import { ensureFormat } from './format-marker.js'
@@ -54,7 +55,7 @@ export class LevelPatternStore {
 
   private constructor (
     private readonly db: RawDb,
-    private readonly live: MerkleIndex,
+    private readonly live: CompactMerkleIndex,
     private storedCounter: number | undefined,
     private lastSeqValue: number,
     private readonly feedOn: boolean,
@@ -106,7 +107,7 @@ export class LevelPatternStore {
   }
 
   /** The live index of stored patterns; changes only after a batch commits. Treat as read-only. */
-  get index (): MerkleIndex {
+  get index (): CompactMerkleIndex {
     return this.live
   }
 
@@ -241,7 +242,7 @@ export class LevelPatternStore {
       // batch fails it is rolled back. Until the batch lands, readers may see digests whose
       // records are not written yet: keyOf() treats those as absent.
       const undo = prepared.map(p => [p.kh, this.live.get(p.kh)] as const)
-      for (const p of prepared) this.live.set(p.kh, p.digest)
+      this.live.setMany(prepared)
       if (prepared.length > 0) batch.put(metaKey(META_ROOT), this.live.root().slice())
       if (counter !== undefined) batch.put(metaKey(META_COUNTER), encodeCounter(counter))
       try {

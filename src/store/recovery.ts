@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises'
 import type { Level } from 'level'
 import { keyHash, patternDigest } from '../core/encoding.js'
-import { MerkleIndex } from '../core/merkle.js'
+import { CompactMerkleIndex } from '../core/compact-index.js'
 import type { PatternState } from '../core/pattern.js'
 import { StoreFormatError } from './errors.js'
 import { decodeStored } from './record.js'
@@ -21,6 +21,8 @@ type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', k
 
 /** Ops per repair batch: bounds memory on big stores. */
 const REPAIR_CHUNK = 1024
+/** 'h' records read per step of a load: large enough that each index page is rebuilt about once */
+const LOAD_CHUNK = 16_384
 
 /** What open found and did. */
 export interface OpenReport {
@@ -52,18 +54,27 @@ export async function checkDirectory (dir: string): Promise<void> {
 }
 
 export interface LoadedIndex {
-  index: MerkleIndex
+  index: CompactMerkleIndex
   /** set when an 'h' record is malformed: the index cannot be trusted */
   problem?: string
 }
 
 /** Builds the index from the 'h' records alone (no pattern decoding). */
 export async function loadIndex (db: RawDb): Promise<LoadedIndex> {
-  const index = new MerkleIndex()
-  for await (const [k, v] of db.iterator(range(P_HASH))) {
-    const entry = decodeHashEntry(k, v)
-    if (entry === undefined) return { index, problem: 'a key-hash record is malformed' }
-    index.set(entry.keyHash, entry.digest)
+  const index = new CompactMerkleIndex()
+  const it = db.iterator(range(P_HASH))
+  try {
+    for (let batch = await it.nextv(LOAD_CHUNK); batch.length > 0; batch = await it.nextv(LOAD_CHUNK)) {
+      const items: Array<{ kh: Uint8Array, digest: Uint8Array }> = []
+      for (const [k, v] of batch) {
+        const entry = decodeHashEntry(k, v)
+        if (entry === undefined) return { index, problem: 'a key-hash record is malformed' }
+        items.push({ kh: entry.keyHash, digest: entry.digest })
+      }
+      index.setMany(items)
+    }
+  } finally {
+    await it.close()
   }
   return { index }
 }
@@ -83,8 +94,10 @@ function decodeRecord (dbKey: Uint8Array, value: Uint8Array): PatternState | und
  * records are moved (put + del in one batch) to quarantine, never dropped. The root is
  * written last, so a crash midway leaves it stale and the next open simply repeats this.
  */
-export async function rebuildIndex (db: RawDb, sync: boolean): Promise<{ index: MerkleIndex, quarantined: string[] }> {
-  const index = new MerkleIndex()
+export async function rebuildIndex (db: RawDb, sync: boolean): Promise<{ index: CompactMerkleIndex, quarantined: string[] }> {
+  const index = new CompactMerkleIndex()
+  // index entries go in by the thousand: a page is rebuilt once per chunk, not once per pattern
+  const pending: Array<{ kh: Uint8Array, digest: Uint8Array }> = []
   const quarantined: string[] = []
   let ops: Op[] = []
   const flush = async (): Promise<void> => {
@@ -101,13 +114,15 @@ export async function rebuildIndex (db: RawDb, sync: boolean): Promise<{ index: 
     } else {
       const kh = keyHash(state.key)
       const digest = patternDigest(v)
-      index.set(kh, digest)
+      pending.push({ kh, digest })
+      if (pending.length >= LOAD_CHUNK) index.setMany(pending.splice(0))
       // the key's change feed entry stays where it was (feed-open.ts checks it next)
       const seq = hashEntrySeq(await db.get(hashKey(kh)))
       ops.push({ type: 'put', key: hashKey(kh), value: encodeHashEntry(digest, state.key, seq) })
     }
     if (ops.length >= REPAIR_CHUNK) await flush()
   }
+  index.setMany(pending)
   // drop 'h' records that no longer name a stored pattern
   for await (const k of db.keys(range(P_HASH))) {
     if (k.length !== 33 || index.get(k.subarray(1)) === undefined) ops.push({ type: 'del', key: k })

@@ -9,7 +9,7 @@ import type { EncodedPattern } from '../core/encoded-pattern.js'
 import { keyHash } from '../core/encoding.js'
 import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
-import type { MerkleIndex } from '../core/merkle.js'
+import type { CompactMerkleIndex } from '../core/compact-index.js'
 import { applyDelete, applyWrite, type Author, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { PatternNotFoundError } from './errors.js'
@@ -98,7 +98,7 @@ export class Replica {
   }
 
   /** Live Merkle index of the stored patterns; read-only for callers. */
-  get index (): MerkleIndex {
+  get index (): CompactMerkleIndex {
     return this.store.index
   }
 

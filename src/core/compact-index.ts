@@ -1,0 +1,293 @@
+/**
+ * The Merkle index of a store, compact: the same fixed-shape tree and the same hashes as the
+ * in-heap MerkleIndex (merkle.ts), with the leaves packed in pages of bytes (index-page.ts)
+ * instead of an object per pattern. What it holds per pattern is the entry itself, so a store of
+ * millions of patterns fits in memory, and a page is what the store persists and reloads
+ * (index-snapshot.ts). Inner hashes are recomputed lazily, as in merkle.ts; a leaf's hash is not
+ * kept, it is recomputed from its page when asked (a page is small, and its parent keeps the
+ * result that matters).
+ */
+import { compareBytes } from './bytes.js'
+import { sha256 } from './hash.js'
+import { InvalidEncodingError } from './errors.js'
+import {
+  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, insertEntry, leafHash, removeEntry, searchLeaf, writeEntry
+} from './index-page.js'
+import { EMPTY_HASH, MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
+
+export const LEAF_COUNT = MERKLE_FANOUT ** MERKLE_DEPTH
+export const PAGE_COUNT = LEAF_COUNT / LEAVES_PER_PAGE
+const PAGE_DEPTH = MERKLE_DEPTH - 1
+
+interface Level {
+  counts: Uint32Array
+  /** the 32-byte hashes of the level's nodes, back to back */
+  hashes: Uint8Array
+  dirty: Uint8Array
+}
+
+export function leafOf (kh: Uint8Array): number {
+  return ((kh[0] as number) << 8) | (kh[1] as number)
+}
+
+function slotOf (prefix: Prefix): number {
+  return prefix === '' ? 0 : parseInt(prefix, 16)
+}
+
+function checkPrefix (prefix: Prefix): void {
+  if (!isValidPrefix(prefix)) throw new InvalidEncodingError(`merkle: invalid prefix ${JSON.stringify(prefix)}`)
+}
+
+export class CompactMerkleIndex {
+  private readonly pages: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(PAGE_COUNT).fill(undefined)
+  private readonly leafCounts = new Uint32Array(LEAF_COUNT)
+  /** levels[d]: the MERKLE_FANOUT ** d nodes at depth d; depth PAGE_DEPTH are the pages */
+  private readonly levels: Level[] = Array.from({ length: MERKLE_DEPTH }, (_, d) => {
+    const n = MERKLE_FANOUT ** d
+    return { counts: new Uint32Array(n), hashes: new Uint8Array(n * HASH_LEN), dirty: new Uint8Array(n) }
+  })
+
+  private total = 0
+
+  get size (): number {
+    return this.total
+  }
+
+  /** First entry of a leaf within its page. */
+  private leafStart (leaf: number): number {
+    let at = 0
+    for (let l = leaf & ~(LEAVES_PER_PAGE - 1); l < leaf; l++) at += this.leafCounts[l] as number
+    return at
+  }
+
+  private find (kh: Uint8Array): { leaf: number, page: number, at: number, start: number } {
+    const leaf = leafOf(kh)
+    const page = leaf >> 4
+    const start = this.leafStart(leaf)
+    return { leaf, page, start, at: searchLeaf(this.pages[page], start, start + (this.leafCounts[leaf] as number), kh) }
+  }
+
+  /** Sets (or replaces) the digest stored for a key hash. */
+  set (kh: Uint8Array, digest: Uint8Array): void {
+    if (kh.length !== HASH_LEN || digest.length !== HASH_LEN) throw new InvalidEncodingError('merkle: key hash and digest must be 32 bytes')
+    const { leaf, page, at } = this.find(kh)
+    const bytes = this.pages[page]
+    if (at >= 0 && bytes !== undefined) {
+      if (compareBytes(bytes.subarray(at * ENTRY_BYTES + ENTRY_BYTES - HASH_LEN, (at + 1) * ENTRY_BYTES), digest) === 0) return
+      writeEntry(bytes, at, kh, digest)
+      this.touch(leaf, 0)
+      return
+    }
+    this.pages[page] = insertEntry(bytes, this.levels[PAGE_DEPTH]?.counts[page] as number, -1 - at, kh, digest)
+    this.touch(leaf, 1)
+  }
+
+  /**
+   * Sets many digests at once (the last one wins for a key hash named twice): each page they touch
+   * is rebuilt once, however many of them land in it, so a bulk load or import costs a pass over
+   * the pages rather than a copy of a page per pattern.
+   */
+  setMany (items: ReadonlyArray<{ kh: Uint8Array, digest: Uint8Array }>): void {
+    for (const { kh, digest } of items) {
+      if (kh.length !== HASH_LEN || digest.length !== HASH_LEN) throw new InvalidEncodingError('merkle: key hash and digest must be 32 bytes')
+    }
+    // a stable sort keeps a key hash's items in their order: the last of each run is the one set
+    const sorted = items.map((it, i) => ({ ...it, i })).sort((a, b) => compareBytes(a.kh, b.kh) || a.i - b.i)
+      .filter((it, i, all) => i + 1 === all.length || compareBytes(it.kh, (all[i + 1] as { kh: Uint8Array }).kh) !== 0)
+    for (let i = 0; i < sorted.length;) {
+      const page = leafOf((sorted[i] as { kh: Uint8Array }).kh) >> 4
+      let j = i + 1
+      while (j < sorted.length && leafOf((sorted[j] as { kh: Uint8Array }).kh) >> 4 === page) j++
+      this.setInPage(page, sorted.slice(i, j))
+      i = j
+    }
+  }
+
+  private setInPage (page: number, items: ReadonlyArray<{ kh: Uint8Array, digest: Uint8Array }>): void {
+    const inserts: Array<{ pos: number, leaf: number, kh: Uint8Array, digest: Uint8Array }> = []
+    for (const { kh, digest } of items) {
+      const { leaf, at } = this.find(kh)
+      const bytes = this.pages[page]
+      if (at < 0 || bytes === undefined) inserts.push({ pos: -1 - at, leaf, kh, digest })
+      else if (compareBytes(entryDigest(bytes, at), digest) !== 0) {
+        writeEntry(bytes, at, kh, digest)
+        this.touch(leaf, 0)
+      }
+    }
+    if (inserts.length === 0) return
+    // positions are in the old page and ascending: copy the runs between them once
+    const old = this.pages[page]
+    const n = (this.levels[PAGE_DEPTH] as Level).counts[page] as number
+    const out = new Uint8Array((n + inserts.length) * ENTRY_BYTES)
+    let src = 0
+    let dst = 0
+    for (const ins of inserts) {
+      if (old !== undefined) out.set(old.subarray(src * ENTRY_BYTES, ins.pos * ENTRY_BYTES), dst * ENTRY_BYTES)
+      dst += ins.pos - src
+      src = ins.pos
+      writeEntry(out, dst++, ins.kh, ins.digest)
+    }
+    if (old !== undefined) out.set(old.subarray(src * ENTRY_BYTES, n * ENTRY_BYTES), dst * ENTRY_BYTES)
+    this.pages[page] = out
+    for (const ins of inserts) this.touch(ins.leaf, 1)
+  }
+
+  delete (kh: Uint8Array): boolean {
+    if (kh.length !== HASH_LEN) return false
+    const { leaf, page, at } = this.find(kh)
+    const bytes = this.pages[page]
+    if (at < 0 || bytes === undefined) return false
+    this.pages[page] = removeEntry(bytes, this.levels[PAGE_DEPTH]?.counts[page] as number, at)
+    this.touch(leaf, -1)
+    return true
+  }
+
+  /** A copy of the digest held for a key hash. */
+  get (kh: Uint8Array): Uint8Array | undefined {
+    if (kh.length !== HASH_LEN) return undefined
+    const { page, at } = this.find(kh)
+    const bytes = this.pages[page]
+    return at < 0 || bytes === undefined ? undefined : entryDigest(bytes, at)
+  }
+
+  private touch (leaf: number, delta: number): void {
+    this.total += delta
+    this.leafCounts[leaf] = (this.leafCounts[leaf] as number) + delta
+    for (let d = PAGE_DEPTH, slot = leaf >> 4; d >= 0; d--, slot = Math.floor(slot / MERKLE_FANOUT)) {
+      const level = this.levels[d] as Level
+      level.counts[slot] = (level.counts[slot] as number) + delta
+      level.dirty[slot] = 1
+    }
+  }
+
+  private leafSummary (leaf: number): NodeSummary {
+    const count = this.leafCounts[leaf] as number
+    const page = this.pages[leaf >> 4]
+    if (count === 0 || page === undefined) return { hash: EMPTY_HASH, count: 0 }
+    return { hash: leafHash(page, this.leafStart(leaf), count, leaf), count }
+  }
+
+  /** The 16 leaves of a page, hashed in one pass over it. */
+  private pageLeaves (page: number): NodeSummary[] {
+    const bytes = this.pages[page]
+    let at = 0
+    return Array.from({ length: LEAVES_PER_PAGE }, (_, i) => {
+      const leaf = page * LEAVES_PER_PAGE + i
+      const count = this.leafCounts[leaf] as number
+      const hash = count === 0 || bytes === undefined ? EMPTY_HASH : leafHash(bytes, at, count, leaf)
+      at += count
+      return { hash, count }
+    })
+  }
+
+  private hashAt (depth: number, slot: number): Uint8Array {
+    const level = this.levels[depth] as Level
+    if (level.counts[slot] === 0) return EMPTY_HASH
+    if (level.dirty[slot] === 1) {
+      const buf = new Uint8Array(1 + MERKLE_FANOUT * HASH_LEN)
+      buf[0] = 1 // inner tag
+      const kids = depth === PAGE_DEPTH
+        ? this.pageLeaves(slot).map(s => s.hash)
+        : Array.from({ length: MERKLE_FANOUT }, (_, i) => this.hashAt(depth + 1, slot * MERKLE_FANOUT + i))
+      kids.forEach((h, i) => buf.set(h, 1 + i * HASH_LEN))
+      level.hashes.set(sha256(buf), slot * HASH_LEN)
+      level.dirty[slot] = 0
+    }
+    return level.hashes.slice(slot * HASH_LEN, (slot + 1) * HASH_LEN)
+  }
+
+  root (): Uint8Array {
+    return this.hashAt(0, 0)
+  }
+
+  /** Hash and pattern count of the subtree at `prefix`. */
+  node (prefix: Prefix): NodeSummary {
+    checkPrefix(prefix)
+    if (prefix.length === MERKLE_DEPTH) return this.leafSummary(slotOf(prefix))
+    const slot = slotOf(prefix)
+    return { hash: this.hashAt(prefix.length, slot), count: (this.levels[prefix.length] as Level).counts[slot] as number }
+  }
+
+  /** Hashes and counts of the 16 children of an inner prefix, in nibble order. */
+  children (prefix: Prefix): NodeSummary[] {
+    checkPrefix(prefix)
+    if (prefix.length >= MERKLE_DEPTH) throw new InvalidEncodingError(`merkle: prefix ${JSON.stringify(prefix)} has no children`)
+    if (prefix.length === PAGE_DEPTH) return this.pageLeaves(slotOf(prefix))
+    return childPrefixes(prefix).map(p => this.node(p))
+  }
+
+  /** The (keyHash, digest) entries under a prefix in key-hash order, made as they are read. */
+  * iterate (prefix: Prefix = ''): Generator<LeafEntry> {
+    checkPrefix(prefix)
+    const shift = (MERKLE_DEPTH - prefix.length) * 4
+    const firstLeaf = slotOf(prefix) << shift
+    const lastLeaf = firstLeaf + (1 << shift) - 1
+    for (let page = firstLeaf >> 4; page <= lastLeaf >> 4; page++) {
+      const bytes = this.pages[page]
+      if (bytes === undefined) continue
+      let at = 0
+      for (let leaf = page * LEAVES_PER_PAGE; leaf < (page + 1) * LEAVES_PER_PAGE; leaf++) {
+        const count = this.leafCounts[leaf] as number
+        if (leaf >= firstLeaf && leaf <= lastLeaf) {
+          for (let e = at; e < at + count; e++) yield { keyHash: entryKeyHash(bytes, e, leaf), digest: entryDigest(bytes, e) }
+        }
+        at += count
+      }
+    }
+  }
+
+  /** All entries under a prefix, sorted by key hash (a listing: meant for small subtrees). */
+  entries (prefix: Prefix = ''): LeafEntry[] {
+    return [...this.iterate(prefix)]
+  }
+
+  /** Key hashes under a prefix, made as they are read (a full pull never holds them all). */
+  * keyHashes (prefix: Prefix = ''): Generator<Uint8Array> {
+    for (const e of this.iterate(prefix)) yield e.keyHash
+  }
+
+  /** A page as persisted: its 16 leaf counts (4 bytes each, big-endian), then its entries. */
+  exportPage (page: number): Uint8Array | undefined {
+    const bytes = this.pages[page]
+    if (bytes === undefined) return undefined
+    const out = new Uint8Array(LEAVES_PER_PAGE * 4 + bytes.length)
+    const view = new DataView(out.buffer)
+    for (let i = 0; i < LEAVES_PER_PAGE; i++) view.setUint32(i * 4, this.leafCounts[page * LEAVES_PER_PAGE + i] as number)
+    out.set(bytes, LEAVES_PER_PAGE * 4)
+    return out
+  }
+
+  /**
+   * Replaces a page with persisted bytes (exportPage's form; undefined: empty). Checks the form and
+   * that entries are in strict key-hash order within each leaf, so a damaged page is refused
+   * (InvalidEncodingError) rather than turned into a tree no peer can agree with.
+   */
+  importPage (page: number, persisted: Uint8Array | undefined): void {
+    if (!Number.isInteger(page) || page < 0 || page >= PAGE_COUNT) throw new InvalidEncodingError(`merkle: no page ${page}`)
+    const counts = new Uint32Array(LEAVES_PER_PAGE)
+    let entries: Uint8Array | undefined
+    if (persisted !== undefined) {
+      if (persisted.length < LEAVES_PER_PAGE * 4) throw new InvalidEncodingError(`merkle: page ${page} is truncated`)
+      const view = new DataView(persisted.buffer, persisted.byteOffset, LEAVES_PER_PAGE * 4)
+      for (let i = 0; i < LEAVES_PER_PAGE; i++) counts[i] = view.getUint32(i * 4)
+      const n = counts.reduce((a, b) => a + b, 0)
+      if (persisted.length !== LEAVES_PER_PAGE * 4 + n * ENTRY_BYTES) throw new InvalidEncodingError(`merkle: page ${page} has the wrong length`)
+      entries = n === 0 ? undefined : persisted.slice(LEAVES_PER_PAGE * 4)
+      let at = 0
+      for (const c of counts) {
+        for (let e = at + 1; e < at + c; e++) {
+          if (compareBytes((entries as Uint8Array).subarray((e - 1) * ENTRY_BYTES, e * ENTRY_BYTES - HASH_LEN),
+            (entries as Uint8Array).subarray(e * ENTRY_BYTES, (e + 1) * ENTRY_BYTES - HASH_LEN)) >= 0) {
+            throw new InvalidEncodingError(`merkle: page ${page} is out of order`)
+          }
+        }
+        at += c
+      }
+    }
+    for (let i = 0; i < LEAVES_PER_PAGE; i++) {
+      const leaf = page * LEAVES_PER_PAGE + i
+      this.touch(leaf, (counts[i] as number) - (this.leafCounts[leaf] as number))
+    }
+    this.pages[page] = entries
+  }
+}

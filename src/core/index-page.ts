@@ -1,0 +1,94 @@
+/**
+ * A page of the compact Merkle index (compact-index.ts): the entries of the MERKLE_FANOUT
+ * sibling leaves under one depth-3 node, packed into one byte array in key-hash order. An
+ * entry is the key hash without its first two bytes (the leaf number is those bytes, and the
+ * page's leaf counts say which leaf an entry is in) followed by the digest: no object per
+ * pattern, and nothing stored twice.
+ */
+import { sha256 } from './hash.js'
+
+export const HASH_LEN = 32
+/** key-hash bytes the leaf number stands for (MERKLE_DEPTH nibbles) */
+export const LEAF_PREFIX_BYTES = 2
+export const TAIL_BYTES = HASH_LEN - LEAF_PREFIX_BYTES
+export const ENTRY_BYTES = TAIL_BYTES + HASH_LEN
+export const LEAVES_PER_PAGE = 16
+
+/** Byte order of a key hash's tail and the tail of entry `e`. */
+export function compareTail (page: Uint8Array, e: number, kh: Uint8Array): number {
+  const at = e * ENTRY_BYTES
+  for (let i = 0; i < TAIL_BYTES; i++) {
+    const d = (page[at + i] as number) - (kh[LEAF_PREFIX_BYTES + i] as number)
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+/** Where `kh` is (>= 0) or would go (-1 - position) among entries [from, to) of one leaf. */
+export function searchLeaf (page: Uint8Array | undefined, from: number, to: number, kh: Uint8Array): number {
+  if (page === undefined) return -1 - from
+  let lo = from
+  let hi = to - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const c = compareTail(page, mid, kh)
+    if (c === 0) return mid
+    if (c < 0) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -1 - lo
+}
+
+export function writeEntry (page: Uint8Array, e: number, kh: Uint8Array, digest: Uint8Array): void {
+  page.set(kh.subarray(LEAF_PREFIX_BYTES), e * ENTRY_BYTES)
+  page.set(digest, e * ENTRY_BYTES + TAIL_BYTES)
+}
+
+/** A copy of the page of `n` entries with one inserted at position `e` (exact size: no slack to pay for). */
+export function insertEntry (page: Uint8Array | undefined, n: number, e: number, kh: Uint8Array, digest: Uint8Array): Uint8Array {
+  const out = new Uint8Array((n + 1) * ENTRY_BYTES)
+  if (page !== undefined) {
+    out.set(page.subarray(0, e * ENTRY_BYTES), 0)
+    out.set(page.subarray(e * ENTRY_BYTES, n * ENTRY_BYTES), (e + 1) * ENTRY_BYTES)
+  }
+  writeEntry(out, e, kh, digest)
+  return out
+}
+
+/** A copy of the page of `n` entries without entry `e`; undefined when none is left. */
+export function removeEntry (page: Uint8Array, n: number, e: number): Uint8Array | undefined {
+  if (n === 1) return undefined
+  const out = new Uint8Array((n - 1) * ENTRY_BYTES)
+  out.set(page.subarray(0, e * ENTRY_BYTES), 0)
+  out.set(page.subarray((e + 1) * ENTRY_BYTES, n * ENTRY_BYTES), e * ENTRY_BYTES)
+  return out
+}
+
+/** The full key hash of entry `e` of leaf `leaf`. */
+export function entryKeyHash (page: Uint8Array, e: number, leaf: number): Uint8Array {
+  const kh = new Uint8Array(HASH_LEN)
+  kh[0] = leaf >> 8
+  kh[1] = leaf & 0xff
+  kh.set(page.subarray(e * ENTRY_BYTES, e * ENTRY_BYTES + TAIL_BYTES), LEAF_PREFIX_BYTES)
+  return kh
+}
+
+export function entryDigest (page: Uint8Array, e: number): Uint8Array {
+  return page.slice(e * ENTRY_BYTES + TAIL_BYTES, (e + 1) * ENTRY_BYTES)
+}
+
+/**
+ * A leaf's hash from `count` entries starting at `from`: sha256(0x00 || each keyHash || digest),
+ * the same bytes as the in-heap index hashes (merkle.ts), so both give the same tree.
+ */
+export function leafHash (page: Uint8Array, from: number, count: number, leaf: number): Uint8Array {
+  const stride = HASH_LEN * 2
+  const buf = new Uint8Array(1 + count * stride) // leaf tag 0
+  for (let i = 0; i < count; i++) {
+    const at = 1 + i * stride
+    buf[at] = leaf >> 8
+    buf[at + 1] = leaf & 0xff
+    buf.set(page.subarray((from + i) * ENTRY_BYTES, (from + i + 1) * ENTRY_BYTES), at + LEAF_PREFIX_BYTES)
+  }
+  return sha256(buf)
+}
