@@ -47,6 +47,8 @@ export class CompactMerkleIndex {
     return { counts: new Uint32Array(n), hashes: new Uint8Array(n * HASH_LEN), dirty: new Uint8Array(n) }
   })
 
+  /** pages changed since takeChangedPages() last ran: what a persisted copy must rewrite */
+  private readonly changed = new Uint8Array(PAGE_COUNT)
   private total = 0
 
   get size (): number {
@@ -91,15 +93,18 @@ export class CompactMerkleIndex {
     for (const { kh, digest } of items) {
       if (kh.length !== HASH_LEN || digest.length !== HASH_LEN) throw new InvalidEncodingError('merkle: key hash and digest must be 32 bytes')
     }
-    // a stable sort keeps a key hash's items in their order: the last of each run is the one set
-    const sorted = items.map((it, i) => ({ ...it, i })).sort((a, b) => compareBytes(a.kh, b.kh) || a.i - b.i)
-      .filter((it, i, all) => i + 1 === all.length || compareBytes(it.kh, (all[i + 1] as { kh: Uint8Array }).kh) !== 0)
-    for (let i = 0; i < sorted.length;) {
-      const page = leafOf((sorted[i] as { kh: Uint8Array }).kh) >> 4
-      let j = i + 1
-      while (j < sorted.length && leafOf((sorted[j] as { kh: Uint8Array }).kh) >> 4 === page) j++
-      this.setInPage(page, sorted.slice(i, j))
-      i = j
+    // bucketed by page (no sort of the whole batch), each bucket in the items' order
+    const byPage = new Map<number, Array<{ kh: Uint8Array, digest: Uint8Array, i: number }>>()
+    items.forEach(({ kh, digest }, i) => {
+      const page = leafOf(kh) >> 4
+      const bucket = byPage.get(page)
+      if (bucket === undefined) byPage.set(page, [{ kh, digest, i }])
+      else bucket.push({ kh, digest, i })
+    })
+    for (const [page, bucket] of byPage) {
+      // in key-hash order; of a key hash named twice, the last one (a stable sort keeps their order)
+      bucket.sort((a, b) => compareBytes(a.kh, b.kh) || a.i - b.i)
+      this.setInPage(page, bucket.filter((it, i) => i + 1 === bucket.length || compareBytes(it.kh, (bucket[i + 1] as { kh: Uint8Array }).kh) !== 0))
     }
   }
 
@@ -150,7 +155,16 @@ export class CompactMerkleIndex {
     return at < 0 || bytes === undefined ? undefined : entryDigest(bytes, at)
   }
 
+  /** The pages changed since the last call (or since the index was made), in order; clears the marks. */
+  takeChangedPages (): number[] {
+    const out: number[] = []
+    this.changed.forEach((c, p) => { if (c === 1) out.push(p) })
+    this.changed.fill(0)
+    return out
+  }
+
   private touch (leaf: number, delta: number): void {
+    this.changed[leaf >> 4] = 1
     this.total += delta
     this.leafCounts[leaf] = (this.leafCounts[leaf] as number) + delta
     for (let d = PAGE_DEPTH, slot = leaf >> 4; d >= 0; d--, slot = Math.floor(slot / MERKLE_FANOUT)) {

@@ -92,3 +92,22 @@ export function leafHash (page: Uint8Array, from: number, count: number, leaf: n
   }
   return sha256(buf)
 }
+
+/**
+ * A page as a store persists it (CompactMerkleIndex.exportPage's form): its leaf counts, 4 bytes
+ * big-endian each, then its entries; made here from (keyHash, digest) pairs in key-hash order, all
+ * under page `page`. undefined when there are none, as an empty page is not kept.
+ */
+export function packPage (page: number, items: ReadonlyArray<{ keyHash: Uint8Array, digest: Uint8Array }>): Uint8Array | undefined {
+  if (items.length === 0) return undefined
+  const out = new Uint8Array(LEAVES_PER_PAGE * 4 + items.length * ENTRY_BYTES)
+  const view = new DataView(out.buffer)
+  items.forEach((it, e) => {
+    const leaf = ((it.keyHash[0] as number) << 8) | (it.keyHash[1] as number)
+    if (leaf >> 4 !== page) throw new RangeError(`key hash of leaf ${leaf} is not under page ${page}`)
+    const slot = (leaf & (LEAVES_PER_PAGE - 1)) * 4
+    view.setUint32(slot, view.getUint32(slot) + 1)
+    writeEntry(out.subarray(LEAVES_PER_PAGE * 4), e, it.keyHash, it.digest)
+  })
+  return out
+}

@@ -29,6 +29,7 @@ import { dhtProtocolFor } from '../discovery/constants.js'
 import { checkNodeOptions } from '../settings/library-options.js'
 import { registerInternals } from './internals.js'
 import type { EngramNodeOptions } from './node-options.js'
+import type { IndexCheckReport } from '../store/index-verify.js'
 import { chooseSyncPeer, connectedPeerIds, peerList } from './peers.js'
 import type {
   BulkWriteResult, ChangeRecord, EngramNodeEvents, EngramNodePort, NodeCounts, NodeLogger, NodeStatus, PatternRecord, PeerInfo, RefusedReason, SyncOptions
@@ -47,6 +48,17 @@ const REFUSED_REASONS: Record<string, RefusedReason> = {
 
 export { toRecord } from './records.js'
 
+/** Logs what the background check of a saved index found: a repair is worth an operator's eye. */
+function logIndexCheck (check: Promise<IndexCheckReport> | undefined, log: NodeLogger): void {
+  check?.then(r => {
+    if (r.rebuilt !== undefined) {
+      log.error('index check: a key-hash record was malformed; index rebuilt from the pattern records, %d quarantined', r.rebuilt.quarantined.length)
+    } else if (r.repairedPages.length > 0) {
+      log.error('index check: %d saved index pages differed from the key-hash records and were repaired', r.repairedPages.length)
+    } else log('index check: %d saved index pages match the key-hash records', r.pagesChecked)
+  }, (err: Error) => { log.error('index check failed: %s', err.message) })
+}
+
 export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements EngramNodePort {
   readonly #replica: Replica
   readonly #libp2p: EngramLibp2p<{ gossip: GossipService }>
@@ -61,6 +73,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     this.#replica = replica
     this.#libp2p = libp2p
     const gateInit = { ...gate, log: libp2p.logger.forComponent('engram:node') }
+    logIndexCheck(replica.indexCheck, libp2p.logger.forComponent('engram:store'))
     const counterGate = this.#gate = new CounterGate(gateInit)
     const service = this.#gossip = libp2p.services.gossip
     registerInternals(this, { replica, libp2p, gossip: service })

@@ -10,7 +10,8 @@ import { decodeHashEntry, encodeHashEntry, hashEntrySeq, hashKey, META_OPEN, MET
 import { changeKey, decodeEntry, decodeSeq, encodeEntry, encodeSeq, entryHead, P_CHANGE, SEQ_EPOCH } from './change-feed.js'
 import type { RawDb } from './recovery.js'
 
-// META_OPEN is present while a process has the store open: found at open, the last stop was not clean
+// META_OPEN is present while a process has the store open (a clean close deletes it: index-snapshot.ts):
+// found at open, the last stop was not clean
 const CHUNK = 1024
 
 type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
@@ -49,11 +50,6 @@ export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean, e
     { type: 'put', key: metaKey(META_OPEN), value: new Uint8Array([1]) }
   ], { sync: true })
   return { lastSeq, unclean, ...(repaired !== undefined ? { repaired } : {}) }
-}
-
-/** A clean stop: the next open goes on from the stored seq. */
-export async function closeFeed (db: RawDb): Promise<void> {
-  await db.del(metaKey(META_OPEN), { sync: true })
 }
 
 async function repairFeed (db: RawDb, sync: boolean, nextSeq: () => number): Promise<{ added: number, dropped: number }> {

@@ -9,6 +9,7 @@
  *                            so a record from before the feed reads without a seq)
  *   'm' + utf8 name       -> meta value ('format', 'counter', 'root', or another module's)
  *   'q' + raw key bytes   -> a pattern record found undecodable, moved aside on open
+ *   'i' + page (2)        -> a page of the Merkle index as of the last clean stop (index-snapshot.ts)
  *   'c', 's'              -> the change feed (change-feed.ts)
  */
 import { decodeUtf8 } from '../core/bytes.js'
@@ -19,6 +20,7 @@ export const P_PATTERN = 0x70
 export const P_HASH = 0x68
 export const P_META = 0x6d
 export const P_QUARANTINE = 0x71
+export const P_INDEX = 0x69
 
 /** Meta names the store owns; other modules may not write them. */
 export const META_FORMAT = 'format'
@@ -27,7 +29,9 @@ export const META_ROOT = 'root'
 /** the change feed's last seq, and the mark of a store open in a process (feed-open.ts) */
 export const META_SEQ = 'seq'
 export const META_OPEN = 'open'
-export const RESERVED_META = new Set([META_FORMAT, META_COUNTER, META_ROOT, META_SEQ, META_OPEN])
+/** the root and size of the index pages saved at the last clean stop */
+export const META_INDEX = 'index'
+export const RESERVED_META = new Set([META_FORMAT, META_COUNTER, META_ROOT, META_SEQ, META_OPEN, META_INDEX])
 
 export const STORE_FORMAT_VERSION = 2
 const FORMAT_TAG = 'engram-store/'

@@ -15,16 +15,19 @@ import { StoreClosedError, StoreCorruptionError } from './errors.js'
 import { ensureFormat } from './format-marker.js'
 import {
   decodeCounter, decodeHashEntry, encodeCounter, encodeHashEntry,
-  checkMetaName, checkWritableMeta, hashEntrySeq, hashKey, META_COUNTER, META_ROOT, metaKey, patternKey
+  checkMetaName, checkWritableMeta, hashEntrySeq, hashKey, META_COUNTER, META_OPEN, META_ROOT, metaKey, patternKey
 } from './layout.js'
 import { listMetaEntries, listPatterns, type ListOptions, type MetaEntry } from './listing.js'
 import { Mutex } from './mutex.js'
 import { prepareState, type PreparedState } from './prepare.js'
 import { decodeStored } from './record.js'
-import { checkDirectory, loadIndex, type OpenReport, type RawDb, rebuildIndex } from './recovery.js'
+import { checkDirectory, type OpenReport, type RawDb } from './recovery.js'
 import type { ChangeSource } from './change-feed.js'
 import { type ChangesOptions, type ChangesPage, putChanges, readChanges } from './feed-batch.js'
-import { closeFeed, openFeed } from './feed-open.js'
+import { openFeed } from './feed-open.js'
+import { saveIndex } from './index-snapshot.js'
+import { type IndexCheckReport, verifyIndex } from './index-verify.js'
+import { openIndex } from './open-index.js'
 import { FeedPeers } from './peer-table.js'
 
 export type { OpenReport } from './recovery.js'
@@ -52,6 +55,8 @@ export interface WriteOptions {
 export class LevelPatternStore {
   private readonly writeLock = new Mutex()
   private isClosed = false
+  /** The background check of an index loaded from saved pages (index-verify.ts); undefined when it came from the records. */
+  indexCheck: Promise<IndexCheckReport> | undefined
 
   private constructor (
     private readonly db: RawDb,
@@ -77,25 +82,19 @@ export class LevelPatternStore {
       await ensureFormat(db, dir, sync)
       const counterBytes = await db.get(metaKey(META_COUNTER))
       const counter = counterBytes === undefined ? undefined : decodeCounter(counterBytes)
-      const loaded = await loadIndex(db)
-      const storedRoot = await db.get(metaKey(META_ROOT))
-      const reason = loaded.problem ??
-        (storedRoot === undefined
-          ? 'no stored root'
-          : Buffer.compare(storedRoot, loaded.index.root()) !== 0 ? 'stored root does not match the key-hash records' : undefined)
-      const report: OpenReport = { rebuilt: false, quarantined: [], counterLost: counter === undefined }
-      let index = loaded.index
-      if (reason !== undefined) {
-        const rebuilt = await rebuildIndex(db, sync)
-        index = rebuilt.index
-        Object.assign(report, { rebuilt: true, reason, quarantined: rebuilt.quarantined })
-      }
+      const opened = await openIndex(db, sync)
+      const index = opened.index
+      const report: OpenReport = { ...opened.report, counterLost: counter === undefined }
       // a rebuilt index may have quarantined patterns: their feed entries go too
       const feedOn = options.changeFeed !== false
       const feed = await openFeed(db, sync, report.rebuilt, feedOn)
       if (feed.unclean) report.uncleanStop = true
       if (feed.repaired !== undefined) report.feedRepaired = feed.repaired
-      return new LevelPatternStore(db, index, counter, feed.lastSeq, feedOn, await FeedPeers.load(db), sync, report, dir)
+      // without the feed the store marks itself open: the mark keeps a crash from trusting saved pages
+      if (!feedOn) await db.put(metaKey(META_OPEN), new Uint8Array([1]), { sync: true })
+      const store = new LevelPatternStore(db, index, counter, feed.lastSeq, feedOn, await FeedPeers.load(db), sync, report, dir)
+      if (report.indexFrom === 'saved') store.indexCheck = verifyIndex(db, index, async fn => await store.writeLock.run(fn), () => store.isClosed, sync)
+      return store
     } catch (err) {
       await db.close()
       throw err
@@ -289,7 +288,8 @@ export class LevelPatternStore {
     await this.writeLock.run(async () => {
       if (this.isClosed) return
       this.isClosed = true
-      if (this.feedOn) await closeFeed(this.db)
+      // the index first: saving it clears the open mark, which is what makes the stop clean
+      await saveIndex(this.db, this.live, this.openReport.indexFrom !== 'saved')
       await this.db.close()
     })
   }

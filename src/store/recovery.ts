@@ -30,6 +30,13 @@ export interface OpenReport {
   rebuilt: boolean
   /** why it was rebuilt */
   reason?: string
+  /**
+   * where the index came from: the pages saved at the last clean stop (then checked against the
+   * records in the background: LevelPatternStore.indexCheck), the key-hash records, or a rebuild
+   */
+  indexFrom: 'saved' | 'records' | 'rebuilt'
+  /** why the saved pages were not used (a stop that was not clean, none saved yet, damage) */
+  savedIndexUnused?: string
   /** keys of undecodable pattern records moved to the 'q' prefix */
   quarantined: string[]
   /** the stored counter was missing or unreadable (the replica recovers it) */

@@ -10,6 +10,7 @@ import { keyHash } from '../core/encoding.js'
 import { InvalidPatternError } from '../core/errors.js'
 import { MAX_NODE_ID_BYTES } from '../core/limits.js'
 import type { CompactMerkleIndex } from '../core/compact-index.js'
+import type { IndexCheckReport } from './index-verify.js'
 import { applyDelete, applyWrite, type Author, highestCounterOf, isDeleted, type PatternState, type WriteOp } from '../core/pattern.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { PatternNotFoundError } from './errors.js'
@@ -89,13 +90,12 @@ export class Replica {
     return this.counterValue
   }
 
-  get openReport (): OpenReport {
-    return this.store.openReport
-  }
+  get openReport (): OpenReport { return this.store.openReport }
 
-  get count (): number {
-    return this.store.count
-  }
+  /** The background check of an index loaded from its saved pages (LevelPatternStore.indexCheck). */
+  get indexCheck (): Promise<IndexCheckReport> | undefined { return this.store.indexCheck }
+
+  get count (): number { return this.store.count }
 
   /** Live Merkle index of the stored patterns; read-only for callers. */
   get index (): CompactMerkleIndex {

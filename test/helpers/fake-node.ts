@@ -35,7 +35,7 @@ export class FakeNode extends TypedEventEmitter<EngramNodeEvents> implements Eng
   sync: SyncScript = async () => { throw new Error('no sync scripted') }
   /** every syncNow call, as the API made it */
   readonly syncCalls: Array<{ peer: string | undefined, options: SyncOptions }> = []
-  readonly openReport: OpenReport = { rebuilt: false, quarantined: [], counterLost: false }
+  readonly openReport: OpenReport = { rebuilt: false, quarantined: [], counterLost: false, indexFrom: 'records' }
   started = false
   lastSeq = 0
   private feed: ChangeRecord[] = []

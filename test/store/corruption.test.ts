@@ -67,8 +67,9 @@ describe('store corruption and foreign data', () => {
     })
     store = await LevelPatternStore.open(dir)
     try {
-      assert.deepEqual(store.openReport, { rebuilt: false, quarantined: [], counterLost: false })
+      assert.deepEqual(store.openReport, { rebuilt: false, quarantined: [], counterLost: false, indexFrom: 'saved' })
       assert.equal(store.count, 2)
+      assert.deepEqual(await store.indexCheck, { pagesChecked: 4096, repairedPages: [] })
     } finally {
       await store.close()
     }
@@ -79,10 +80,14 @@ describe('store corruption and foreign data', () => {
     await withRaw(dir, async db => {
       await db.put(dbKey('h', keyHash('a')), GARBAGE)
       await db.put(dbKey('h', stray), GARBAGE)
+      // no saved index (as after a crash): open reads the records and finds the damage
+      await db.del(dbKey('m', 'index'))
     })
     const store = await LevelPatternStore.open(dir)
     try {
       assert.equal(store.openReport.rebuilt, true)
+      assert.equal(store.openReport.indexFrom, 'rebuilt')
+      assert.equal(store.openReport.savedIndexUnused, 'no saved index')
       assert.match(store.openReport.reason ?? '', /malformed/)
       assert.deepEqual(store.openReport.quarantined, [])
       assert.equal(store.count, 3)
@@ -91,6 +96,30 @@ describe('store corruption and foreign data', () => {
       await store.close()
     }
     await withRaw(dir, async db => { assert.equal(await db.get(dbKey('h', stray)), undefined) })
+  })
+
+  it('with a saved index, finds a garbage key-hash record in the background and rebuilds there', async () => {
+    const stray = new Uint8Array(32).fill(1)
+    const before = hex(rootOf([pattern('a', 0.1), pattern('b', 0.2), pattern('c', 0.3)]))
+    await withRaw(dir, async db => {
+      await db.put(dbKey('h', keyHash('a')), GARBAGE)
+      await db.put(dbKey('h', stray), GARBAGE)
+    })
+    const store = await LevelPatternStore.open(dir)
+    try {
+      assert.equal(store.openReport.indexFrom, 'saved')
+      const check = await store.indexCheck
+      assert.deepEqual(check?.rebuilt, { quarantined: [] })
+      assert.equal(store.count, 3)
+      assert.equal(hex(store.root()), before)
+      assert.equal((await store.getByKeyHash(keyHash('a')))?.key, 'a')
+    } finally {
+      await store.close()
+    }
+    await withRaw(dir, async db => {
+      assert.equal(await db.get(dbKey('h', stray)), undefined)
+      assert.equal((await db.get(dbKey('h', keyHash('a'))))?.length !== GARBAGE.length, true)
+    })
   })
 
   it('recovers a lost counter from its own dots in stored clocks', async () => {

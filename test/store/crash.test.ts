@@ -1,7 +1,9 @@
 /**
  * Crash safety: a child process writes 200-pattern batches and is SIGKILLed mid-run.
  * Every batch must be all-or-nothing, every batch it reported must be there, and the
- * stored root must match the stored patterns (so the next open needs no repair).
+ * stored root must match the stored patterns (so the next open needs no repair). From the
+ * second run on, the child opens from the index pages the previous clean close saved: after the
+ * kill those are stale, and the next open must read the records instead.
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -133,6 +135,9 @@ describe('crash safety', () => {
       try {
         assert.equal(store.openReport.rebuilt, false)
         assert.equal(store.openReport.uncleanStop, true)
+        // the index pages saved by the last clean close are stale now: they are not trusted
+        assert.equal(store.openReport.indexFrom, 'records')
+        assert.equal(store.openReport.savedIndexUnused, 'the last stop was not clean')
         assert.equal(store.openReport.feedRepaired, undefined)
         // no seq the killed run may have handed out is handed out again
         assert.ok(store.lastSeq > highestSeq)

@@ -25,7 +25,7 @@ describe('LevelPatternStore', () => {
   it('starts empty with a clean open report', async () => {
     assert.equal(store.count, 0)
     assert.equal(store.counter, 0)
-    assert.deepEqual(store.openReport, { rebuilt: false, quarantined: [], counterLost: false })
+    assert.deepEqual(store.openReport, { rebuilt: false, quarantined: [], counterLost: false, indexFrom: 'records', savedIndexUnused: 'no saved index' })
     assert.deepEqual(await store.list(), [])
   })
 
