@@ -4,59 +4,15 @@
  * on disk (a synced LevelDB batch), so this measures durable writes per second.
  */
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { Agent, request } from 'node:http'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { int, isMain, runAlone } from './lib/main.js'
 import { ensureBuilt, startCliNode, stopNode } from './lib/cli-node.js'
+import { apiOf, call, CLIENTS, load, pct } from './lib/api-load.js'
 
-const CLIENTS = 16
 const PUT_TARGET = 5000
-
-interface Api { url: URL, token: string, agent: Agent }
-
-async function call (api: Api, method: string, path: string, body?: unknown): Promise<number> {
-  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
-  return await new Promise<number>((resolve, reject) => {
-    const req = request({
-      host: api.url.hostname,
-      port: api.url.port,
-      method,
-      path,
-      agent: api.agent,
-      headers: {
-        authorization: `Bearer ${api.token}`,
-        ...(data === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(data.length) })
-      },
-      timeout: 30_000
-    }, res => {
-      res.resume()
-      res.on('end', () => { res.statusCode === 200 ? resolve(performance.now()) : reject(new Error(`${method} ${path}: ${res.statusCode ?? 0}`)) })
-    })
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)))
-    req.on('error', reject)
-    req.end(data)
-  })
-}
-
-/** `total` calls from CLIENTS loops at once; returns calls per second and the latencies in ms */
-async function load (total: number, one: (i: number) => Promise<number>): Promise<{ perS: number, ms: number[] }> {
-  let next = 0
-  const ms: number[] = []
-  const t0 = performance.now()
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (next < total) {
-      const i = next++
-      const start = performance.now()
-      ms.push(await one(i) - start)
-    }
-  }))
-  return { perS: total / ((performance.now() - t0) / 1000), ms: ms.sort((a, b) => a - b) }
-}
-
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
 
 export const run: BenchFn = async ({ quick }) => {
   const n = quick ? 3000 : 20_000
@@ -66,9 +22,7 @@ export const run: BenchFn = async ({ quick }) => {
   let node: ChildProcess | undefined
   try {
     node = await startCliNode(data, join(dir, 'node.key'))
-    const info = JSON.parse(await readFile(join(data, 'api.json'), 'utf8')) as { url: string }
-    const token = (await readFile(join(data, 'api.token'), 'utf8')).trim()
-    const api: Api = { url: new URL(info.url), token, agent: new Agent({ keepAlive: true, maxSockets: CLIENTS }) }
+    const api = await apiOf(data)
     const key = (i: number): string => `bench/${i.toString(36).padStart(6, '0')}`
     // warm-up: connections, JIT
     await load(Math.min(500, n / 10), async i => await call(api, 'PUT', `/v1/patterns/warm-${i}`, { confidence: 0.5, episodes: [`e${i}`] }))

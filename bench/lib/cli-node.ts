@@ -45,12 +45,19 @@ export async function cli (args: string[], timeoutMs = 120_000): Promise<string>
   return out
 }
 
+/** A node started by `engram start`: its process and everything it printed so far. */
+export interface CliNode {
+  child: ChildProcess
+  output: () => string
+}
+
 /**
- * `engram start` with a new key in `data`, on 127.0.0.1 (random ports), once it says it started.
- * With ENGRAM_BENCH_CPU_PROF=<dir> set, the node writes a V8 CPU profile there when it stops.
+ * `engram start` in `data` on 127.0.0.1 (random ports), once it says it started; with a new key in
+ * `key` unless `reuseKey`. With ENGRAM_BENCH_CPU_PROF=<dir> set, the node writes a V8 CPU profile
+ * there when it stops.
  */
-export async function startCliNode (data: string, key: string, extra: string[] = []): Promise<ChildProcess> {
-  await cli(['key', 'generate', key])
+export async function startCli (data: string, key: string, extra: string[] = [], opts: { reuseKey?: boolean, readyS?: number } = {}): Promise<CliNode> {
+  if (opts.reuseKey !== true) await cli(['key', 'generate', key])
   const profDir = process.env.ENGRAM_BENCH_CPU_PROF
   const prof = profDir === undefined || profDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]
   const node = spawn(process.execPath, [...prof, ENGRAM, 'start', '--data', data, '--key', key, '--listen', '/ip4/127.0.0.1/tcp/0',
@@ -58,15 +65,21 @@ export async function startCliNode (data: string, key: string, extra: string[] =
   let out = ''
   node.stdout?.on('data', d => { out += String(d) })
   node.stderr?.on('data', d => { out += String(d) })
-  for (let i = 0; i < 300 && !/engram node started/.test(out); i++) {
+  const readyS = opts.readyS ?? 30
+  for (let i = 0; i < readyS * 50 && !/engram node started/.test(out); i++) {
     if (node.exitCode !== null) throw new Error(`engram start exited ${node.exitCode}: ${out}`)
-    await sleep(100)
+    await sleep(20)
   }
   if (!/engram node started/.test(out)) {
     node.kill('SIGKILL')
-    throw new Error(`engram start not ready in 30 s: ${out}`)
+    throw new Error(`engram start not ready in ${readyS} s: ${out}`)
   }
-  return node
+  return { child: node, output: () => out }
+}
+
+/** `engram start` with a new key in `data`, on 127.0.0.1 (random ports), once it says it started. */
+export async function startCliNode (data: string, key: string, extra: string[] = []): Promise<ChildProcess> {
+  return (await startCli(data, key, extra)).child
 }
 
 export async function stopNode (child: ChildProcess): Promise<number | null> {

@@ -11,7 +11,7 @@ import { compareBytes } from './bytes.js'
 import { sha256 } from './hash.js'
 import { InvalidEncodingError } from './errors.js'
 import {
-  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, insertEntry, leafHash, removeEntry, searchLeaf, writeEntry
+  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, insertEntry, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
 } from './index-page.js'
 import { EMPTY_HASH, MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
 
@@ -272,32 +272,12 @@ export class CompactMerkleIndex {
   }
 
   /**
-   * Replaces a page with persisted bytes (exportPage's form; undefined: empty). Checks the form and
-   * that entries are in strict key-hash order within each leaf, so a damaged page is refused
-   * (InvalidEncodingError) rather than turned into a tree no peer can agree with.
+   * Replaces a page with persisted bytes (exportPage's form; undefined: empty); a damaged page is
+   * refused with InvalidEncodingError and changes nothing (unpackPage).
    */
   importPage (page: number, persisted: Uint8Array | undefined): void {
     if (!Number.isInteger(page) || page < 0 || page >= PAGE_COUNT) throw new InvalidEncodingError(`merkle: no page ${page}`)
-    const counts = new Uint32Array(LEAVES_PER_PAGE)
-    let entries: Uint8Array | undefined
-    if (persisted !== undefined) {
-      if (persisted.length < LEAVES_PER_PAGE * 4) throw new InvalidEncodingError(`merkle: page ${page} is truncated`)
-      const view = new DataView(persisted.buffer, persisted.byteOffset, LEAVES_PER_PAGE * 4)
-      for (let i = 0; i < LEAVES_PER_PAGE; i++) counts[i] = view.getUint32(i * 4)
-      const n = counts.reduce((a, b) => a + b, 0)
-      if (persisted.length !== LEAVES_PER_PAGE * 4 + n * ENTRY_BYTES) throw new InvalidEncodingError(`merkle: page ${page} has the wrong length`)
-      entries = n === 0 ? undefined : persisted.slice(LEAVES_PER_PAGE * 4)
-      let at = 0
-      for (const c of counts) {
-        for (let e = at + 1; e < at + c; e++) {
-          if (compareBytes((entries as Uint8Array).subarray((e - 1) * ENTRY_BYTES, e * ENTRY_BYTES - HASH_LEN),
-            (entries as Uint8Array).subarray(e * ENTRY_BYTES, (e + 1) * ENTRY_BYTES - HASH_LEN)) >= 0) {
-            throw new InvalidEncodingError(`merkle: page ${page} is out of order`)
-          }
-        }
-        at += c
-      }
-    }
+    const { counts, entries } = unpackPage(page, persisted)
     for (let i = 0; i < LEAVES_PER_PAGE; i++) {
       const leaf = page * LEAVES_PER_PAGE + i
       this.touch(leaf, (counts[i] as number) - (this.leafCounts[leaf] as number))

@@ -5,6 +5,8 @@
  * page's leaf counts say which leaf an entry is in) followed by the digest: no object per
  * pattern, and nothing stored twice.
  */
+import { compareBytes } from './bytes.js'
+import { InvalidEncodingError } from './errors.js'
 import { sha256 } from './hash.js'
 
 export const HASH_LEN = 32
@@ -110,4 +112,31 @@ export function packPage (page: number, items: ReadonlyArray<{ keyHash: Uint8Arr
     writeEntry(out.subarray(LEAVES_PER_PAGE * 4), e, it.keyHash, it.digest)
   })
   return out
+}
+
+/**
+ * A persisted page's leaf counts and entries (undefined: empty), checked: its length must match
+ * its counts and entries must be in strict key-hash order within each leaf, so a damaged page is
+ * refused (InvalidEncodingError) rather than turned into a tree no peer can agree with.
+ */
+export function unpackPage (page: number, persisted: Uint8Array | undefined): { counts: Uint32Array, entries: Uint8Array | undefined } {
+  const counts = new Uint32Array(LEAVES_PER_PAGE)
+  if (persisted === undefined) return { counts, entries: undefined }
+  if (persisted.length < LEAVES_PER_PAGE * 4) throw new InvalidEncodingError(`merkle: page ${page} is truncated`)
+  const view = new DataView(persisted.buffer, persisted.byteOffset, LEAVES_PER_PAGE * 4)
+  for (let i = 0; i < LEAVES_PER_PAGE; i++) counts[i] = view.getUint32(i * 4)
+  const n = counts.reduce((a, b) => a + b, 0)
+  if (persisted.length !== LEAVES_PER_PAGE * 4 + n * ENTRY_BYTES) throw new InvalidEncodingError(`merkle: page ${page} has the wrong length`)
+  const entries = persisted.slice(LEAVES_PER_PAGE * 4)
+  let at = 0
+  for (const c of counts) {
+    for (let e = at + 1; e < at + c; e++) {
+      const prev = entries.subarray((e - 1) * ENTRY_BYTES, (e - 1) * ENTRY_BYTES + TAIL_BYTES)
+      if (compareBytes(prev, entries.subarray(e * ENTRY_BYTES, e * ENTRY_BYTES + TAIL_BYTES)) >= 0) {
+        throw new InvalidEncodingError(`merkle: page ${page} is out of order`)
+      }
+    }
+    at += c
+  }
+  return { counts, entries: n === 0 ? undefined : entries }
 }

@@ -1,0 +1,233 @@
+/**
+ * Scale: one node holding 100k and 1M patterns (`--quick`: 100k; `npm run bench:10m`: 10M alone),
+ * all through the real CLI in processes of their own. Per size: `engram pattern import` of an NDJSON
+ * file into a fresh node, its RSS, a restart (start to API answering, then idle RSS), PUT/s and GET/s
+ * with 16 clients, a fresh node joining it and pulling everything (time, both peers' peak RSS), and
+ * one change after convergence (the pulling node's sync round: round trips and bytes).
+ */
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import type { BenchFn, BenchRow } from './lib/types.js'
+import { int, isMain, median, runAlone, sleep } from './lib/main.js'
+import { cli, ensureBuilt, startCli, stopNode, type CliNode } from './lib/cli-node.js'
+import { type Api, apiOf, call, callBody, load, pct } from './lib/api-load.js'
+import { memOf, sampleRss } from './lib/proc-mem.js'
+import { scaleChart } from './lib/scale-chart.js'
+
+const TARGETS = { importPerS: 50_000, idleMB: 300, openS: 2, putPerS: 5000, pullS: 20, servingMB: 400 }
+const LOAD_CALLS = 10_000
+
+/** n NDJSON lines like an operator's export: a key, three episodes, a confidence, a short summary. */
+async function writeInput (file: string, n: number): Promise<void> {
+  const out = createWriteStream(file)
+  for (let i = 0; i < n; i++) {
+    const line = JSON.stringify({
+      key: `scale/${i.toString(36).padStart(7, '0')}`,
+      episodes: [`ep-${i}-a`, `ep-${i}-b`, `ep-${i}-c`],
+      confidence: ((i % 97) + 1) / 100,
+      summary: `pattern ${i}: a recurring situation, consolidated`
+    }) + '\n'
+    if (!out.write(line)) await once(out, 'drain')
+  }
+  out.end()
+  await once(out, 'close')
+}
+
+async function status (api: Api): Promise<{ patterns: number, peerId: string }> {
+  return JSON.parse((await callBody(api, 'GET', '/v1/status')).body) as { patterns: number, peerId: string }
+}
+
+/** RSS once it stops falling: V8 keeps a grown heap until its memory reducer runs (bounded wait). */
+async function idleRss (pid: number, maxS: number): Promise<number> {
+  const samples: number[] = []
+  for (let i = 0; i < maxS; i++) {
+    await sleep(1000)
+    samples.push((await memOf(pid)).rssMB)
+    const last = samples.slice(-6)
+    if (last.length === 6 && Math.max(...last) - Math.min(...last) <= 1) break
+  }
+  return median(samples.slice(-6))
+}
+
+export interface ScaleRun {
+  n: number
+  importS: number
+  rssAfterImportMB: number
+  stopS: number
+  openS: number
+  idleMB: number
+  put: { perS: number, p50: number, p99: number }
+  get: { perS: number, p50: number, p99: number }
+  pullS: number
+  servingPeakMB: number
+  pullerPeakMB: number
+  oneChange: { roundTrips: number, bytes: number, patternsIn: number }
+  bigOpenS: number
+}
+
+export async function scaleRun (n: number, log: (s: string) => void = () => {}): Promise<ScaleRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'engram-scale-'))
+  const dataA = join(dir, 'a')
+  const dataB = join(dir, 'b')
+  const nodes: CliNode[] = []
+  const start = async (data: string, key: string, extra: string[], reuseKey = false): Promise<CliNode> => {
+    const node = await startCli(data, key, extra, { reuseKey, readyS: 600 })
+    nodes.push(node)
+    return node
+  }
+  try {
+    const file = join(dir, 'patterns.ndjson')
+    await writeInput(file, n)
+    // eager push off on A: the one change later must travel by a sync round, the path measured
+    const aArgs = ['--fanout', '0']
+    let a = await start(dataA, join(dir, 'a.key'), aArgs)
+    let t = performance.now()
+    await cli(['pattern', 'import', '--data', dataA, '--chunk', '1000', file], 3_600_000)
+    const importS = (performance.now() - t) / 1000
+    log(`imported ${n} in ${importS.toFixed(1)} s`)
+    const rssAfterImportMB = (await memOf(a.child.pid as number)).rssMB
+    t = performance.now()
+    await stopNode(a.child)
+    const stopS = (performance.now() - t) / 1000
+    t = performance.now()
+    a = await start(dataA, join(dir, 'a.key'), aArgs, true)
+    const api = await apiOf(dataA)
+    const statusA = await status(api)
+    const openS = (performance.now() - t) / 1000
+    if (statusA.patterns !== n) throw new Error(`A holds ${statusA.patterns} patterns after the import, not ${n}`)
+    const idleMB = await idleRss(a.child.pid as number, 60)
+    log(`open ${openS.toFixed(2)} s, idle ${idleMB.toFixed(0)} MB`)
+
+    const key = (i: number): string => `load/${i.toString(36)}`
+    await load(500, async i => await call(api, 'PUT', `/v1/patterns/warm-${i}`, { confidence: 0.5, episodes: [`e${i}`] }))
+    const put = await load(LOAD_CALLS, async i =>
+      await call(api, 'PUT', `/v1/patterns/${encodeURIComponent(key(i))}`, { confidence: 0.5, episodes: [`e${i}`] }))
+    const get = await load(LOAD_CALLS, async i => await call(api, 'GET', `/v1/patterns/${encodeURIComponent(key((i * 7919) % LOAD_CALLS))}`))
+    const total = (await status(api)).patterns
+    log(`put ${put.perS.toFixed(0)}/s get ${get.perS.toFixed(0)}/s`)
+
+    // a fresh node joins A with the join line A printed (its address and cluster secret) and pulls everything
+    const hint = /to join this node.*\n(.*)\n/.exec(a.output())?.[1] ?? ''
+    const joinArgs = ['--join', '--swarm-key'].flatMap(flag => {
+      const v = new RegExp(`${flag} (\\S+)`).exec(hint)?.[1]
+      return v === undefined ? [] : [flag, v]
+    })
+    if (!joinArgs.includes('--join')) throw new Error(`no join line in A's output: ${a.output()}`)
+    t = performance.now()
+    const b = await start(dataB, join(dir, 'b.key'), [...aArgs, ...joinArgs])
+    const rss = sampleRss([a.child.pid as number, b.child.pid as number])
+    let apiB = await apiOf(dataB)
+    let pulled = 0
+    for (let i = 0; i < 36_000 && pulled < total; i++) {
+      await sleep(100)
+      pulled = (await status(apiB)).patterns
+    }
+    const pullS = (performance.now() - t) / 1000
+    const [servingPeakMB, pullerPeakMB] = await rss.stop() as [number, number]
+    if (pulled < total) throw new Error(`B pulled ${pulled} of ${total} patterns in an hour`)
+    log(`pull ${pullS.toFixed(1)} s, peaks A ${servingPeakMB.toFixed(0)} MB, B ${pullerPeakMB.toFixed(0)} MB`)
+
+    // one change on A after convergence (no eager push): B's next round carries it
+    await call(api, 'PUT', '/v1/patterns/scale%2Fone-change', { confidence: 0.7, episodes: ['e-one'] })
+    const round = JSON.parse((await callBody(apiB, 'POST', '/v1/sync', { peer: statusA.peerId }, 90_000)).body) as
+      { roundTrips: number, bytesIn: number, bytesOut: number, patternsIn: number, outcome: string }
+    if (round.outcome !== 'synced' || round.patternsIn !== 1) throw new Error(`one-change round: ${JSON.stringify(round)}`)
+
+    // and a restart of the node that pulled: its first open saves nothing yet, its second loads saved pages
+    await stopNode(b.child)
+    t = performance.now()
+    const b2 = await start(dataB, join(dir, 'b.key'), aArgs, true)
+    await status(apiB = await apiOf(dataB))
+    const bigOpenS = (performance.now() - t) / 1000
+    void b2
+    api.agent.destroy()
+    apiB.agent.destroy()
+    return {
+      n,
+      importS,
+      rssAfterImportMB,
+      stopS,
+      openS,
+      idleMB,
+      put: { perS: put.perS, p50: pct(put.ms, 0.5), p99: pct(put.ms, 0.99) },
+      get: { perS: get.perS, p50: pct(get.ms, 0.5), p99: pct(get.ms, 0.99) },
+      pullS,
+      servingPeakMB,
+      pullerPeakMB,
+      oneChange: { roundTrips: round.roundTrips, bytes: round.bytesIn + round.bytesOut, patternsIn: round.patternsIn },
+      bigOpenS
+    }
+  } finally {
+    for (const node of nodes) await stopNode(node.child)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function label (n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`
+}
+
+function rowsOf (r: ScaleRun): BenchRow[] {
+  const l = label(r.n)
+  const big = r.n >= 1_000_000
+  /** a row; its target is judged at 1M (and shown for the trend below it) */
+  const row = (metric: string, ours: string, target = '-', ok?: boolean): BenchRow => ({
+    metric: `${l}: ${metric}`,
+    ours,
+    design: '-',
+    target: target === '-' || big ? target : `${target} (at 1M)`,
+    ...(ok !== undefined && big ? { met: ok } : {})
+  })
+  const importPerS = r.n / r.importS
+  return [
+    row('engram pattern import', `${int(importPerS)} patterns/s (${r.importS.toFixed(1)} s)`,
+      `>= ${int(TARGETS.importPerS)}/s`, importPerS >= TARGETS.importPerS),
+    row('RSS after the import / idle after a restart', `${r.rssAfterImportMB.toFixed(0)} MB / ${r.idleMB.toFixed(0)} MB`,
+      `idle <= ${TARGETS.idleMB} MB`, r.idleMB <= TARGETS.idleMB),
+    row('restart, start to API answering (the stop before it)', `${r.openS.toFixed(2)} s (${r.stopS.toFixed(2)} s)`,
+      `<= ${TARGETS.openS} s`, r.openS <= TARGETS.openS),
+    row('PUT through the API, 16 clients, on disk', `${int(r.put.perS)} PUT/s (p50 ${r.put.p50.toFixed(1)} ms)`,
+      `>= ${int(TARGETS.putPerS)} PUT/s`, r.put.perS >= TARGETS.putPerS),
+    row('GET through the API, 16 clients', `${int(r.get.perS)} GET/s (p50 ${r.get.p50.toFixed(1)} ms)`),
+    row('a fresh node pulls all of it (start to full count)', `${r.pullS.toFixed(1)} s`, `<= ${TARGETS.pullS} s`, r.pullS <= TARGETS.pullS),
+    row('peak RSS during the pull, serving / pulling peer', `${r.servingPeakMB.toFixed(0)} MB / ${r.pullerPeakMB.toFixed(0)} MB`,
+      `serving <= ${TARGETS.servingMB} MB`, r.servingPeakMB <= TARGETS.servingMB),
+    row('one change after convergence, sync round', `${r.oneChange.roundTrips} RTT, ${int(r.oneChange.bytes)} B`),
+    row('restart of the pulling peer (index saved at its stop)', `${r.bigOpenS.toFixed(2)} s`)
+  ]
+}
+
+/** `--sizes=a,b` overrides the sizes (the 10M run is `--sizes=10000000`). */
+function sizesFromArgs (quick: boolean): number[] {
+  const arg = process.argv.find(a => a.startsWith('--sizes='))
+  if (arg !== undefined) return arg.slice('--sizes='.length).split(',').map(Number)
+  return quick ? [100_000] : [100_000, 1_000_000]
+}
+
+export const run: BenchFn = async ({ quick }) => {
+  const build = await ensureBuilt()
+  const runs: ScaleRun[] = []
+  for (const n of sizesFromArgs(quick)) runs.push(await scaleRun(n, s => process.stderr.write(`scale ${label(n)}: ${s}\n`)))
+  const chart = scaleChart(runs.map(r => ({ n: r.n, idleMB: r.idleMB, openS: r.openS, servingPeakMB: r.servingPeakMB })))
+  await writeFile(new URL(`./scale${runs.some(r => r.n > 1_000_000) ? '-10m' : ''}.svg`, import.meta.url), chart)
+  return {
+    id: 'scale',
+    title: 'Scale: one node with many patterns, through the CLI',
+    rows: runs.flatMap(rowsOf),
+    notes: [
+      `${build}; every node is \`bin/engram start\` in a process of its own on 127.0.0.1, RSS read from /proc. Input: NDJSON lines of a key, ` +
+        'three episodes, a confidence and a one-line summary, imported with `engram pattern import --chunk 1000`. The restart is timed from ' +
+        'spawn to the first answered GET /v1/status; idle RSS is the median of 6 flat one-second samples after it. PUTs write ' +
+        `${int(LOAD_CALLS)} new keys, GETs read them back. The pulling node starts with the join line the first printed (a Kad-DHT join, sync on ` +
+        'connect) and is timed until its status counts every pattern; RSS of both sampled every 200 ms. One change: a PUT on the first ' +
+        'node (eager push off) and POST /v1/sync on the second. Chart: bench/scale.svg.',
+      'Targets hold for 1M; at 100k the same rows are shown for the trend.'
+    ],
+    data: runs
+  }
+}
+
+if (isMain(import.meta.url)) await runAlone(run)
