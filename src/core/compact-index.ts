@@ -3,9 +3,8 @@
  * in-heap MerkleIndex (merkle.ts), with the leaves packed in pages of bytes (index-page.ts)
  * instead of an object per pattern. What it holds per pattern is the entry itself, so a store of
  * millions of patterns fits in memory, and a page is what the store persists and reloads
- * (index-snapshot.ts). Inner hashes are recomputed lazily, as in merkle.ts; a leaf's hash is not
- * kept, it is recomputed from its page when asked (a page is small, and its parent keeps the
- * result that matters).
+ * (index-snapshot.ts). Hashes are recomputed lazily, as in merkle.ts: a change marks its leaf and
+ * the path above it, and only those are hashed again.
  */
 import { compareBytes } from './bytes.js'
 import { sha256 } from './hash.js'
@@ -41,6 +40,9 @@ function checkPrefix (prefix: Prefix): void {
 export class CompactMerkleIndex {
   private readonly pages: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(PAGE_COUNT).fill(undefined)
   private readonly leafCounts = new Uint32Array(LEAF_COUNT)
+  /** each leaf's hash as last computed, and whether it is stale: a batch rehashes only the leaves it changed */
+  private readonly leafHashes = new Uint8Array(LEAF_COUNT * HASH_LEN)
+  private readonly leafDirty = new Uint8Array(LEAF_COUNT)
   /** levels[d]: the MERKLE_FANOUT ** d nodes at depth d; depth PAGE_DEPTH are the pages */
   private readonly levels: Level[] = Array.from({ length: MERKLE_DEPTH }, (_, d) => {
     const n = MERKLE_FANOUT ** d
@@ -165,6 +167,7 @@ export class CompactMerkleIndex {
 
   private touch (leaf: number, delta: number): void {
     this.changed[leaf >> 4] = 1
+    this.leafDirty[leaf] = 1
     this.total += delta
     this.leafCounts[leaf] = (this.leafCounts[leaf] as number) + delta
     for (let d = PAGE_DEPTH, slot = leaf >> 4; d >= 0; d--, slot = Math.floor(slot / MERKLE_FANOUT)) {
@@ -174,21 +177,29 @@ export class CompactMerkleIndex {
     }
   }
 
-  private leafSummary (leaf: number): NodeSummary {
+  /** A leaf's hash (cached unless it changed); `start`: its first entry in its page. */
+  private leafHashOf (leaf: number, start: number): Uint8Array {
     const count = this.leafCounts[leaf] as number
     const page = this.pages[leaf >> 4]
-    if (count === 0 || page === undefined) return { hash: EMPTY_HASH, count: 0 }
-    return { hash: leafHash(page, this.leafStart(leaf), count, leaf), count }
+    if (count === 0 || page === undefined) return EMPTY_HASH
+    if (this.leafDirty[leaf] === 1) {
+      this.leafHashes.set(leafHash(page, start, count, leaf), leaf * HASH_LEN)
+      this.leafDirty[leaf] = 0
+    }
+    return this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN)
   }
 
-  /** The 16 leaves of a page, hashed in one pass over it. */
+  private leafSummary (leaf: number): NodeSummary {
+    return { hash: this.leafHashOf(leaf, this.leafStart(leaf)), count: this.leafCounts[leaf] as number }
+  }
+
+  /** The 16 leaves of a page, in order. */
   private pageLeaves (page: number): NodeSummary[] {
-    const bytes = this.pages[page]
     let at = 0
     return Array.from({ length: LEAVES_PER_PAGE }, (_, i) => {
       const leaf = page * LEAVES_PER_PAGE + i
       const count = this.leafCounts[leaf] as number
-      const hash = count === 0 || bytes === undefined ? EMPTY_HASH : leafHash(bytes, at, count, leaf)
+      const hash = this.leafHashOf(leaf, at)
       at += count
       return { hash, count }
     })

@@ -73,6 +73,23 @@ describe('bulk writes: POST /v1/patterns and engram pattern import', { timeout: 
     assert.equal((await status()).patterns, before.patterns + 25)
   })
 
+  it('a chunk the node refuses stops the import, with two chunks in flight, and the error says exactly how many are written', async () => {
+    const before = await status()
+    // confidence 7 passes the file's shape check; the node refuses its chunk (lines 21-30) whole
+    const lines = Array.from({ length: 60 }, (_, i) => JSON.stringify({ key: `refused/${i}`, confidence: i === 24 ? 7 : 0.5 }))
+    await writeFile(join(dir, 'refused.ndjson'), lines.join('\n') + '\n')
+    const r = await runCli(['pattern', 'import', join(dir, 'refused.ndjson'), '--data', data, '--chunk', '10'])
+    assert.equal(r.code, 1, r.stdout)
+    const m = /confidence.*\(lines 21-30, not written; (\d+) patterns are written/.exec(r.stderr)
+    assert.ok(m !== null, r.stderr)
+    const written = Number(m[1])
+    // the chunks before it, and at most the one sent while it was in flight
+    assert.ok(written === 20 || written === 30, r.stderr)
+    assert.equal((await status()).patterns, before.patterns + written)
+    const got = await call(base, 'GET', `/v1/patterns/${encodeURIComponent('refused/24')}`, { token })
+    assert.equal(got.status, 404)
+  })
+
   it('a line that is not UTF-8, or holds a lone surrogate, is named and nothing is written; a BOM-led key imports exactly', async () => {
     const before = await status()
     const ok = Buffer.from('{"key":"utf/1","confidence":0.5}\n')

@@ -14,6 +14,8 @@ import { CliError } from '../errors.js'
 import { intInRange } from '../parse.js'
 
 const MAX_LINE = 1024 * 1024
+/** requests in flight: two keep the node busy while the next chunk is read (it applies them in turn) */
+const PIPELINE = 2
 
 /** The input's lines as raw bytes, so that invalid UTF-8 is seen (a text reader would replace it). */
 async function * rawLines (input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -122,17 +124,31 @@ export function patternImportCommand (): Command {
       const shown = progress(total)
       let written = 0
       let root = ''
+      let rootOf = -1
       let chunk: Line[] = []
+      let sent = 0
+      const failures: Array<{ at: number, lines: Line[], err: Error }> = []
+      // PIPELINE chunks in flight: the node stores one while the next is parsed and sent
+      const inFlight = new Set<Promise<void>>()
       const send = async (): Promise<void> => {
-        try {
-          const { value } = await api.request<{ written: number, root: string }>('POST', '/v1/patterns', { patterns: chunk.map(l => l.item) })
-          written += value.written
-          root = value.root
-        } catch (err: any) {
-          throw new CliError(`${String(err.message)} (lines ${chunk[0]?.n ?? 0}-${chunk.at(-1)?.n ?? 0}, not written; the ${written} patterns before them are)`)
-        }
+        const lines = chunk
+        const at = sent++
         chunk = []
-        shown.update(written)
+        const p = api.request<{ written: number, root: string }>('POST', '/v1/patterns', { patterns: lines.map(l => l.item) }).then(({ value }) => {
+          written += value.written
+          if (at > rootOf) [root, rootOf] = [value.root, at]
+          shown.update(written)
+        }, (err: Error) => { failures.push({ at, lines, err }) }).finally(() => inFlight.delete(p))
+        inFlight.add(p)
+        while (inFlight.size >= PIPELINE) await Promise.race(inFlight)
+        if (failures.length > 0) await failed()
+      }
+      /** Stops at the first chunk refused, once the ones in flight have landed, saying exactly what is written. */
+      const failed = async (): Promise<never> => {
+        await Promise.all(inFlight)
+        const first = failures.sort((x, y) => x.at - y.at)[0] as { lines: Line[], err: Error }
+        throw new CliError(`${first.err.message} (lines ${first.lines[0]?.n ?? 0}-${first.lines.at(-1)?.n ?? 0}, not written; ` +
+          `${written} patterns are written${failures.length > 1 || sent > 1 ? ', each chunk whole or not at all' : ''})`)
       }
       const lines = readItems(file)
       try {
@@ -142,7 +158,11 @@ export function patternImportCommand (): Command {
             next = await lines.next()
           } catch (err) {
             // stdin is read once: a bad line there stops the import after the chunks before it
-            if (file === '-' && err instanceof CliError) throw new CliError(`${err.message} (the first ${written} patterns are written, none after them)`)
+            if (file === '-' && err instanceof CliError) {
+              await Promise.all(inFlight)
+              if (failures.length > 0) await failed()
+              throw new CliError(`${err.message} (the first ${written} patterns are written, none after them)`)
+            }
             throw err
           }
           if (next.done === true) break
@@ -150,6 +170,8 @@ export function patternImportCommand (): Command {
           if (chunk.length >= opts.chunk) await send()
         }
         if (chunk.length > 0) await send()
+        await Promise.all(inFlight)
+        if (failures.length > 0) await failed()
       } finally {
         shown.end()
       }
