@@ -5,7 +5,7 @@
  * from /proc/<pid>/status once the node has settled.
  */
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -16,6 +16,7 @@ import type { BenchFn, BenchRow } from './lib/types.js'
 import { items } from './lib/patterns.js'
 import { int, isMain, median, runAlone, sleep } from './lib/main.js'
 import { cli, ensureBuilt, startCliNode, stopNode } from './lib/cli-node.js'
+import { memOf } from './lib/proc-mem.js'
 
 const TARGET_MB = 120
 
@@ -33,14 +34,6 @@ function merkleHeapBytes (n: number): number {
   const bytes = used() - before
   if (index.root().length === 0) throw new Error('unreachable: keeps the index alive until measured')
   return bytes
-}
-
-interface Mem { rssMB: number, hwmMB: number }
-
-async function memOf (pid: number): Promise<Mem> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
-  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 }
 }
 
 interface Settled {

@@ -10,5 +10,6 @@ export const SECTIONS: Array<[string, () => Promise<{ run: BenchFn }>]> = [
   ['footprint', async () => await import('../footprint.js')],
   ['local-writes', async () => await import('../local-writes.js')],
   ['change-feed', async () => await import('../change-feed.js')],
+  ['scale', async () => await import('../scale.js')],
   ['core', async () => await import('../core.bench.js')]
 ]

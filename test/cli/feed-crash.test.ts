@@ -13,7 +13,9 @@ import { EngramClient, type ChangeRecord } from '../../src/client/index.js'
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js'
 import { waitFor } from '../helpers/wait.js'
 
-const PATTERNS = 20_000
+// enough that the kill lands mid-pull even when the suite's other files load the CPU (the feed's
+// reader may then trail the merges by thousands)
+const PATTERNS = 40_000
 
 async function clientOf (data: string): Promise<EngramClient> {
   const info = JSON.parse(await readFile(join(data, 'api.json'), 'utf8')) as { url: string }
