@@ -42,7 +42,7 @@ export function scaleChart (points: ScalePoint[]): string {
   }
   draw(lefts[0] as number, 'RSS (MB)', 'MB', [
     { label: 'idle after restart', color: '#2563eb', ys: points.map(p => p.idleMB) },
-    { label: 'serving a full pull (peak)', color: '#ea580c', ys: points.map(p => p.servingPeakMB) }
+    { label: 'serving a full pull (peak, anonymous)', color: '#ea580c', ys: points.map(p => p.servingPeakMB) }
   ])
   draw(lefts[1] as number, 'restart: start to API answering (s)', 's', [{ label: 'open time', color: '#16a34a', ys: points.map(p => p.openS) }])
   parts.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle">patterns in the node (log scale)</text>`)
