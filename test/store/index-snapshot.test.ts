@@ -60,6 +60,29 @@ describe('saved index', () => {
     }
   })
 
+  it('is checked while writes land, and repairs nothing a write changed', async () => {
+    const store = await LevelPatternStore.open(dir)
+    let held: string
+    try {
+      assert.equal(store.openReport.indexFrom, 'saved')
+      // writes interleave with the check's turns of the write lock: new keys and rewrites of old ones
+      const writes = (async () => {
+        for (let i = 0; i < 40; i++) {
+          await store.writeBatch([pattern(`new${i}`, 0.5, 'node-w', 10 + i), pattern(`k${i * 7}`, 0.42, 'node-w', 100 + i)], 200 + i)
+          await new Promise(resolve => setImmediate(resolve))
+        }
+      })()
+      const [check] = await Promise.all([store.indexCheck, writes])
+      assert.deepEqual(check?.repairedPages, [])
+      assert.equal(check?.pagesChecked, 4096)
+      assert.equal(store.count, N + 40)
+      held = hex(store.root())
+    } finally {
+      await store.close()
+    }
+    await withRaw(dir, async db => { assert.equal(hex(rootOf(await decodeAll(db))), held) })
+  })
+
   it('is not trusted after a stop that was not clean', async () => {
     await withRaw(dir, async db => { await db.put(dbKey('m', 'open'), Uint8Array.of(1)) })
     const store = await LevelPatternStore.open(dir)
