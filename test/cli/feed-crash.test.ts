@@ -13,8 +13,7 @@ import { EngramClient, type ChangeRecord } from '../../src/client/index.js'
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js'
 import { waitFor } from '../helpers/wait.js'
 
-// enough that the kill lands mid-pull even when the suite's other files load the CPU (the feed's
-// reader may then trail the merges by thousands)
+// enough that the kill lands mid-pull even when the suite's other files load the CPU
 const PATTERNS = 40_000
 
 async function clientOf (data: string): Promise<EngramClient> {
@@ -78,7 +77,8 @@ describe('change feed across a SIGKILL mid-merge', { timeout: 240_000 }, () => {
     source = await startCli(['start', '--key', join(dir, '1.key'), '--data', d1, ...common, '--join', pullerAddr])
     const id1 = /peer id: (\S+)/.exec(source.output())![1]!
     const addr = new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${id1}`).exec(source.output())![0]
-    await waitFor(() => seen.length >= 500, { timeout: 60_000, interval: 5, message: 'the pull to be under way' })
+    // the first change seen: under a loaded suite the feed's reader may trail the merges by most of the pull
+    await waitFor(() => seen.length >= 1, { timeout: 60_000, interval: 1, message: 'the pull to be under way' })
     await puller.stop('SIGKILL')
     stop.abort()
     await watching
