@@ -58,7 +58,7 @@ export async function indexAtScale (n: number): Promise<IndexAtScale> {
     const saveS = (performance.now() - t) / 1000
     index = undefined
     t = performance.now()
-    const loaded = await loadSavedIndex(db, root)
+    const loaded = await loadSavedIndex(db, root, false)
     const loadS = (performance.now() - t) / 1000
     if (!('index' in loaded) || loaded.index.size !== n) throw new Error(`saved index did not load: ${JSON.stringify(loaded)}`)
     return { n, bytesPerPattern: held / n, indexMB: held / 2 ** 20, buildS, rootS, saveS, loadS }

@@ -6,12 +6,10 @@
  * was not clean, the sequence goes on from the next epoch (see SEQ_EPOCH).
  */
 import { keyHash } from '../core/encoding.js'
-import { decodeHashEntry, encodeHashEntry, hashEntrySeq, hashKey, META_OPEN, META_SEQ, metaKey, P_HASH, range } from './layout.js'
+import { decodeHashEntry, encodeHashEntry, hashEntrySeq, hashKey, META_SEQ, metaKey, P_HASH, range } from './layout.js'
 import { changeKey, decodeEntry, decodeSeq, encodeEntry, encodeSeq, entryHead, P_CHANGE, SEQ_EPOCH } from './change-feed.js'
 import type { RawDb } from './recovery.js'
 
-// META_OPEN is present while a process has the store open (a clean close deletes it: index-snapshot.ts):
-// found at open, the last stop was not clean
 const CHUNK = 1024
 
 type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', key: Uint8Array }
@@ -30,25 +28,24 @@ async function lastEntrySeq (db: RawDb): Promise<number> {
   return last === undefined ? 0 : decodeSeq(last.subarray(1)) ?? 0
 }
 
-/** Reads (and if needed repairs) the feed's state and marks the store open, durably. */
-export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean, enabled = true): Promise<FeedOpenReport> {
+/**
+ * Reads (and if needed repairs) the feed's state and stores where its sequence goes on, durably.
+ * `unclean`: the store's open mark was found (level-store.ts), so the last stop was not clean.
+ */
+export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean, enabled: boolean, unclean: boolean): Promise<FeedOpenReport> {
   if (!enabled) {
     // changes made now get no entries: the next open with the feed must rebuild it
     await db.del(metaKey(META_SEQ), { sync: true })
     return { lastSeq: 0, unclean: false }
   }
   const stored = decodeSeq(await db.get(metaKey(META_SEQ)))
-  const unclean = (await db.get(metaKey(META_OPEN))) !== undefined
   let lastSeq = Math.max(stored ?? 0, await lastEntrySeq(db))
   if (unclean) lastSeq = (Math.floor(lastSeq / SEQ_EPOCH) + 1) * SEQ_EPOCH
   let repaired: FeedOpenReport['repaired']
   if (stored === undefined || mustRepair) {
     repaired = await repairFeed(db, sync, () => ++lastSeq)
   }
-  await db.batch([
-    { type: 'put', key: metaKey(META_SEQ), value: encodeSeq(lastSeq) },
-    { type: 'put', key: metaKey(META_OPEN), value: new Uint8Array([1]) }
-  ], { sync: true })
+  await db.put(metaKey(META_SEQ), encodeSeq(lastSeq), { sync: true })
   return { lastSeq, unclean, ...(repaired !== undefined ? { repaired } : {}) }
 }
 

@@ -46,9 +46,12 @@ export async function saveIndex (db: RawDb, index: CompactMerkleIndex, all: bool
 
 export type SavedIndex = { index: CompactMerkleIndex } | { why: string }
 
-/** The saved index, or why it cannot be used. `storedRoot`: the root the store's last batch wrote. */
-export async function loadSavedIndex (db: RawDb, storedRoot: Uint8Array | undefined): Promise<SavedIndex> {
-  if ((await db.get(metaKey(META_OPEN))) !== undefined) return { why: 'the last stop was not clean' }
+/**
+ * The saved index, or why it cannot be used. `storedRoot`: the root the store's last batch wrote;
+ * `unclean`: the open mark was found (the last stop was not clean).
+ */
+export async function loadSavedIndex (db: RawDb, storedRoot: Uint8Array | undefined, unclean: boolean): Promise<SavedIndex> {
+  if (unclean) return { why: 'the last stop was not clean' }
   const header = await db.get(metaKey(META_INDEX))
   if (header === undefined || header.length !== 40) return { why: 'no saved index' }
   if (storedRoot === undefined || Buffer.compare(header.subarray(0, 32), storedRoot) !== 0) return { why: 'the saved index is older than the store' }

@@ -26,7 +26,7 @@ export const P_INDEX = 0x69
 export const META_FORMAT = 'format'
 export const META_COUNTER = 'counter'
 export const META_ROOT = 'root'
-/** the change feed's last seq, and the mark of a store open in a process (feed-open.ts) */
+/** the change feed's last seq (feed-open.ts), and the mark of a store open in a process (set at open, cleared by a clean close) */
 export const META_SEQ = 'seq'
 export const META_OPEN = 'open'
 /** the root and size of the index pages saved at the last clean stop */

@@ -82,16 +82,17 @@ export class LevelPatternStore {
       await ensureFormat(db, dir, sync)
       const counterBytes = await db.get(metaKey(META_COUNTER))
       const counter = counterBytes === undefined ? undefined : decodeCounter(counterBytes)
-      const opened = await openIndex(db, sync)
+      // the open mark: present while a process has the store open; a clean close removes it (saveIndex)
+      const unclean = (await db.get(metaKey(META_OPEN))) !== undefined
+      const opened = await openIndex(db, sync, unclean)
       const index = opened.index
       const report: OpenReport = { ...opened.report, counterLost: counter === undefined }
       // a rebuilt index may have quarantined patterns: their feed entries go too
       const feedOn = options.changeFeed !== false
-      const feed = await openFeed(db, sync, report.rebuilt, feedOn)
+      const feed = await openFeed(db, sync, report.rebuilt, feedOn, unclean)
       if (feed.unclean) report.uncleanStop = true
       if (feed.repaired !== undefined) report.feedRepaired = feed.repaired
-      // without the feed the store marks itself open: the mark keeps a crash from trusting saved pages
-      if (!feedOn) await db.put(metaKey(META_OPEN), new Uint8Array([1]), { sync: true })
+      await db.put(metaKey(META_OPEN), new Uint8Array([1]), { sync: true })
       const store = new LevelPatternStore(db, index, counter, feed.lastSeq, feedOn, await FeedPeers.load(db), sync, report, dir)
       if (report.indexFrom === 'saved') store.indexCheck = verifyIndex(db, index, async fn => await store.writeLock.run(fn), () => store.isClosed, sync)
       return store

@@ -13,9 +13,9 @@ export interface OpenedIndex {
   report: Pick<OpenReport, 'rebuilt' | 'reason' | 'quarantined' | 'indexFrom' | 'savedIndexUnused'>
 }
 
-export async function openIndex (db: RawDb, sync: boolean): Promise<OpenedIndex> {
+export async function openIndex (db: RawDb, sync: boolean, unclean: boolean): Promise<OpenedIndex> {
   const storedRoot = await db.get(metaKey(META_ROOT))
-  const saved = await loadSavedIndex(db, storedRoot)
+  const saved = await loadSavedIndex(db, storedRoot, unclean)
   if ('index' in saved) return { index: saved.index, report: { rebuilt: false, quarantined: [], indexFrom: 'saved' } }
   const loaded = await loadIndex(db)
   const reason = loaded.problem ??
