@@ -82,7 +82,6 @@ export class LevelPatternStore {
       await ensureFormat(db, dir, sync)
       const counterBytes = await db.get(metaKey(META_COUNTER))
       const counter = counterBytes === undefined ? undefined : decodeCounter(counterBytes)
-      // the open mark: present while a process has the store open; a clean close removes it (saveIndex)
       const unclean = (await db.get(metaKey(META_OPEN))) !== undefined
       const opened = await openIndex(db, sync, unclean)
       const index = opened.index
