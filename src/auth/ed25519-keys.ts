@@ -1,20 +1,34 @@
 /**
- * Ed25519 keys: a node's own signing key (a node:crypto KeyObject) from its libp2p private
- * key, and a writer's raw public key from its node id (an Ed25519 PeerId embeds its public
- * key, so a signed write carries everything needed to check it).
+ * Ed25519 keys: a node's own signer from its libp2p private key, and a writer's raw public key
+ * from its node id (an Ed25519 PeerId embeds its public key, so a signed write carries
+ * everything needed to check it).
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { UnverifiableWriterError } from './errors.js'
+import { sodium } from './sodium.js'
 
-// DER prefix of PKCS#8 for Ed25519 (RFC 8410), before the 32 raw key bytes
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+const SEED_BYTES = 32
+const PUBLIC_KEY_BYTES = 32
+const SECRET_KEY_BYTES = 64
+const SIGNATURE_BYTES = 64
 
-/** The node's signing key. Only Ed25519 keys write: their PeerIds carry the public key. */
-export function signingKeyOf (key: PrivateKey): KeyObject {
+/**
+ * Signs with the node's key (libsodium; Ed25519 signatures are deterministic, so any RFC 8032
+ * library makes the same bytes). Only Ed25519 keys write: their PeerIds carry the public key.
+ */
+export function signerOf (key: PrivateKey): (message: Uint8Array) => Uint8Array {
   if (key.type !== 'Ed25519') throw new UnverifiableWriterError(`a node's key must be Ed25519 to sign writes, not ${key.type}`)
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, key.raw.subarray(0, 32)]), format: 'der', type: 'pkcs8' })
+  const publicKey = new Uint8Array(PUBLIC_KEY_BYTES)
+  const secretKey = new Uint8Array(SECRET_KEY_BYTES)
+  sodium.crypto_sign_seed_keypair(publicKey, secretKey, key.raw.subarray(0, SEED_BYTES))
+  // a key file whose public half is not its seed's would sign writes no one could check
+  if (Buffer.compare(publicKey, key.publicKey.raw) !== 0) throw new UnverifiableWriterError('the node key\'s public key does not match its private key')
+  return message => {
+    const sig = new Uint8Array(SIGNATURE_BYTES)
+    sodium.crypto_sign_detached(sig, message, secretKey)
+    return sig
+  }
 }
 
 /** Decoded public keys of writers, bounded: a hostile peer can name many node ids. */

@@ -1,14 +1,13 @@
 /**
- * Ed25519 signature checks with libsodium (sodium-native), whose check costs markedly less CPU
- * than node:crypto's here (bench/core.bench.ts rows): a bulk pull checks every signature it
+ * Ed25519 signature checks with libsodium (sodium.ts): a bulk pull checks every signature it
  * receives, and on a small machine that CPU is shared with the merge and the serving peer.
  * Every check, in place or on a worker, uses the same library, so all nodes agree on every
  * signature (libraries differ on edge cases such as small-order keys). A batch goes to a worker
  * thread, so the event loop keeps merging meanwhile; a few checks (a push) run in place.
  */
-import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { SODIUM_PATH, sodium } from './sodium.js'
 
 export interface SignedItem {
   /** the writer's raw 32-byte Ed25519 public key */
@@ -17,14 +16,6 @@ export interface SignedItem {
   /** 64 bytes */
   sig: Uint8Array
 }
-
-interface Sodium {
-  crypto_sign_verify_detached: (sig: Uint8Array, message: Uint8Array, key: Uint8Array) => boolean
-}
-
-const require = createRequire(import.meta.url)
-const SODIUM_PATH = require.resolve('sodium-native')
-const sodium = require(SODIUM_PATH) as Sodium
 
 const KEY_BYTES = 32
 const SIG_BYTES = 64
@@ -83,9 +74,12 @@ export class Ed25519Verifier {
   private nextId = 0
   private closed = false
 
-  /** `threads`: workers at most (default: one per CPU but one, left to the event loop; at least one) */
+  /**
+   * `threads`: workers at most (default: one per CPU; at least one). Not one fewer for the event loop: during a
+   * bulk pull it mostly waits for these checks, and a second worker made a pull faster here.
+   */
   constructor (threads?: number) {
-    this.size = Math.max(1, threads ?? availableParallelism() - 1)
+    this.size = Math.max(1, threads ?? availableParallelism())
   }
 
   /**

@@ -10,13 +10,14 @@ import { bodyDigest, writeMessage } from '../core/write-digest.js'
 import { Ed25519Verifier } from './ed25519-verify.js'
 import { publicKeyOf } from './ed25519-keys.js'
 import { ForgedWriteError, UntrustedWriterError, type UnverifiableWriterError } from './errors.js'
+import { VerifiedCache } from './verified-cache.js'
 
 export interface WriteVerifierOptions {
   /** if set, only writes by these node ids are taken (`--trusted-peers`); this node's own always are */
   trusted?: ReadonlySet<string>
   /** signatures remembered as verified (bounded: oldest forgotten first) */
   cacheSize?: number
-  /** worker threads for the checks (default: one per CPU but one) */
+  /** worker threads for the checks (default: one per CPU) */
   threads?: number
 }
 
@@ -48,12 +49,11 @@ const DEFAULT_CACHE = 65536
 
 export class WriteVerifier {
   /** signature (as latin1 text, a cheap key) -> the message it was verified for */
-  private readonly verified = new Map<string, Uint8Array>()
-  private readonly cacheSize: number
+  private readonly verified: VerifiedCache
   private readonly ed25519: Ed25519Verifier
 
   constructor (private readonly self: string, private readonly options: WriteVerifierOptions = {}) {
-    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE
+    this.verified = new VerifiedCache(options.cacheSize ?? DEFAULT_CACHE)
     this.ed25519 = new Ed25519Verifier(options.threads)
   }
 
@@ -75,7 +75,7 @@ export class WriteVerifier {
     const ok = await this.ed25519.verify(todo.map(t => ({ key: t.key, message: t.check.message, sig: t.check.sig })))
     todo.forEach((t, i) => {
       if (ok[i] === 1) {
-        this.remember(t.id, t.check.message)
+        this.verified.set(t.id, t.check.message)
       } else if (refused[t.n] === undefined) {
         const key = states[t.n]?.key ?? ''
         refused[t.n] = new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${t.check.counter}@${t.check.node} does not verify`)
@@ -104,12 +104,6 @@ export class WriteVerifier {
       if (known === undefined || Buffer.compare(known, check.message) !== 0) out.push({ n, check, id, key: publicKeyOf(check.node) })
     }
     return out
-  }
-
-  private remember (id: string, message: Uint8Array): void {
-    if (this.cacheSize === 0) return
-    if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value as string)
-    this.verified.set(id, message)
   }
 }
 

@@ -64,6 +64,9 @@ export function compareBytes (a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b)
 }
 
+/** Strings up to this many code units are checked for ASCII and copied by hand; longer ones go to the encoder. */
+const ASCII_LOOP_MAX = 64
+
 export class ByteWriter {
   private buf = new Uint8Array(256)
   private pos = 0
@@ -106,8 +109,27 @@ export class ByteWriter {
     return this
   }
 
+  /** Writes the UTF-8 bytes in place (no encoded copy per string): ids and keys are mostly short ASCII. */
   string (s: string): this {
-    return this.bytes(utf8(s))
+    const n = s.length
+    if (n <= ASCII_LOOP_MAX) {
+      let i = 0
+      while (i < n && s.charCodeAt(i) < 0x80) i++
+      if (i === n) {
+        this.varint(n)
+        this.ensure(n)
+        for (let j = 0; j < n; j++) this.buf[this.pos++] = s.charCodeAt(j)
+        return this
+      }
+    }
+    // the same bytes TextEncoder writes (a lone surrogate as U+FFFD, which Buffer.byteLength counts alike)
+    const len = Buffer.byteLength(s, 'utf8')
+    this.varint(len)
+    this.ensure(len)
+    const { written } = textEncoder.encodeInto(s, this.buf.subarray(this.pos, this.pos + len))
+    if (written !== len) throw new RangeError(`utf-8 length of a string: ${written} bytes written, ${len} counted`)
+    this.pos += len
+    return this
   }
 
   f64 (v: number): this {

@@ -4,9 +4,9 @@
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { sign, verify } from 'node:crypto'
+import { createPrivateKey, sign, verify } from 'node:crypto'
 import { Ed25519Verifier, verifyInPlace, type SignedItem } from '../../src/auth/ed25519-verify.js'
-import { publicKeyOf, signingKeyOf } from '../../src/auth/ed25519-keys.js'
+import { publicKeyOf, signerOf } from '../../src/auth/ed25519-keys.js'
 import { realAuthor } from '../helpers/authors.js'
 
 /** `n` items signed by a few real writers, every `badEvery`-th one altered (its message, its signature or its key) */
@@ -17,7 +17,7 @@ async function items (n: number, badEvery: number): Promise<{ items: SignedItem[
   for (let i = 0; i < n; i++) {
     const w = writers[i % writers.length]!
     const message = new TextEncoder().encode(`write ${i} `.repeat(1 + (i % 7)))
-    const sig = new Uint8Array(sign(null, message, signingKeyOf(w.privateKey)))
+    const sig = signerOf(w.privateKey)(message)
     const item = { key: publicKeyOf(w.node), message, sig }
     const bad = i % badEvery === badEvery - 1
     if (bad) {
@@ -46,6 +46,19 @@ describe('Ed25519 checks on worker threads', () => {
     // the library the node signs with agrees on every item
     const spki = (key: Uint8Array): Buffer => Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), key])
     assert.deepEqual(all.map(i => verify(null, i.message, { key: spki(i.key), format: 'der', type: 'spki' }, i.sig)), valid)
+  })
+
+  it('a node signs the bytes node:crypto makes with its key (Ed25519 is deterministic), and refuses a key whose halves do not match', async () => {
+    const w = await realAuthor()
+    const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), w.privateKey.raw.subarray(0, 32)])
+    const keyObject = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
+    for (const text of ['', 'one write', 'x'.repeat(1000)]) {
+      const message = new TextEncoder().encode(text)
+      assert.deepEqual(w.sign(message), new Uint8Array(sign(null, message, keyObject)))
+    }
+    const other = await realAuthor()
+    const mixed = { ...w.privateKey, publicKey: other.privateKey.publicKey } as unknown as typeof w.privateKey
+    assert.throws(() => signerOf(mixed), { name: 'UnverifiableWriterError', message: /does not match/ })
   })
 
   it('a wrong-sized key or signature does not verify, in place or on a worker', async () => {
