@@ -127,7 +127,7 @@ export const run: BenchFn = async ({ quick }) => {
     id: 'core',
     title: `Core (${r.patterns?.toLocaleString('en-US')} patterns of 3 episodes)`,
     rows: [
-      { metric: 'signed writes (applyWrite + Ed25519 signature, node:crypto)', ours: fmt(r.signedWritesPerSec), design: '-', target: '-' },
+      { metric: 'signed writes (applyWrite + Ed25519 signature, libsodium)', ours: fmt(r.signedWritesPerSec), design: '-', target: '-' },
       {
         metric: 'signature checks of received patterns (one write each, frames of 512, worker threads, wall clock)',
         ours: `${fmt(r.signatureChecksPerSec)} (${(1e6 / (r.signatureChecksPerSec ?? 1)).toFixed(0)} µs per pattern)`,
