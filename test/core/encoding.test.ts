@@ -103,6 +103,21 @@ describe('canonical pattern encoding', () => {
     }), { numRuns: 3000 })
   })
 
+  it('ByteWriter.string writes the bytes TextEncoder makes, length first, for short and long, ASCII and not, lone surrogates too', () => {
+    const units = ['a', '~', '\u007f', '\u0080', '\u00e9', '\u0800', '\uffff', '\ud83d', '\ude00']
+    const arbStr = fc.oneof(fc.string({ unit: fc.constantFrom(...units), maxLength: 140 }), fc.string({ unit: 'grapheme', maxLength: 140 }),
+      fc.string({ maxLength: 140 }))
+    fc.assert(fc.property(fc.array(arbStr, { maxLength: 4 }), strings => {
+      const w = new ByteWriter()
+      const expected = new ByteWriter()
+      for (const s of strings) {
+        w.string(s)
+        expected.bytes(new TextEncoder().encode(s))
+      }
+      assert.deepEqual(w.finish(), expected.finish())
+    }), { numRuns: 3000 })
+  })
+
   it('every well-formed text round-trips exactly (a leading U+FEFF included); a lone surrogate is refused at the write', () => {
     const units = ['a', '\uFEFF', '\u00e9', '\ud83d', '\ude00', '\uffff', '/']
     const arbText = fc.string({ unit: fc.constantFrom(...units), minLength: 1, maxLength: 6 })
