@@ -7,11 +7,11 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { UnverifiableWriterError } from './errors.js'
 import { sodium } from './sodium.js'
+import { SIGNATURE_BYTES } from '../core/limits.js'
 
 const SEED_BYTES = 32
 const PUBLIC_KEY_BYTES = 32
 const SECRET_KEY_BYTES = 64
-const SIGNATURE_BYTES = 64
 
 /**
  * Signs with the node's key (libsodium; Ed25519 signatures are deterministic, so any RFC 8032

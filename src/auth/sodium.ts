@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module'
 
-export interface Sodium {
+interface Sodium {
   crypto_sign_verify_detached: (sig: Uint8Array, message: Uint8Array, key: Uint8Array) => boolean
   crypto_sign_detached: (sig: Uint8Array, message: Uint8Array, secretKey: Uint8Array) => void
   crypto_sign_seed_keypair: (publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array) => void

@@ -17,8 +17,6 @@ type Op = { type: 'put', key: Uint8Array, value: Uint8Array } | { type: 'del', k
 export interface FeedOpenReport {
   /** the last seq handed out: the next change gets the one after it */
   lastSeq: number
-  /** the last stop was not clean: the sequence moved to the next epoch */
-  unclean: boolean
   /** entries added for patterns that had none, and entries dropped */
   repaired?: { added: number, dropped: number }
 }
@@ -30,13 +28,14 @@ async function lastEntrySeq (db: RawDb): Promise<number> {
 
 /**
  * Reads (and if needed repairs) the feed's state and stores where its sequence goes on, durably.
- * `unclean`: the store's open mark was found (level-store.ts), so the last stop was not clean.
+ * `unclean`: the store's open mark was found (level-store.ts), so the last stop was not clean: the
+ * sequence goes on from the next epoch.
  */
 export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean, enabled: boolean, unclean: boolean): Promise<FeedOpenReport> {
   if (!enabled) {
     // changes made now get no entries: the next open with the feed must rebuild it
     await db.del(metaKey(META_SEQ), { sync: true })
-    return { lastSeq: 0, unclean: false }
+    return { lastSeq: 0 }
   }
   const stored = decodeSeq(await db.get(metaKey(META_SEQ)))
   let lastSeq = Math.max(stored ?? 0, await lastEntrySeq(db))
@@ -46,7 +45,7 @@ export async function openFeed (db: RawDb, sync: boolean, mustRepair: boolean, e
     repaired = await repairFeed(db, sync, () => ++lastSeq)
   }
   await db.put(metaKey(META_SEQ), encodeSeq(lastSeq), { sync: true })
-  return { lastSeq, unclean, ...(repaired !== undefined ? { repaired } : {}) }
+  return { lastSeq, ...(repaired !== undefined ? { repaired } : {}) }
 }
 
 async function repairFeed (db: RawDb, sync: boolean, nextSeq: () => number): Promise<{ added: number, dropped: number }> {

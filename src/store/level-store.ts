@@ -89,7 +89,7 @@ export class LevelPatternStore {
       // a rebuilt index may have quarantined patterns: their feed entries go too
       const feedOn = options.changeFeed !== false
       const feed = await openFeed(db, sync, report.rebuilt, feedOn, unclean)
-      if (feed.unclean) report.uncleanStop = true
+      if (unclean) report.uncleanStop = true
       if (feed.repaired !== undefined) report.feedRepaired = feed.repaired
       await db.put(metaKey(META_OPEN), new Uint8Array([1]), { sync: true })
       const store = new LevelPatternStore(db, index, counter, feed.lastSeq, feedOn, await FeedPeers.load(db), sync, report, dir)
