@@ -2,7 +2,8 @@
  * Canonical binary form of a pattern's full state. Everything is written in one fixed
  * order (node ids and episode ids by UTF-8 bytes, dots by node then counter), and the decoder
  * refuses any other order, duplicates, dots the clock has not seen, a version another
- * version overwrote, or a clock entry without the write that backs it. So equal states have
+ * version overwrote, two versions by one writer, a version kept with or without its deps or
+ * content against the rules (content-rule.ts), or a clock entry without the write that backs it. So equal states have
  * equal bytes and equal digests on every node, and a decoded state is always well formed.
  * (Signatures are checked apart, by the node: see src/auth.)
  *
@@ -11,7 +12,9 @@
  *   varint nVersions, per version:
  *     varint nodeIndex, varint counter,
  *     deps: varint n, per entry varint nodeIndex (increasing), varint counter,
- *     u8 flags (bit0 deleted, bit1 has summary, bit2 kept without content),
+ *     u8 flags (bit0 deleted, bit1 has summary, bit2 kept without content, bit3 signed body v3,
+ *       bit4 kept without deps: then no deps are listed above),
+ *     if kept without deps: varint deps entries, 32 bytes deps digest,
  *     if live: f64 confidence, then [string summary], varint nEpisodes, per episode string id;
  *       or, kept without content: varint content bytes, 32 bytes content digest,
  *     64 bytes signature
@@ -29,13 +32,13 @@ import { ByteReader, ByteWriter, compareUtf8 } from './bytes.js'
 import { InvalidEncodingError, LimitExceededError } from './errors.js'
 import { DIGEST_BYTES, sha256 } from './hash.js'
 import {
-  CONTENT_BUDGET, MAX_CLOCK_ENTRIES, MAX_COUNTER, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES,
+  CONTENT_BUDGET, DEPS_BUDGET, MAX_CLOCK_ENTRIES, MAX_COUNTER, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_PATTERN_BYTES, MAX_SUMMARY_BYTES,
   SIGNATURE_BYTES
 } from './limits.js'
-import { keepsContent } from './content-rule.js'
+import { keepsContent, keepsDeps, minDepsWeight } from './content-rule.js'
 import { compareDots, type Dot, type Head, type PatternState, type Version } from './pattern.js'
-import { FLAG_DELETED, FLAG_STRIPPED, FLAG_SUMMARY, flagsOf, rememberContent, writeContent } from './write-digest.js'
-import { covers, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
+import { FLAG_BODY_V3, FLAG_DELETED, FLAG_NO_DEPS, FLAG_STRIPPED, FLAG_SUMMARY, flagsOf, rememberContent, writeContent } from './write-digest.js'
+import { covers, EMPTY_CLOCK, readClock, sortedNodeIds, type VectorClock, writeClock } from './vector-clock.js'
 import { droppedWritersNamed, readDroppedWriters } from './dropped-writers.js'
 
 export { DIGEST_BYTES, keyHash, sha256 } from './hash.js'
@@ -81,9 +84,17 @@ export function encodePattern (s: PatternState): Uint8Array {
   return w.finish()
 }
 
-/** flags (+ stripped), then if live: confidence and the content, or a stripped version's content size and digest */
+/**
+ * flags, then if kept without deps: their count and digest; then if live: confidence and the
+ * content, or a stripped version's content size and digest
+ */
 function writeVersionContent (w: ByteWriter, v: Version): void {
-  w.u8(flagsOf(v) | (v.stripped !== undefined ? FLAG_STRIPPED : 0))
+  w.u8(flagsOf(v) | (v.stripped !== undefined ? FLAG_STRIPPED : 0) | (v.depsByDigest === true ? FLAG_BODY_V3 : 0) |
+    (v.depsOmitted !== undefined ? FLAG_NO_DEPS : 0))
+  if (v.depsOmitted !== undefined) {
+    if (v.depsOmitted.digest.length !== DIGEST_BYTES) throw new InvalidEncodingError('version without deps: deps digest of a wrong size')
+    w.varint(v.depsOmitted.entries).raw(v.depsOmitted.digest)
+  }
   if (v.deleted) return
   w.f64(v.confidence === 0 ? 0 : v.confidence)
   if (v.stripped !== undefined) {
@@ -126,6 +137,8 @@ export function decodePattern (bytes: Uint8Array): PatternState {
     const v = readVersion(r, clock, nodeAt, depAt)
     const prev = versions[i - 1]
     if (prev !== undefined && compareDots(prev.dot, v.dot) >= 0) throw new InvalidEncodingError('pattern: versions not in canonical order')
+    // no join makes two: a state holding a node's write has a clock covering its earlier ones
+    if (prev?.dot.node === v.dot.node) throw new InvalidEncodingError(`pattern: two versions by ${v.dot.node}`)
     versions.push(v)
   }
   for (const v of versions) {
@@ -184,19 +197,39 @@ function readVersion (r: ByteReader, clock: VectorClock, nodeAt: NodeAt, depAt: 
   }
   if ((deps.get(node) ?? 0) >= counter) throw new InvalidEncodingError(`pattern: version ${counter}@${node} depends on its own later write`)
   const v = readContent(r, { node, counter }, deps)
+  const at = `pattern: version ${counter}@${node}`
+  if (v.depsOmitted !== undefined) {
+    // its concurrent writers are not known without its deps; the clock's size bounds them
+    if (v.depsOmitted.entries > clock.size || clock.size * minDepsWeight(v.depsOmitted.entries) <= DEPS_BUDGET) {
+      throw new InvalidEncodingError(`${at} lacks its deps (${v.depsOmitted.entries} entries) under a clock that keeps them`)
+    }
+  } else if (!keepsDeps(v, clock)) {
+    throw new InvalidEncodingError(`${at} keeps its deps against the rule`)
+  }
   if (keepsContent(v, clock) !== (v.stripped === undefined)) {
-    throw new InvalidEncodingError(`pattern: version ${counter}@${node} ${v.stripped === undefined ? 'keeps' : 'lacks'} its content against the rule`)
+    throw new InvalidEncodingError(`${at} ${v.stripped === undefined ? 'keeps' : 'lacks'} its content against the rule`)
   }
   return v
 }
 
-/** A version's flags, confidence and content (see writeVersionContent), then its signature. */
-function readContent (r: ByteReader, dot: Dot, deps: VectorClock): Version {
+/** The flags, and what goes with them (see writeVersionContent), then the signature. */
+function readContent (r: ByteReader, dot: Dot, listedDeps: VectorClock): Version {
   const flags = r.u8()
-  if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY | FLAG_STRIPPED)) !== 0) throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
-  if ((flags & FLAG_DELETED) !== 0) {
-    if (flags !== FLAG_DELETED) throw new InvalidEncodingError('pattern: tombstone with a summary or without content')
-    return { dot, deps, deleted: true, confidence: 0, episodes: [], sig: readSig(r) }
+  if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY | FLAG_STRIPPED | FLAG_BODY_V3 | FLAG_NO_DEPS)) !== 0) {
+    throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
+  }
+  const v3 = (flags & FLAG_BODY_V3) !== 0 ? { depsByDigest: true as const } : {}
+  let deps = listedDeps
+  let omitted = {}
+  if ((flags & FLAG_NO_DEPS) !== 0) {
+    if (!('depsByDigest' in v3) || listedDeps.size > 0) throw new InvalidEncodingError('pattern: a version without deps lists deps or has a v2 body')
+    omitted = { depsOmitted: { entries: r.count(MAX_CLOCK_ENTRIES, 0, 'deps entries'), digest: r.raw(DIGEST_BYTES, 'deps digest').slice() } }
+    deps = EMPTY_CLOCK
+  }
+  const body = (flags & ~(FLAG_BODY_V3 | FLAG_NO_DEPS))
+  if ((body & FLAG_DELETED) !== 0) {
+    if (body !== FLAG_DELETED) throw new InvalidEncodingError('pattern: tombstone with a summary or without content')
+    return { dot, deps, deleted: true, confidence: 0, episodes: [], sig: readSig(r), ...v3, ...omitted }
   }
   const confidence = r.f64()
   if (!(confidence >= 0 && confidence <= 1) || Object.is(confidence, -0)) {
@@ -207,7 +240,7 @@ function readContent (r: ByteReader, dot: Dot, deps: VectorClock): Version {
     const bytes = r.varint()
     if (bytes < 1 || bytes > CONTENT_BUDGET) throw new InvalidEncodingError(`pattern: stripped content of ${bytes} bytes`)
     const digest = r.raw(DIGEST_BYTES, 'content digest').slice()
-    return { dot, deps, deleted: false, confidence, episodes: [], sig: readSig(r), stripped: { bytes, digest, hasSummary } }
+    return { dot, deps, deleted: false, confidence, episodes: [], sig: readSig(r), stripped: { bytes, digest, hasSummary }, ...v3, ...omitted }
   }
   const start = r.position
   const summary = hasSummary ? r.string(MAX_SUMMARY_BYTES, 'summary') : undefined
@@ -223,8 +256,8 @@ function readContent (r: ByteReader, dot: Dot, deps: VectorClock): Version {
   const content = r.view(start, r.position)
   if (content.length > CONTENT_BUDGET) throw new LimitExceededError(`pattern: content of ${content.length} bytes in one version`)
   const v: Version = summary === undefined
-    ? { dot, deps, deleted: false, confidence, episodes, sig: readSig(r) }
-    : { dot, deps, deleted: false, confidence, summary, episodes, sig: readSig(r) }
+    ? { dot, deps, deleted: false, confidence, episodes, sig: readSig(r), ...v3, ...omitted }
+    : { dot, deps, deleted: false, confidence, summary, episodes, sig: readSig(r), ...v3, ...omitted }
   rememberContent(v, content)
   return v
 }

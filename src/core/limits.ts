@@ -37,3 +37,14 @@ export const SIGNATURE_BYTES = 64
  * up to MAX_CLOCK_ENTRIES writers.
  */
 export const CONTENT_BUDGET = 768 * 1024
+/**
+ * Bytes of deps the live versions of one pattern keep in full together (by the weight below,
+ * see content-rule.ts, keepsDeps): concurrent writes of a key with many writers would otherwise
+ * carry about writers × versions deps entries. What is left of MAX_PATTERN_BYTES after the
+ * content budget and the per-writer parts (clock entries, versions or heads) of a full clock.
+ */
+export const DEPS_BUDGET = 40 * 1024
+/** What one deps entry may take encoded: a node index (< 16,384 ids) and a counter (<= 2^53). */
+export const DEPS_ENTRY_WEIGHT = 10
+/** What a dropped writer a deps entry names adds: its id in the table of dropped writers. */
+export const DROPPED_WRITER_WEIGHT = 2 + MAX_NODE_ID_BYTES

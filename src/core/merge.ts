@@ -11,7 +11,7 @@
  */
 import { compareBytes } from './bytes.js'
 import { KeyMismatchError } from './errors.js'
-import { canonicalVersions } from './content-rule.js'
+import { canonicalVersions, unitedCopies } from './content-rule.js'
 import { MAX_CLOCK_ENTRIES } from './limits.js'
 import { compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
 import { compareClocks, covers, joinClocks, sortedNodeIds, type VectorClock } from './vector-clock.js'
@@ -26,11 +26,11 @@ export function dotKey (d: Dot): string {
   return `${d.counter}@${d.node}`
 }
 
-/** Of two writes under one dot, the one every node keeps (of one write, the copy with its content). */
+/** Of two writes under one dot, the one every node keeps (of one write, what both copies hold). */
 function pickVersion (x: Version, y: Version): Version {
   if (x === y) return x
   const order = compareBytes(bodyDigest(x), bodyDigest(y))
-  if (order === 0) return x.stripped === undefined ? x : y
+  if (order === 0) return unitedCopies(x, y)
   return order > 0 ? x : y
 }
 
@@ -98,7 +98,7 @@ export function mergePatterns (a: PatternState, b: PatternState): PatternState {
 
 function joinStates (a: PatternState, b: PatternState): PatternState {
   const clock = joinClocks(a.clock, b.clock)
-  // kept with or without content by the clock they now sit under (keepsContent: the same on every node)
+  // kept with or without deps and content by the clock they now sit under (content-rule.ts: the same on every node)
   const versions = canonicalVersions(joinVersions(a.versions, a.clock, b.versions, b.clock), clock)
   return { key: a.key, clock, versions, heads: joinHeads(a, b, clock, versions) }
 }

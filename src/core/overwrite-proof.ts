@@ -8,10 +8,14 @@
  * (whoever wrote over a write had seen all it had seen). So a received state is taken only if
  * its versions' deps cover every head; a state that claims more is refused.
  *
- * One exception: under a full clock the writer rule (writer-rank.ts) may have dropped the
- * writer whose version was the proof, so there the check cannot be made.
+ * Two exceptions, where the proof may be gone from an honest state: under a full clock the
+ * writer rule (writer-rank.ts) may have dropped the writer whose version was the proof; and a
+ * version kept without its deps (content-rule.ts, keepsDeps) proves nothing, so a state holding
+ * one whose deps the rule must have left out (its own count of them, times the writers standing,
+ * is over the deps budget) is taken without the check.
  */
-import { MAX_CLOCK_ENTRIES } from './limits.js'
+import { minDepsWeight } from './content-rule.js'
+import { DEPS_BUDGET, MAX_CLOCK_ENTRIES } from './limits.js'
 import type { Head, PatternState } from './pattern.js'
 import type { NodeId } from './vector-clock.js'
 
@@ -22,5 +26,15 @@ export function unprovenHeads (s: PatternState): Head[] {
   for (const v of s.versions) {
     for (const [node, counter] of v.deps) if (counter > (seen.get(node) ?? 0)) seen.set(node, counter)
   }
-  return s.heads.filter(h => (seen.get(h.dot.node) ?? 0) < h.dot.counter)
+  const unproven = s.heads.filter(h => (seen.get(h.dot.node) ?? 0) < h.dot.counter)
+  return unproven.length === 0 || depsSurelyLeftOut(s) ? [] : unproven
+}
+
+/**
+ * Whether `s` holds a version whose deps the rule left out for sure: its concurrent writers
+ * include at least the other writers standing, and its deps weigh at least their count's worth.
+ */
+function depsSurelyLeftOut (s: PatternState): boolean {
+  const standing = new Set(s.versions.map(v => v.dot.node)).size
+  return s.versions.some(v => v.depsOmitted !== undefined && standing * minDepsWeight(v.depsOmitted.entries) > DEPS_BUDGET)
 }

@@ -14,12 +14,13 @@
  * averages averages: three concurrent writes 0.9, 0.5, 0.1 show 0.5 whatever the order.
  * No wall-clock time appears anywhere in the state.
  */
-import { compareBytes, compareUtf8, isWellFormedText, utf8Length } from './bytes.js'
+import { compareBytes, compareUtf8 } from './bytes.js'
 import { InvalidPatternError, LimitExceededError } from './errors.js'
-import { CONTENT_BUDGET, MAX_CLOCK_ENTRIES, MAX_EPISODE_ID_BYTES, MAX_EPISODES, MAX_KEY_BYTES, MAX_SUMMARY_BYTES } from './limits.js'
+import { CONTENT_BUDGET, MAX_CLOCK_ENTRIES, MAX_EPISODES } from './limits.js'
 import { advanceClock, type NodeId, type VectorClock, EMPTY_CLOCK } from './vector-clock.js'
 import { bodyDigest, contentOf, shareDigests, type VersionBody, writeMessage } from './write-digest.js'
 import { keepWriters, lastKeptWriter, writerRank } from './writer-rank.js'
+import { checkConfidence, checkEpisodeId, checkKey, checkSummary } from './write-checks.js'
 
 export interface Dot {
   readonly node: NodeId
@@ -44,6 +45,10 @@ export interface Version {
    * rule in keepsContent; its size and digest stay, so its signature still checks
    */
   readonly stripped?: { readonly bytes: number, readonly digest: Uint8Array, readonly hasSummary: boolean }
+  /** set for writes signed with body v3 (write-digest.ts), which names the deps by count and digest; unset for v2 */
+  readonly depsByDigest?: true
+  /** set when a v3 version is kept without its deps (`deps` is then empty), by the rule in keepsDeps */
+  readonly depsOmitted?: { readonly entries: number, readonly digest: Uint8Array }
 }
 
 /** An overwritten write, kept as proof of the clock entry that names it. */
@@ -96,35 +101,6 @@ export interface WriteOp {
 
 export function compareDots (a: Dot, b: Dot): number {
   return compareUtf8(a.node, b.node) || a.counter - b.counter
-}
-
-/** Refuses text that would not survive encoding unchanged (see isWellFormedText). */
-function checkText (s: string, what: string): void {
-  if (!isWellFormedText(s)) throw new InvalidPatternError(`${what} is not well-formed Unicode (it holds a lone surrogate)`)
-}
-
-export function checkKey (key: string): void {
-  if (typeof key !== 'string' || key.length === 0) throw new InvalidPatternError('pattern key must be a non-empty string')
-  checkText(key, 'pattern key')
-  if (utf8Length(key) > MAX_KEY_BYTES) throw new LimitExceededError(`pattern key is longer than ${MAX_KEY_BYTES} bytes`)
-}
-
-export function checkConfidence (c: number): void {
-  if (typeof c !== 'number' || !Number.isFinite(c) || c < 0 || c > 1) {
-    throw new InvalidPatternError(`confidence must be a number in [0, 1], got ${String(c)}`)
-  }
-}
-
-function checkEpisodeId (id: string): void {
-  if (typeof id !== 'string' || id.length === 0) throw new InvalidPatternError('episode id must be a non-empty string')
-  checkText(id, `episode id ${JSON.stringify(id)}`)
-  if (utf8Length(id) > MAX_EPISODE_ID_BYTES) throw new LimitExceededError(`episode id is longer than ${MAX_EPISODE_ID_BYTES} bytes`)
-}
-
-function checkSummary (s: string): void {
-  if (typeof s !== 'string') throw new InvalidPatternError('summary must be a string')
-  checkText(s, 'summary')
-  if (utf8Length(s) > MAX_SUMMARY_BYTES) throw new LimitExceededError(`summary is longer than ${MAX_SUMMARY_BYTES} bytes`)
 }
 
 function liveVersions (s: PatternState): Version[] {
@@ -228,6 +204,7 @@ export function applyWrite (current: PatternState | undefined, key: string, op: 
   }
   const body: VersionBody = {
     deps: current?.clock ?? EMPTY_CLOCK,
+    depsByDigest: true,
     deleted: false,
     confidence,
     ...(summary === undefined ? {} : { summary }),
@@ -246,7 +223,7 @@ export function applyWrite (current: PatternState | undefined, key: string, op: 
  * with the delete survives it.
  */
 export function applyDelete (current: PatternState, author: Author, counter: number): PatternState {
-  return overwrite(current, current.key, { deps: current.clock, deleted: true, confidence: 0, episodes: [] }, author, counter)
+  return overwrite(current, current.key, { deps: current.clock, depsByDigest: true, deleted: true, confidence: 0, episodes: [] }, author, counter)
 }
 
 /** The state after a write that saw all of `current`: one signed version, heads for the rest. */

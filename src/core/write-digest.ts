@@ -5,8 +5,10 @@
  * (the summary and the full episode set). So the parts of a write stay checkable without the
  * rest: a head (a write overwritten since) keeps only the body digest, and a version kept
  * without its content (merges over the size limit, see content-rule.ts) keeps the content's size
- * and digest. Every clock entry and every version stays verifiable after merges, whoever
- * relays the state.
+ * and digest. Body v3 (every write this build makes) names the deps by count and digest too,
+ * so a version can also be kept without its deps (keepsDeps); v2 bodies (earlier builds)
+ * hold the deps themselves and are still read and checked. Every clock entry and every version
+ * stays verifiable after merges, whoever relays the state.
  */
 import { ByteWriter } from './bytes.js'
 import { sha256 } from './hash.js'
@@ -15,6 +17,12 @@ import { writeClock } from './vector-clock.js'
 
 /** Separates Engram write signatures from any other use of a node's key. */
 const WRITE_DOMAIN = new TextEncoder().encode('engram/write/2\n')
+/**
+ * Opens a v3 body. A v2 body opens with its deps count as a minimal varint, which never reads
+ * 0x80 0x00, so no v3 body is also a v2 body and the message needs no second domain: a head
+ * (digest and signature) checks the same way whichever body it names.
+ */
+const BODY_V3 = new Uint8Array([0x80, 0x00])
 
 /** The part of a version its author signs besides key and dot (the version without dot and signature). */
 export type VersionBody = Omit<Version, 'dot' | 'sig'>
@@ -24,6 +32,10 @@ export const FLAG_DELETED = 1
 export const FLAG_SUMMARY = 2
 /** state encoding only: the version is kept without its content (never part of a signed body) */
 export const FLAG_STRIPPED = 4
+/** state encoding only: the version's signed body is v3 (deps by count and digest) */
+export const FLAG_BODY_V3 = 8
+/** state encoding only: a v3 version kept without its deps (their count and digest follow the flags) */
+export const FLAG_NO_DEPS = 16
 
 /** The size and digest of a version's content. */
 export interface ContentInfo {
@@ -31,8 +43,15 @@ export interface ContentInfo {
   readonly digest: Uint8Array
 }
 
+/** The count and digest of a v3 version's deps. */
+export interface DepsInfo {
+  readonly entries: number
+  readonly digest: Uint8Array
+}
+
 const bodyDigests = new WeakMap<object, Uint8Array>()
 const contents = new WeakMap<object, ContentInfo>()
+const depsInfos = new WeakMap<object, DepsInfo>()
 
 /** One writer reused for the hashes below: each is written and hashed synchronously, so none overlap. */
 const scratch = new ByteWriter()
@@ -77,11 +96,34 @@ export function shareDigests (from: VersionBody, to: VersionBody): void {
   if (c !== undefined) contents.set(to, c)
   const d = bodyDigests.get(from)
   if (d !== undefined) bodyDigests.set(to, d)
+  const deps = depsInfos.get(from)
+  if (deps !== undefined) depsInfos.set(to, deps)
 }
 
-/** Canonical bytes of a body: deps (with node ids), flags, then if live: confidence, content size and digest. */
+/** The count and digest of a version's deps (memoized; a version kept without its deps carries them). */
+export function depsOf (v: VersionBody): DepsInfo {
+  if (v.depsOmitted !== undefined) return v.depsOmitted
+  let d = depsInfos.get(v)
+  if (d === undefined) {
+    const w = new ByteWriter()
+    writeClock(w, v.deps)
+    d = { entries: v.deps.size, digest: sha256(w.view()) }
+    depsInfos.set(v, d)
+  }
+  return d
+}
+
+/**
+ * Canonical bytes of a body. v2: deps (with node ids), flags, then if live: confidence, content
+ * size and digest. v3: BODY_V3, the deps' count and digest, then the same from flags on.
+ */
 function writeBody (w: ByteWriter, v: VersionBody): void {
-  writeClock(w, v.deps)
+  if (v.depsByDigest === true) {
+    const d = depsOf(v)
+    w.raw(BODY_V3).varint(d.entries).raw(d.digest)
+  } else {
+    writeClock(w, v.deps)
+  }
   w.u8(flagsOf(v))
   if (v.deleted) return
   const c = contentOf(v)
@@ -93,6 +135,7 @@ export function bodyDigest (v: VersionBody): Uint8Array {
   let d = bodyDigests.get(v)
   if (d === undefined) {
     if (!v.deleted) contentOf(v) // before the scratch writer is taken
+    if (v.depsByDigest === true) depsOf(v)
     writeBody(scratch.reset(), v)
     d = sha256(scratch.view())
     bodyDigests.set(v, d)

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os'
 import { MAX_PATTERN_BYTES } from '../core/limits.js'
 
 /** Bumped on any incompatible change of messages or of the Merkle shape (see docs/protocol.md). */
-export const GOSSIP_PROTOCOL = '/engram/gossip/2.1.0'
+export const GOSSIP_PROTOCOL = '/engram/gossip/2.2.0'
 
 /** One frame holds at most one full pattern plus framing, or a batch of small items. */
 export const MAX_FRAME_BYTES = MAX_PATTERN_BYTES + 64 * 1024

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * /engram/gossip/2.1.0 as a libp2p service, shaped like `@libp2p/ping` and `@libp2p/identify`:
+ * /engram/gossip/2.2.0 as a libp2p service, shaped like `@libp2p/ping` and `@libp2p/identify`:
  * periodic Merkle anti-entropy rounds with random gossip peers, a session with each peer that
  * connects, and eager push of local writes. The wire format is in pb/gossip.proto and
  * docs/protocol.md.

@@ -5,6 +5,7 @@ import { applyDelete, applyWrite, headsOf, type PatternState } from '../../src/c
 import { mergePatterns } from '../../src/core/merge.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { advanceClock } from '../../src/core/vector-clock.js'
+import { omitDeps, stripContent } from '../../src/core/content-rule.js'
 import { author, realAuthor } from '../helpers/authors.js'
 
 describe('signed writes: every write a state names is checked against its writer\'s key', async () => {
@@ -59,6 +60,24 @@ describe('signed writes: every write a state names is checked against its writer
     assert.equal(refused[1]?.name, 'UntrustedWriterError')
     assert.equal(refused[2]?.name, 'UntrustedWriterError')
     assert.match(refused[1]!.message, new RegExp(mallory.node))
+  })
+
+  it('takes a write kept without its deps or its content (v3 body: their count and digest are signed), not one with them altered', async () => {
+    const over = applyWrite(mergePatterns(base, applyWrite(undefined, 'k', { addEpisodes: ['e2'], confidence: 0.7 }, bob, 1)), 'k',
+      { addEpisodes: ['e3'] }, alice, 2)
+    const v = over.versions[0]!
+    assert.equal(v.depsByDigest, true)
+    const forms = [omitDeps(v), stripContent(v), stripContent(omitDeps(v))]
+    const states = forms.map(f => ({ ...over, versions: [f] }))
+    const { refused } = await verifier().check(states)
+    assert.deepEqual(refused, [undefined, undefined, undefined])
+    const header = forms[0]!
+    const altered = [
+      { ...header, depsOmitted: { entries: header.depsOmitted!.entries + 1, digest: header.depsOmitted!.digest } },
+      { ...header, depsOmitted: { entries: header.depsOmitted!.entries, digest: new Uint8Array(32) } }
+    ]
+    const r = await verifier().check(altered.map(f => ({ ...over, versions: [f] })))
+    assert.deepEqual(r.refused.map(e => e?.name), ['ForgedWriteError', 'ForgedWriteError'])
   })
 
   it('a valid signature moved to another key, counter or writer does not verify', async () => {

@@ -17,10 +17,14 @@ import { createNodeMetrics, type NodeMetrics } from '../../src/daemon/metrics.js
 import { GOSSIP_PROTOCOL } from '../../src/gossip/constants.js'
 import { Frame } from '../../src/gossip/pb/gossip.js'
 import { ByteWriter } from '../../src/core/bytes.js'
-import { encodePattern } from '../../src/core/encoding.js'
+import { compareUtf8 } from '../../src/core/bytes.js'
+import { omitDeps } from '../../src/core/content-rule.js'
+import { decodePattern, encodePattern } from '../../src/core/encoding.js'
+import { mergePatterns } from '../../src/core/merge.js'
 import { applyWrite, type Author, headOf, type PatternState } from '../../src/core/pattern.js'
 import { advanceClock, joinClocks } from '../../src/core/vector-clock.js'
 import type { RefusedInfo } from '../../src/node/types.js'
+import { realAuthor } from '../helpers/authors.js'
 
 describe('forged writes from a hostile member', () => {
   const nodes: TestEngram[] = []
@@ -125,6 +129,22 @@ describe('forged writes from a hostile member', () => {
     assert.match(await metrics.render(), /^engram_writes_refused_total\{reason="unproven"\} 1$/m)
     await waitFor(async () => (await honest.node.get('target'))?.episodes.includes('real') === true,
       { timeout: 10_000, message: 'the victim\'s write on the honest node' })
+  })
+
+  it('suppression by a write without its deps: the attacker leaves out its own deps to prove nothing; refused, the write stays', async () => {
+    await victim.node.put('target2', { addEpisodes: ['real'], confidence: 0.8 })
+    const real = await internalsOf(victim.node).replica.get('target2') as PatternState
+    // a key 100 writers wrote (real keys): a clock wide enough for a version without deps to decode
+    const writers = await Promise.all(Array.from({ length: 100 }, async () => await realAuthor()))
+    const base = writers.map(w => applyWrite(undefined, 'target2', { confidence: 0.5 }, w, 1)).reduce((a, b) => mergePatterns(a, b))
+    const mine = applyWrite(base, 'target2', { addEpisodes: ['attacker'], confidence: 0.1 }, attackerAuthor(), 101)
+    const heads = [...mine.heads, headOf(real.versions[0]!)].sort((x, y) => compareUtf8(x.dot.node, y.dot.node))
+    const suppressing: PatternState = { key: 'target2', clock: joinClocks(real.clock, mine.clock), versions: [omitDeps(mine.versions[0]!)], heads }
+    assert.equal(decodePattern(encodePattern(suppressing)).versions[0]?.depsOmitted?.entries, 100)
+    const got = await push([suppressing], 1)
+    assert.deepEqual(got.map(r => [r.key, r.reason]), [['target2', 'unproven']])
+    assert.deepEqual((await victim.node.get('target2'))?.episodes, ['real'])
+    assert.match(await metrics.render(), /^engram_writes_refused_total\{reason="unproven"\} 2$/m)
   })
 
   it('one forged pattern does not stop the push from moving the attacker\'s own (signed) write; all refusals are counted', async () => {

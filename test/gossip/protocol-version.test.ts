@@ -1,6 +1,6 @@
 /**
  * A node speaks only the current gossip protocol id: a peer that speaks only the previous one
- * (which cannot read pattern format 3) is connected and identified, but never a gossip peer:
+ * (which cannot read versions kept without their deps) is connected and identified, but never a gossip peer:
  * no session, no push, nothing merged from it. Real nodes over TCP.
  */
 import { after, describe, it } from 'node:test'
@@ -12,7 +12,7 @@ import { startTestNode, stopAll } from '../helpers/nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import type { EngramLibp2p } from '../../src/node/libp2p.js'
 
-const PREVIOUS = '/engram/gossip/2.0.0'
+const PREVIOUS = '/engram/gossip/2.1.0'
 
 describe('gossip protocol version', () => {
   const engrams: TestEngram[] = []

@@ -25,9 +25,9 @@ function manyEpisodes (key: string, node: string, n: number): PatternState {
   return applyWrite(undefined, key, { addEpisodes: longIds(node, n), confidence: 0.5 }, author(node), 1)
 }
 
-/** a state whose clock names `n` nodes (`prefix`0 … ): `n` concurrent writes, merged */
-function wideClock (key: string, prefix: string, n: number): PatternState {
-  const writes = Array.from({ length: n }, (_, i) => applyWrite(undefined, key, { confidence: 0.5 }, author(`${prefix}${i}`), 1))
+/** a state whose clock names `n` nodes (`prefix`0 … ): `n` concurrent writes (at `counter`), merged */
+function wideClock (key: string, prefix: string, n: number, counter = 1): PatternState {
+  const writes = Array.from({ length: n }, (_, i) => applyWrite(undefined, key, { confidence: 0.5 }, author(`${prefix}${i}`), counter))
   // merged as a balanced tree: the join is associative
   let level = writes
   while (level.length > 1) {
@@ -95,6 +95,31 @@ describe('merges that break a limit', () => {
       assert.equal(next.state.versions[0]?.stripped, undefined)
     })
   }
+
+  it('700 writers, then 300 writing at once after a sync (their deps were over 1 MiB together): merged, stored, read back after a reopen', async () => {
+    const base = wideClock('k', 'w', 700, 1_000_000)
+    const writes = Array.from({ length: 300 }, (_, i) =>
+      applyWrite(base, 'k', { removeEpisodes: episodesOf(base), addEpisodes: [`r${i}`], confidence: 0.5 }, author(`r${i}`), 1))
+    const half = writes.slice(0, 150).reduce((a, b) => mergePatterns(a, b))
+    await t.replica.mergeRemote([half])
+    const rest = writes.slice(150).reduce((a, b) => mergePatterns(a, b))
+    const result = await t.replica.mergeRemote([rest], [encodePattern(rest)])
+    assert.deepEqual(result.skipped, [])
+    const stored = await t.replica.get('k') as PatternState
+    assert.equal(stored.versions.length, 300)
+    assert.ok(stored.versions.every(v => v.depsOmitted !== undefined))
+    assert.equal(episodesOf(stored).length, 300)
+    assert.ok(encodePattern(stored).length <= MAX_PATTERN_BYTES)
+    assert.deepEqual(encodePattern(mergePatterns(rest, half)), encodePattern(stored))
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
+    assert.deepEqual(t.replica.openReport.quarantined, [])
+    assert.deepEqual(encodePattern(await t.replica.get('k') as PatternState), encodePattern(stored))
+    const next = await t.replica.write('k', { addEpisodes: ['fresh'] })
+    assert.equal(next.state.versions.length, 1)
+    assert.equal(next.state.versions[0]?.depsOmitted, undefined)
+    assert.equal(episodesOf(next.state).length, 301)
+  })
 
   it('two writers of 2,500 short episodes each: both versions stored and read back, 5,000 shown; a write must bring it under the limit', async () => {
     const short = (node: string): PatternState =>
