@@ -3,8 +3,9 @@
  * order (node ids and episode ids by UTF-8 bytes, dots by node then counter), and the decoder
  * refuses any other order, duplicates, dots the clock has not seen, a version another
  * version overwrote, two versions by one writer, a version kept with or without its deps or
- * content against the rules (content-rule.ts), or a clock entry without the write that backs it. So equal states have
- * equal bytes and equal digests on every node, and a decoded state is always well formed.
+ * content against the rules (content-rule.ts), or a clock entry without the write that backs
+ * it. So equal states have equal bytes and equal digests on every node, and a decoded state is
+ * always well formed.
  * (Signatures are checked apart, by the node: see src/auth.)
  *
  * Layout (v2):

@@ -51,10 +51,10 @@ export interface DepsInfo {
 
 const bodyDigests = new WeakMap<object, Uint8Array>()
 const contents = new WeakMap<object, ContentInfo>()
-const depsInfos = new WeakMap<object, DepsInfo>()
 
-/** One writer reused for the hashes below: each is written and hashed synchronously, so none overlap. */
+/** Writers reused for the hashes below: each is written and hashed synchronously, so none overlap. */
 const scratch = new ByteWriter()
+const depsScratch = new ByteWriter()
 
 export function flagsOf (v: VersionBody): number {
   const hasSummary = v.stripped !== undefined ? v.stripped.hasSummary : v.summary !== undefined
@@ -96,21 +96,16 @@ export function shareDigests (from: VersionBody, to: VersionBody): void {
   if (c !== undefined) contents.set(to, c)
   const d = bodyDigests.get(from)
   if (d !== undefined) bodyDigests.set(to, d)
-  const deps = depsInfos.get(from)
-  if (deps !== undefined) depsInfos.set(to, deps)
 }
 
-/** The count and digest of a version's deps (memoized; a version kept without its deps carries them). */
+/**
+ * The count and digest of a version's deps (a version kept without its deps carries them). Not
+ * memoized: the body digest that needs it is.
+ */
 export function depsOf (v: VersionBody): DepsInfo {
   if (v.depsOmitted !== undefined) return v.depsOmitted
-  let d = depsInfos.get(v)
-  if (d === undefined) {
-    const w = new ByteWriter()
-    writeClock(w, v.deps)
-    d = { entries: v.deps.size, digest: sha256(w.view()) }
-    depsInfos.set(v, d)
-  }
-  return d
+  writeClock(depsScratch.reset(), v.deps)
+  return { entries: v.deps.size, digest: sha256(depsScratch.view()) }
 }
 
 /**
@@ -119,6 +114,7 @@ export function depsOf (v: VersionBody): DepsInfo {
  */
 function writeBody (w: ByteWriter, v: VersionBody): void {
   if (v.depsByDigest === true) {
+    // depsOf writes on its own scratch writer, not on `w`
     const d = depsOf(v)
     w.raw(BODY_V3).varint(d.entries).raw(d.digest)
   } else {
@@ -135,7 +131,6 @@ export function bodyDigest (v: VersionBody): Uint8Array {
   let d = bodyDigests.get(v)
   if (d === undefined) {
     if (!v.deleted) contentOf(v) // before the scratch writer is taken
-    if (v.depsByDigest === true) depsOf(v)
     writeBody(scratch.reset(), v)
     d = sha256(scratch.view())
     bodyDigests.set(v, d)

@@ -91,6 +91,20 @@ describe('deps of many concurrent writes (the deps rule)', () => {
     assert.equal(next.versions[0]?.deps.size, 1000)
   })
 
+  it('the largest state honest writers make fits: 1,024 PeerId-long writers with counters near the limit, all writing again at once', () => {
+    const ids = Array.from({ length: 1024 }, (_, i) => `12D3KooW${String(i).padStart(44, '0')}`)
+    const first = mergeAll(ids.map((id, i) => applyWrite(undefined, KEY, { confidence: 0.5 }, author(id), 2 ** 52 + i)))
+    // each keeps content just under what a version without deps may hold under 1,024 writers
+    const again = ids.map((id, i) => applyWrite(first, KEY, {
+      addEpisodes: [0, 1, 2].map(j => `${i}-${j}-`.padEnd(250, 'x')), confidence: 0.25
+    }, author(id), 2 ** 53 - 1 - i))
+    const final = mergeAll(again)
+    assert.equal(final.versions.length, 1024)
+    assert.ok(final.versions.every(v => v.depsOmitted !== undefined && v.stripped === undefined))
+    const bytes = checkStorable(final)
+    assert.ok(bytes.length > 900 * 1024, `${bytes.length} bytes: near the limit`)
+  })
+
   it('random crowds and concurrent rewrites, random merge orders with duplicates: same bytes everywhere, every state storable', () => {
     let omitted = 0
     let kept = 0
