@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { WriteVerifier } from '../../src/auth/write-verifier.js'
-import { applyDelete, applyWrite, headsOf, type PatternState } from '../../src/core/pattern.js'
+import { applyDelete, applyWrite, headsOf, type PatternState, type Version } from '../../src/core/pattern.js'
+import { bodyDigest, writeMessage } from '../../src/core/write-digest.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { advanceClock } from '../../src/core/vector-clock.js'
@@ -78,6 +79,19 @@ describe('signed writes: every write a state names is checked against its writer
     ]
     const r = await verifier().check(altered.map(f => ({ ...over, versions: [f] })))
     assert.deepEqual(r.refused.map(e => e?.name), ['ForgedWriteError', 'ForgedWriteError'])
+  })
+
+  it('still takes writes signed by earlier builds (v2 bodies, deps in full), stored or relayed, and refuses them altered', async () => {
+    const v3 = applyWrite(undefined, 'old', { addEpisodes: ['e'], confidence: 0.5 }, alice, 7).versions[0]!
+    const body = { deps: v3.deps, deleted: false, confidence: 0.5, episodes: ['e'] }
+    const v2: Version = { dot: v3.dot, ...body, sig: alice.sign(writeMessage('old', v3.dot, bodyDigest(body))) }
+    const state: PatternState = { key: 'old', clock: new Map([[alice.node, 7]]), versions: [v2], heads: [] }
+    const stored = decodePattern(encodePattern(state))
+    assert.equal(stored.versions[0]?.depsByDigest, undefined)
+    assert.deepEqual(encodePattern(stored), encodePattern(state))
+    const altered: PatternState = { ...state, versions: [{ ...v2, confidence: 0.6 }] }
+    const { refused } = await verifier().check([stored, altered])
+    assert.deepEqual(refused.map(e => e?.name), [undefined, 'ForgedWriteError'])
   })
 
   it('a valid signature moved to another key, counter or writer does not verify', async () => {

@@ -1,6 +1,7 @@
 /**
  * Sessions over keys at the limits: two crowds of writers over what a pattern keeps converge by
- * the writer rule, concurrent writes over a pattern's size merge within it, and a key this node
+ * the writer rule, concurrent writes over a pattern's size merge within it (content, and the deps
+ * of many writers writing at once), and a key this node
  * must not take (its own event at the counter limit) is skipped while the others move. Real
  * nodes over TCP.
  */
@@ -86,6 +87,28 @@ describe('sessions over keys at the limits', () => {
     assert.equal(onA?.versions, 2)
     assert.equal(onA?.versionsWithoutContent, 2)
     assert.ok(Math.abs((onA?.confidence ?? 0) - 0.8) < 1e-12, JSON.stringify(onA?.confidence))
+  })
+
+  it('a key 700 nodes wrote, then 300 wrote at once in two partitions (deps once over 1 MiB together): both converge on it', async () => {
+    const [a, b] = nodes as [TestEngram, TestEngram]
+    const writers = await Promise.all(Array.from({ length: 1000 }, async () => await realAuthor()))
+    // the first 700 wrote it long ago (large counters), the other 300 after seeing all of that
+    const base = writers.slice(0, 700).map(w => applyWrite(undefined, 'wide', { confidence: 0.5 }, w, 1_000_000)).reduce((x, y) => mergePatterns(x, y))
+    const again = writers.slice(700).map(w => applyWrite(base, 'wide', { addEpisodes: [w.node], confidence: 0.25 }, w, 1))
+    const [onA, onB] = [again.slice(0, 150), again.slice(150)].map(part => part.reduce((x, y) => mergePatterns(x, y)))
+    await internalsOf(a.node).replica.mergeRemote([onA!])
+    await internalsOf(b.node).replica.mergeRemote([onB!])
+    const r = await b.node.syncNow(a.node.peerId.toString())
+    assert.equal(r.outcome, 'synced', JSON.stringify(r))
+    assert.equal(r.patternsSkipped, 0, JSON.stringify(r))
+    const expected = encodePattern(mergePatterns(onA!, onB!))
+    const stored = async (n: TestEngram): Promise<Uint8Array> => encodePattern(await internalsOf(n.node).replica.get('wide') as PatternState)
+    await waitFor(async () => Buffer.from(await stored(a)).equals(expected), { timeout: 10_000, message: 'the key on a' })
+    assert.deepEqual(await stored(b), expected)
+    const view = await a.node.get('wide')
+    assert.equal(view?.versions, 300)
+    assert.equal(view?.episodes.length, 300)
+    assert.ok(decodePattern(expected).versions.every(v => v.depsOmitted !== undefined))
   })
 
   it('a peer holding a state that names this node\'s event 2^53-1 cannot stop this node\'s writes', async () => {
