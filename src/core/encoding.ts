@@ -219,11 +219,12 @@ function readContent (r: ByteReader, dot: Dot, listedDeps: VectorClock): Version
   if ((flags & ~(FLAG_DELETED | FLAG_SUMMARY | FLAG_STRIPPED | FLAG_BODY_V3 | FLAG_NO_DEPS)) !== 0) {
     throw new InvalidEncodingError(`pattern: unknown version flags ${flags}`)
   }
-  const v3 = (flags & FLAG_BODY_V3) !== 0 ? { depsByDigest: true as const } : {}
+  const isV3 = (flags & FLAG_BODY_V3) !== 0
+  const v3 = isV3 ? { depsByDigest: true as const } : {}
   let deps = listedDeps
   let omitted = {}
   if ((flags & FLAG_NO_DEPS) !== 0) {
-    if (!('depsByDigest' in v3) || listedDeps.size > 0) throw new InvalidEncodingError('pattern: a version without deps lists deps or has a v2 body')
+    if (!isV3 || listedDeps.size > 0) throw new InvalidEncodingError('pattern: a version without deps lists deps or has a v2 body')
     omitted = { depsOmitted: { entries: r.count(MAX_CLOCK_ENTRIES, 0, 'deps entries'), digest: r.raw(DIGEST_BYTES, 'deps digest').slice() } }
     deps = EMPTY_CLOCK
   }

@@ -12,25 +12,13 @@ import fc from 'fast-check'
 import { concurrentWriters, depsWeight, keepsDeps, omitDeps, stripContent } from '../../src/core/content-rule.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { CONTENT_BUDGET, DEPS_BUDGET, MAX_PATTERN_BYTES } from '../../src/core/limits.js'
-import { mergePatterns } from '../../src/core/merge.js'
 import { unprovenHeads } from '../../src/core/overwrite-proof.js'
 import { applyWrite, episodesOf, headOf, type PatternState, type Version } from '../../src/core/pattern.js'
 import { bodyDigest, contentOf } from '../../src/core/write-digest.js'
 import { author } from '../helpers/authors.js'
-import { randomDelivery } from '../helpers/delivery.js'
+import { mergeAll, replicasAfterDelivery } from '../helpers/merges.js'
 
 const KEY = 'k'
-
-/** the balanced merge of `states` (the join is associative) */
-function mergeAll (states: readonly PatternState[]): PatternState {
-  let level = [...states]
-  while (level.length > 1) {
-    const next: PatternState[] = []
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergePatterns(level[i]!, level[i + 1]!) : level[i]!)
-    level = next
-  }
-  return level[0]!
-}
 
 /** `n` concurrent writes by `prefix`0 … at counter `counter` (a node that wrote much has large counters), merged */
 function crowd (prefix: string, n: number, counter: number): PatternState {
@@ -65,15 +53,7 @@ describe('deps of many concurrent writes (the deps rule)', () => {
     // each version alone keeps its deps: one write is always storable
     for (const w of writes.slice(0, 3)) assert.equal(w.versions[0]?.depsOmitted, undefined)
     const rand = (function * () { let x = 7; for (;;) { x = (x * 1103515245 + 12345) % 2147483648; yield x } })()
-    const finals = [0, 1, 2].map(() => {
-      const order = randomDelivery(writes, rand)
-      let acc = order[0]!
-      for (const [i, s] of order.slice(1).entries()) {
-        acc = mergePatterns(acc, s)
-        if (i % 37 === 0) checkStorable(acc)
-      }
-      return acc
-    })
+    const finals = replicasAfterDelivery(writes, rand, 3, (s, step) => { if (step % 37 === 0) checkStorable(s) })
     const bytes = finals.map(s => hex(checkStorable(s)))
     assert.equal(new Set(bytes).size, 1)
     const final = finals[0]!
@@ -121,15 +101,9 @@ describe('deps of many concurrent writes (the deps rule)', () => {
           const seen = mergeAll(parts.slice(0, 1 + (r.seen % parts.length)))
           states.push(rewrite(seen, `r${j}`, 1, r.episodes))
         }
-        const finals = [0, 1, 2].map(() => {
-          const order = randomDelivery(states, rand)
-          let acc = order[0]!
-          for (const s of order.slice(1)) {
-            acc = mergePatterns(acc, s)
-            checkStorable(acc)
-            assert.deepEqual(unprovenHeads(acc), [])
-          }
-          return acc
+        const finals = replicasAfterDelivery(states, rand, 3, s => {
+          checkStorable(s)
+          assert.deepEqual(unprovenHeads(s), [])
         })
         assert.equal(new Set(finals.map(s => hex(encodePattern(s)))).size, 1)
         for (const v of finals[0]!.versions) v.depsOmitted === undefined ? kept++ : omitted++

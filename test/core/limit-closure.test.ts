@@ -14,7 +14,7 @@ import { mergePatterns } from '../../src/core/merge.js'
 import { applyWrite, episodesOf, type PatternState } from '../../src/core/pattern.js'
 import { contentOf } from '../../src/core/write-digest.js'
 import { author } from '../helpers/authors.js'
-import { randomDelivery } from '../helpers/delivery.js'
+import { replicasAfterDelivery } from '../helpers/merges.js'
 
 /** one write of about `kb` KiB of episode ids by `node`, after seeing `seen` (if any: it replaces what it saw) */
 function write (node: string, kb: number, seen: PatternState | undefined, counter: number): PatternState {
@@ -47,15 +47,7 @@ describe('merges stay within the limits (property)', () => {
           const seen = states.slice(0, 1 + (r % states.length)).reduce((a, b) => mergePatterns(a, b))
           states.push(write(`w${w}`, sizes[(w + j + 1) % sizes.length]!, seen, 2 + j))
         }
-        const finals = [0, 1, 2].map(() => {
-          const order = randomDelivery(states, rand)
-          let acc = order[0]!
-          for (const s of order.slice(1)) {
-            acc = mergePatterns(acc, s)
-            checkStorable(acc)
-          }
-          return acc
-        })
+        const finals = replicasAfterDelivery(states, rand, 3, checkStorable)
         const bytes = finals.map(s => Buffer.from(encodePattern(s)).toString('hex'))
         assert.equal(new Set(bytes).size, 1)
         for (const v of finals[0]!.versions) v.stripped === undefined ? full++ : stripped++

@@ -15,20 +15,9 @@ import { mergePatterns } from '../../src/core/merge.js'
 import { applyDelete, applyWrite, isDeleted, type PatternState } from '../../src/core/pattern.js'
 import { lastKeptWriter, writerRank } from '../../src/core/writer-rank.js'
 import { author } from '../helpers/authors.js'
-import { randomDelivery } from '../helpers/delivery.js'
+import { mergeAll, replicasAfterDelivery } from '../helpers/merges.js'
 
 const KEY = 'crowded'
-
-/** the balanced merge of `states` (the join is associative) */
-function mergeAll (states: readonly PatternState[]): PatternState {
-  let level = [...states]
-  while (level.length > 1) {
-    const next: PatternState[] = []
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergePatterns(level[i]!, level[i + 1]!) : level[i]!)
-    level = next
-  }
-  return level[0]!
-}
 
 /** `n` concurrent first writes by `prefix`0 …, merged */
 function crowd (prefix: string, n: number, key = KEY): PatternState {
@@ -76,15 +65,7 @@ describe('the writer rule', () => {
           const writer = `g${g}w${r % sizes[g]!}`
           if (seen.clock.has(writer)) states.push(applyWrite(seen, KEY, { addEpisodes: [`again${j}`] }, author(writer), 2 + j))
         }
-        const finals = [0, 1, 2].map(() => {
-          const order = randomDelivery(states, rand)
-          let acc = order[0]!
-          for (const s of order.slice(1)) {
-            acc = mergePatterns(acc, s)
-            roundTrips(acc)
-          }
-          return acc
-        })
+        const finals = replicasAfterDelivery(states, rand, 3, roundTrips)
         const bytes = finals.map(s => hex(encodePattern(s)))
         assert.equal(new Set(bytes).size, 1)
         const all = new Set(sizes.flatMap((n, g) => Array.from({ length: n }, (_, i) => `g${g}w${i}`)))

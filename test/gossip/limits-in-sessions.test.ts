@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { applyWrite, type PatternState } from '../../src/core/pattern.js'
 import { author, realAuthor } from '../helpers/authors.js'
+import { mergeAll } from '../helpers/merges.js'
 import { MAX_CLOCK_ENTRIES } from '../../src/core/limits.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
@@ -19,13 +20,7 @@ import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 /** one key written concurrently by `n` new writers (real keys), merged */
 async function wideClock (key: string, n: number): Promise<PatternState> {
   const writers = await Promise.all(Array.from({ length: n }, async () => await realAuthor()))
-  let level = writers.map(w => applyWrite(undefined, key, { confidence: 0.5 }, w, 1))
-  while (level.length > 1) {
-    const next: PatternState[] = []
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergePatterns(level[i]!, level[i + 1]!) : level[i]!)
-    level = next
-  }
-  return level[0]!
+  return mergeAll(writers.map(w => applyWrite(undefined, key, { confidence: 0.5 }, w, 1)))
 }
 
 describe('sessions over keys at the limits', () => {

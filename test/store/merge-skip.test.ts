@@ -14,6 +14,7 @@ import { applyWrite, episodesOf, type PatternState } from '../../src/core/patter
 import { Replica } from '../../src/store/replica.js'
 import { replicaPerTest } from './helpers.js'
 import { author } from '../helpers/authors.js'
+import { mergeAll } from '../helpers/merges.js'
 
 const ME = 'me'
 
@@ -27,15 +28,7 @@ function manyEpisodes (key: string, node: string, n: number): PatternState {
 
 /** a state whose clock names `n` nodes (`prefix`0 … ): `n` concurrent writes (at `counter`), merged */
 function wideClock (key: string, prefix: string, n: number, counter = 1): PatternState {
-  const writes = Array.from({ length: n }, (_, i) => applyWrite(undefined, key, { confidence: 0.5 }, author(`${prefix}${i}`), counter))
-  // merged as a balanced tree: the join is associative
-  let level = writes
-  while (level.length > 1) {
-    const next: PatternState[] = []
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergePatterns(level[i]!, level[i + 1]!) : level[i]!)
-    level = next
-  }
-  return level[0]!
+  return mergeAll(Array.from({ length: n }, (_, i) => applyWrite(undefined, key, { confidence: 0.5 }, author(`${prefix}${i}`), counter)))
 }
 
 /** `n` concurrent writers with full-size summaries, merged */
