@@ -15,6 +15,12 @@ export const MAX_FRAME_BYTES = MAX_PATTERN_BYTES + 64 * 1024
 export const MAX_PATTERNS_PER_MESSAGE = 512
 
 /**
+ * Bytes a sender lets one stream hold unsent before it waits: the peer's muxer window decides
+ * how fast they leave, so a bulk transfer to a slow reader costs at most this plus one frame.
+ */
+export const MAX_UNSENT_BYTES = 1024 * 1024
+
+/**
  * A node's next round comes interval × U(1 − jitter, 1 + jitter) after its last, so nodes
  * started together drift apart. ±10 % is enough for that; more only spreads out the gaps, and
  * long gaps slow an epidemic: with the push-pull model of bench/lib/sim-schedules.ts, 100

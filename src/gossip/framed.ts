@@ -6,7 +6,8 @@ import type { Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { UnexpectedEOFError } from '@libp2p/utils'
 import { decodeMessage, encodeMessage } from './codec.js'
-import { MAX_FRAME_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
+import { MAX_FRAME_BYTES, MAX_UNSENT_BYTES, MESSAGE_TIMEOUT_MS } from './constants.js'
+import { untilUnsentBelow } from './write-limit.js'
 import type { GossipMessage } from '../core/reconcile-messages.js'
 import { InboundBudgetError, ServiceStoppingError, SessionTimeoutError } from './errors.js'
 import type { ByteBudget } from './byte-budget.js'
@@ -187,14 +188,14 @@ export class FramedStream {
   }
 
   /**
-   * Sends one length-prefixed frame. Not through lpStream.write: it waits for drain with
-   * p-event, which leaves an abort listener on the signal after every wait (a long transfer
-   * piles them up on one session signal); onDrain removes its listener when done.
+   * Sends one length-prefixed frame, then waits while the stream holds more than
+   * MAX_UNSENT_BYTES unsent (write-limit.ts). Not through lpStream.write: its wait for drain
+   * leaves an abort listener on the signal after every wait (a long transfer piles them up on
+   * one session signal).
    */
   async writeRaw (frame: Uint8Array): Promise<void> {
     this.bytesOut += frame.byteLength
-    if (!this.stream.send(new Uint8ArrayList(encodeVarint(frame.byteLength), frame))) {
-      await this.stream.onDrain({ signal: this.signal })
-    }
+    this.stream.send(new Uint8ArrayList(encodeVarint(frame.byteLength), frame))
+    await untilUnsentBelow(this.stream, MAX_UNSENT_BYTES, this.signal)
   }
 }

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { SendInstruction } from '../core/reconcile.js'
 import { MERKLE_DEPTH, toHex } from '../core/merkle.js'
 import { batchEncodedPatterns, encodePatternsFrame } from './codec.js'
@@ -45,6 +46,9 @@ export async function sendPatterns (out: FramedStream, store: GossipStore, what:
     for (const batch of batchEncodedPatterns(encoded)) {
       await out.writeRaw(encodePatternsFrame(batch, push))
       sent += batch.length
+      // store reads are synchronous and a fast reader never makes a write wait: without a turn
+      // of the event loop per frame, a full pull would keep the node from everything else
+      await nextTurn()
     }
   }
   let khs: Uint8Array[] = []
