@@ -24,6 +24,8 @@ export interface Route {
   handler: Handler
   /** bound on the whole request, body included; the server's default when absent */
   timeoutMs?: number
+  /** a local write: it waits while the node holds writes (EngramNodePort.writesHeldMs) */
+  writes?: true
 }
 
 export type Match =

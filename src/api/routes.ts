@@ -37,6 +37,7 @@ export function nodeRoutes (node: EngramNodePort): Route[] {
     {
       method: 'POST',
       path: '/v1/patterns',
+      writes: true,
       handler: async ({ req, res, query }) => {
         checkQuery(query, [])
         const items = parseBulkBody(await readJson(req))
@@ -57,6 +58,7 @@ export function nodeRoutes (node: EngramNodePort): Route[] {
     {
       method: 'PUT',
       path: '/v1/patterns/:key',
+      writes: true,
       handler: async ({ req, res, params, query }) => {
         checkQuery(query, [])
         const op = parsePutBody(await readJson(req))
@@ -66,6 +68,7 @@ export function nodeRoutes (node: EngramNodePort): Route[] {
     {
       method: 'DELETE',
       path: '/v1/patterns/:key',
+      writes: true,
       handler: async ({ res, params, query }) => {
         checkQuery(query, [])
         sendJson(res, 200, await node.delete(params.key!))

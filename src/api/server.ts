@@ -37,6 +37,21 @@ export interface ApiServer {
 
 const DEFAULT_TIMEOUT_MS = 15_000
 
+function timeoutError (timeoutMs: number): ApiError {
+  return new ApiError(503, 'timeout', `the request took longer than ${timeoutMs / 1000} s`, { connection: 'close' })
+}
+
+/** A write that timed out while the node holds writes says why, and when to retry. */
+function writeTimeout (node: EngramNodePort, timeoutMs: number): ApiError {
+  const heldS = Math.ceil(node.writesHeldMs() / 1000)
+  if (heldS === 0) return timeoutError(timeoutMs)
+  return new ApiError(503, 'writes_held',
+    'this node restarted and holds local writes until a session with a peer confirms its counter (so a data dir restored ' +
+    `from a backup cannot reuse its lost writes' dots); no peer has answered yet. Retry in ${heldS} s: by then the node ` +
+    'writes alone, with a warning. Start a peer it knows to end the wait sooner.',
+    { connection: 'close', 'retry-after': String(heldS) })
+}
+
 /**
  * The page carries its own CSP in a meta tag; framing can only be forbidden by header
  * (against clickjacking), and a token in `?token=` must not leak through Referer.
@@ -98,7 +113,7 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
         if (timeoutMs === Infinity) return
         timer = setTimeout(() => {
           controller.abort()
-          reject(new ApiError(503, 'timeout', `the request took longer than ${timeoutMs / 1000} s`, { connection: 'close' }))
+          reject(match.route.writes === true ? writeTimeout(opts.node, timeoutMs) : timeoutError(timeoutMs))
         }, timeoutMs)
       })
       await Promise.race([match.route.handler(ctx), timedOut])

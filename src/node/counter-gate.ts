@@ -21,6 +21,8 @@ export class CounterGate {
   #open: () => void = () => {}
   #timer: ReturnType<typeof setTimeout> | undefined
   #confirmed: boolean
+  /** when start() ran (performance.now()), for heldForMs */
+  #startedAt: number | undefined
 
   constructor (private readonly init: CounterGateInit) {
     this.#confirmed = !init.needed
@@ -32,9 +34,17 @@ export class CounterGate {
     return this.#confirmed
   }
 
+  /** How long local writes may still wait, at most (0 once they no longer do). */
+  heldForMs (): number {
+    if (this.#confirmed) return 0
+    const since = this.#startedAt === undefined ? 0 : performance.now() - this.#startedAt
+    return Math.max(1, Math.ceil(this.init.timeoutMs - since))
+  }
+
   /** Starts the timeout (at node start: before it, no session could have run). */
   start (): void {
     if (this.#confirmed || this.#timer !== undefined) return
+    this.#startedAt = performance.now()
     this.#timer = setTimeout(() => {
       this.init.log.error('no session with a peer within %d s of start: local writes go on without confirming this node\'s counter ' +
         '(if this data dir was restored from a backup, its next writes may reuse dots of writes it lost)', this.init.timeoutMs / 1000)

@@ -183,6 +183,10 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     return this.#libp2p.logger.forComponent(component)
   }
 
+  writesHeldMs (): number {
+    return this.#gate.heldForMs()
+  }
+
   async put (key: string, op: WriteOp): Promise<PatternRecord> {
     await this.#gate.ready()
     return toRecord(await this.#replica.write(key, op))

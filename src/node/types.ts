@@ -161,6 +161,11 @@ export interface EngramNodePort extends Pick<TypedEventTarget<EngramNodeEvents>,
   /** one anti-entropy round now, with `peer` (a PeerId string) or a random gossip peer */
   syncNow(peer?: string, options?: SyncOptions): Promise<RoundReport>
   counts(): Promise<NodeCounts>
+  /**
+   * How long local writes may still wait for a session to confirm this node's counter (a
+   * restarted node with peers: counter-gate.ts); 0 when they do not wait
+   */
+  writesHeldMs(): number
   /** what opening the store found and repaired */
   readonly openReport: OpenReport
   /** a logger of the node's logging setup, for `component` (e.g. 'engram:api') */

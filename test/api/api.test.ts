@@ -296,4 +296,31 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
       await slow.close()
     }
   })
+
+  it('a write a restarted node holds for its counter check answers writes_held with when to retry, not a bare timeout', async () => {
+    // a node with a past (one write) that remembers a peer which is gone: its next writes wait for a session
+    const gone = await startEngram()
+    const deadAddr = gone.node.addresses()[0]!
+    await gone.node.stop()
+    const first = await startEngram({ join: [deadAddr] })
+    await first.node.put('before', { confidence: 0.5 })
+    await first.node.stop()
+    const again = await startEngram({ dataDir: first.dataDir, privateKey: first.privateKey, join: [deadAddr], confirmCounterTimeoutMs: 20_000 })
+    const server = await startApiServer({ node: again.node, host: '127.0.0.1', port: 0, token: TOKEN, requestTimeoutMs: 500 })
+    try {
+      assert.ok(again.node.writesHeldMs() > 0, 'writes are held after the restart')
+      const put = await call(server.url, 'PUT', '/v1/patterns/held', { token: TOKEN, body: { confidence: 0.5 } })
+      assert.equal(put.status, 503)
+      assert.equal(put.json.error.code, 'writes_held')
+      assert.match(put.json.error.message, /confirms its counter.*Retry in \d+ s/s)
+      const retry = Number(put.headers['retry-after'])
+      assert.ok(retry >= 1 && retry <= 20, `retry-after ${String(put.headers['retry-after'])}`)
+      assert.equal((await call(server.url, 'GET', '/v1/patterns/before', { token: TOKEN })).status, 200, 'reads do not wait')
+      // a bare timeout stays one when writes are not held (a fresh node has no past)
+      assert.equal(n.node.writesHeldMs(), 0)
+    } finally {
+      await server.close()
+      await again.node.stop()
+    }
+  })
 })

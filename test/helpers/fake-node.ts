@@ -44,6 +44,7 @@ export class FakeNode extends TypedEventEmitter<EngramNodeEvents> implements Eng
   async start (): Promise<void> { this.started = true }
   async stop (): Promise<void> { this.started = false }
   logger (): NodeLogger { return silent }
+  writesHeldMs (): number { return 0 }
 
   async put (key: string, op: WriteOp): Promise<PatternRecord> {
     return this.write(key, op)
