@@ -74,6 +74,17 @@ async function localWrites (n: number, changeFeed: boolean): Promise<number> {
 
 interface Latency { commitToLine: number[], putToLine: number[] }
 
+/** A feed line, or an error naming the write whose line never came (a push can be lost: anti-entropy is off here). */
+async function within<T> (line: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no feed line for ${what} within ${ms} ms`)), ms) })
+  try {
+    return await Promise.race([line, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** a writes, its eager push reaches b, b's feed is watched over HTTP: one change at a time, no queueing. */
 async function latency (count: number): Promise<Latency> {
   const nodes: BenchNode[] = []
@@ -84,7 +95,9 @@ async function latency (count: number): Promise<Latency> {
     const b = await startBenchNode({ fanout: 'auto' })
     nodes.push(b)
     await connect(a, b)
-    await sleep(500)
+    // a pushes only to peers identify named as gossip peers: wait for that, not for a fixed time
+    for (let i = 0; i < 200 && !(await a.node.status()).gossipPeers.includes(b.node.peerId.toString()); i++) await sleep(50)
+    if (!(await a.node.status()).gossipPeers.includes(b.node.peerId.toString())) throw new Error('a never listed b as a gossip peer')
     const token = 'bench-token'
     const api = await startApiServer({ node: b.node, host: '127.0.0.1', port: 0, token })
     const client = new EngramClient({ url: api.url, token })
@@ -95,13 +108,13 @@ async function latency (count: number): Promise<Latency> {
     // the watch is open once a first change went through it
     const warm = lines.next()
     await a.node.put('lat/warm', { confidence: 0.5 })
-    await warm
+    await within(warm, 'the warm-up write')
     for (let i = 0; i < count; i++) {
       const key = `lat/${i}`
       const t0 = performance.now()
       const line = lines.next()
       await a.node.put(key, writeOp(i))
-      const got = await line
+      const got = await within(line, key)
       const t1 = performance.now()
       if (got.done === true || got.value.key !== key) throw new Error(`expected ${key} on the feed, got ${JSON.stringify(got.value?.key)}`)
       out.commitToLine.push(t1 - (committed.get(key) ?? t1))
