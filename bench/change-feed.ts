@@ -96,8 +96,9 @@ async function latency (count: number): Promise<Latency> {
     nodes.push(b)
     await connect(a, b)
     // a pushes only to peers identify named as gossip peers: wait for that, not for a fixed time
-    for (let i = 0; i < 200 && !(await a.node.status()).gossipPeers.includes(b.node.peerId.toString()); i++) await sleep(50)
-    if (!(await a.node.status()).gossipPeers.includes(b.node.peerId.toString())) throw new Error('a never listed b as a gossip peer')
+    const listsB = async (): Promise<boolean> => (await a.node.status()).gossipPeers.includes(b.node.peerId.toString())
+    for (let i = 0; i < 200 && !await listsB(); i++) await sleep(50)
+    if (!await listsB()) throw new Error('a never listed b as a gossip peer')
     const token = 'bench-token'
     const api = await startApiServer({ node: b.node, host: '127.0.0.1', port: 0, token })
     const client = new EngramClient({ url: api.url, token })

@@ -6,9 +6,8 @@
  * says the connection or the muxer window can take more, so the buffer is measured again after
  * each one.
  */
-import type { Stream } from '@libp2p/interface'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { StreamStateError } from '@libp2p/interface'
+import { StreamStateError, type Stream } from '@libp2p/interface'
 
 /** Resolves once `stream` holds at most `limit` unsent bytes; rejects when it closes or `signal` aborts first. */
 export async function untilUnsentBelow (stream: Stream, limit: number, signal: AbortSignal): Promise<void> {

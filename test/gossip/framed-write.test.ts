@@ -108,7 +108,8 @@ describe('FramedStream writes', () => {
     const N = 512 * 40
     const index = new CompactMerkleIndex()
     const encoded = new Uint8Array(64).fill(7)
-    for (let i = 0; i < N; i++) index.set(sha256(new TextEncoder().encode(`k${i}`)), sha256(new TextEncoder().encode(`d${i}`)))
+    const utf8 = new TextEncoder()
+    for (let i = 0; i < N; i++) index.set(sha256(utf8.encode(`k${i}`)), sha256(utf8.encode(`d${i}`)))
     const store = { index, getEncoded: async () => encoded } as unknown as GossipStore
     let frames = 0
     void b.handle(PROTOCOL, async (stream) => {
