@@ -9,31 +9,25 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
-import { MerkleIndex } from '../src/core/merkle.js'
+import { CompactMerkleIndex } from '../src/core/compact-index.js'
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { items } from './lib/patterns.js'
 import { int, isMain, median, runAlone, sleep } from './lib/main.js'
 import { cli, ensureBuilt, startCliNode, stopNode } from './lib/cli-node.js'
 import { memOf } from './lib/proc-mem.js'
+import { settledBytes } from './lib/held-memory.js'
 
 const TARGET_MB = 120
 
-/** JS heap and array buffers held by a MerkleIndex of n random keys (forced GCs before and after) */
-function merkleHeapBytes (n: number): number {
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc') as () => void
-  gc(); gc()
-  const used = (): number => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers }
-  const before = used()
-  const index = new MerkleIndex()
-  for (let i = 0; i < n; i++) index.set(randomBytes(32), randomBytes(32))
+/** Heap and array-buffer bytes the store's index (a CompactMerkleIndex) of n random keys holds (held-memory.ts). */
+async function indexBytes (n: number): Promise<number> {
+  let index: CompactMerkleIndex | undefined = new CompactMerkleIndex()
+  index.setMany(Array.from({ length: n }, () => ({ kh: randomBytes(32), digest: randomBytes(32) })))
   index.root()
-  gc(); gc()
-  const bytes = used() - before
-  if (index.root().length === 0) throw new Error('unreachable: keeps the index alive until measured')
-  return bytes
+  const withIndex = await settledBytes()
+  if (index.size !== n) throw new Error(`the index holds ${index.size} entries, not ${n}`)
+  index = undefined
+  return withIndex - await settledBytes()
 }
 
 interface Settled {
@@ -115,10 +109,10 @@ export const run: BenchFn = async ({ quick }) => {
         `runs, ~30 s into idleness), or at ${maxSettleS} s. MB = 2^20 bytes.`,
       `RSS samples after the import (1 s apart): ${full.samples.join(', ')} MB.`
     ]
-    const merkle = merkleHeapBytes(n)
-    notes.push(`Where it goes: the Merkle index of ${int(n)} patterns, built the same way in this process, ` +
-      `holds ${(merkle / 2 ** 20).toFixed(1)} MB (JS heap and array buffers) ` +
-      `(${Math.round(merkle / n)} B per pattern: an entry with its key hash and digest, and at this size nearly a leaf (entry list, hash) per pattern); ` +
+    const merkle = await indexBytes(n)
+    notes.push(`Where it goes: the store's Merkle index of ${int(n)} random entries, built in this process, ` +
+      `holds ${(merkle / 2 ** 20).toFixed(1)} MB (JS heap and array buffers; ${Math.round(merkle / n)} B per pattern: ` +
+      'a 62-byte entry each, and at this size mostly the fixed arrays of its 65,536 leaves, their counts and cached hashes); ' +
       `the empty node is ${empty.rssMB.toFixed(0)} MB ` +
       '(the Node runtime with libp2p, the DHT and LevelDB loaded), the rest is LevelDB\'s caches and V8 heap headroom.')
     if (full.rssMB > TARGET_MB) {

@@ -1,17 +1,17 @@
 /**
  * The store's index alone at a size too big to build through the CLI in a bench run: N random
  * (key hash, digest) entries into a CompactMerkleIndex in batches, its memory, its root, and a save
- * and load of its pages through LevelDB as a clean stop and the next open do them.
+ * and load of its pages through LevelDB as a clean stop and the next open do them. Its memory is
+ * what the process holds with it less what it holds once it is dropped (held-memory.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { Level } from 'level'
 import { CompactMerkleIndex } from '../../src/core/compact-index.js'
 import { loadSavedIndex, saveIndex } from '../../src/store/index-snapshot.js'
+import { settledBytes } from './held-memory.js'
 
 export interface IndexAtScale {
   n: number
@@ -25,17 +25,7 @@ export interface IndexAtScale {
 
 const BATCH = 50_000
 
-function heapAndExternal (): number {
-  setFlagsFromString('--expose-gc')
-  const gc = runInNewContext('gc') as () => void
-  gc()
-  gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.external
-}
-
 export async function indexAtScale (n: number): Promise<IndexAtScale> {
-  const before = heapAndExternal()
   let index: CompactMerkleIndex | undefined = new CompactMerkleIndex()
   let t = performance.now()
   for (let i = 0; i < n; i += BATCH) {
@@ -48,7 +38,6 @@ export async function indexAtScale (n: number): Promise<IndexAtScale> {
   t = performance.now()
   const root = index.root()
   const rootS = (performance.now() - t) / 1000
-  const held = heapAndExternal() - before
   const dir = await mkdtemp(join(tmpdir(), 'engram-index-'))
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
   try {
@@ -56,7 +45,10 @@ export async function indexAtScale (n: number): Promise<IndexAtScale> {
     t = performance.now()
     await saveIndex(db, index, true)
     const saveS = (performance.now() - t) / 1000
+    // both readings with the database open, so only the index differs between them
+    const withIndex = await settledBytes()
     index = undefined
+    const held = withIndex - await settledBytes()
     t = performance.now()
     const loaded = await loadSavedIndex(db, root, false)
     const loadS = (performance.now() - t) / 1000

@@ -12,7 +12,7 @@ import { InvalidEncodingError } from './errors.js'
 import {
   ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, insertEntry, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
 } from './index-page.js'
-import { EMPTY_HASH, MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
+import { MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
 
 export const LEAF_COUNT = MERKLE_FANOUT ** MERKLE_DEPTH
 export const PAGE_COUNT = LEAF_COUNT / LEAVES_PER_PAGE
@@ -43,6 +43,8 @@ export class CompactMerkleIndex {
   /** each leaf's hash as last computed, and whether it is stale: a batch rehashes only the leaves it changed */
   private readonly leafHashes = new Uint8Array(LEAF_COUNT * HASH_LEN)
   private readonly leafDirty = new Uint8Array(LEAF_COUNT)
+  /** an inner node's hash input, reused: the inner tag, then its children's hashes */
+  private readonly nodeInput = Uint8Array.of(1, ...new Uint8Array(MERKLE_FANOUT * HASH_LEN))
   /** levels[d]: the MERKLE_FANOUT ** d nodes at depth d; depth PAGE_DEPTH are the pages */
   private readonly levels: Level[] = Array.from({ length: MERKLE_DEPTH }, (_, d) => {
     const n = MERKLE_FANOUT ** d
@@ -177,48 +179,63 @@ export class CompactMerkleIndex {
     }
   }
 
-  /** A leaf's hash (cached unless it changed); `start`: its first entry in its page. */
-  private leafHashOf (leaf: number, start: number): Uint8Array {
-    const count = this.leafCounts[leaf] as number
-    const page = this.pages[leaf >> 4]
-    if (count === 0 || page === undefined) return EMPTY_HASH
-    if (this.leafDirty[leaf] === 1) {
-      this.leafHashes.set(leafHash(page, start, count, leaf), leaf * HASH_LEN)
-      this.leafDirty[leaf] = 0
+  /**
+   * Brings the cached hashes of a page's 16 leaves up to date: only the leaves that changed are
+   * hashed again, and an empty leaf's hash is EMPTY_HASH (zeros), as it is in the tree.
+   */
+  private refreshLeaves (page: number): void {
+    const bytes = this.pages[page]
+    let at = 0
+    for (let leaf = page * LEAVES_PER_PAGE; leaf < (page + 1) * LEAVES_PER_PAGE; leaf++) {
+      const count = this.leafCounts[leaf] as number
+      if (this.leafDirty[leaf] === 1) {
+        if (count === 0 || bytes === undefined) this.leafHashes.fill(0, leaf * HASH_LEN, (leaf + 1) * HASH_LEN)
+        else this.leafHashes.set(leafHash(bytes, at, count, leaf), leaf * HASH_LEN)
+        this.leafDirty[leaf] = 0
+      }
+      at += count
     }
-    return this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN)
-  }
-
-  private leafSummary (leaf: number): NodeSummary {
-    return { hash: this.leafHashOf(leaf, this.leafStart(leaf)), count: this.leafCounts[leaf] as number }
   }
 
   /** The 16 leaves of a page, in order. */
   private pageLeaves (page: number): NodeSummary[] {
-    let at = 0
+    this.refreshLeaves(page)
     return Array.from({ length: LEAVES_PER_PAGE }, (_, i) => {
       const leaf = page * LEAVES_PER_PAGE + i
-      const count = this.leafCounts[leaf] as number
-      const hash = this.leafHashOf(leaf, at)
-      at += count
-      return { hash, count }
+      return { hash: this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN), count: this.leafCounts[leaf] as number }
     })
   }
 
-  private hashAt (depth: number, slot: number): Uint8Array {
+  /**
+   * Brings a node's stored hash up to date, its changed children first. A change marks its whole
+   * path (touch), so a clean node has clean children, and the children of a node are side by side
+   * in the level below: their hashes are one contiguous run to hash, with no copy per child.
+   */
+  private refresh (depth: number, slot: number): void {
     const level = this.levels[depth] as Level
-    if (level.counts[slot] === 0) return EMPTY_HASH
-    if (level.dirty[slot] === 1) {
-      const buf = new Uint8Array(1 + MERKLE_FANOUT * HASH_LEN)
-      buf[0] = 1 // inner tag
-      const kids = depth === PAGE_DEPTH
-        ? this.pageLeaves(slot).map(s => s.hash)
-        : Array.from({ length: MERKLE_FANOUT }, (_, i) => this.hashAt(depth + 1, slot * MERKLE_FANOUT + i))
-      kids.forEach((h, i) => buf.set(h, 1 + i * HASH_LEN))
-      level.hashes.set(sha256(buf), slot * HASH_LEN)
-      level.dirty[slot] = 0
+    if (level.dirty[slot] === 0) return
+    level.dirty[slot] = 0
+    if (level.counts[slot] === 0) {
+      level.hashes.fill(0, slot * HASH_LEN, (slot + 1) * HASH_LEN)
+      return
     }
-    return level.hashes.slice(slot * HASH_LEN, (slot + 1) * HASH_LEN)
+    const first = slot * MERKLE_FANOUT
+    let kids: Uint8Array
+    if (depth === PAGE_DEPTH) {
+      this.refreshLeaves(slot)
+      kids = this.leafHashes.subarray(first * HASH_LEN, (first + MERKLE_FANOUT) * HASH_LEN)
+    } else {
+      for (let i = 0; i < MERKLE_FANOUT; i++) this.refresh(depth + 1, first + i)
+      kids = (this.levels[depth + 1] as Level).hashes.subarray(first * HASH_LEN, (first + MERKLE_FANOUT) * HASH_LEN)
+    }
+    // the children are all up to date by now, so one scratch input serves every node
+    this.nodeInput.set(kids, 1)
+    level.hashes.set(sha256(this.nodeInput), slot * HASH_LEN)
+  }
+
+  private hashAt (depth: number, slot: number): Uint8Array {
+    this.refresh(depth, slot)
+    return (this.levels[depth] as Level).hashes.slice(slot * HASH_LEN, (slot + 1) * HASH_LEN)
   }
 
   root (): Uint8Array {
@@ -228,7 +245,11 @@ export class CompactMerkleIndex {
   /** Hash and pattern count of the subtree at `prefix`. */
   node (prefix: Prefix): NodeSummary {
     checkPrefix(prefix)
-    if (prefix.length === MERKLE_DEPTH) return this.leafSummary(slotOf(prefix))
+    if (prefix.length === MERKLE_DEPTH) {
+      const leaf = slotOf(prefix)
+      this.refreshLeaves(leaf >> 4)
+      return { hash: this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN), count: this.leafCounts[leaf] as number }
+    }
     const slot = slotOf(prefix)
     return { hash: this.hashAt(prefix.length, slot), count: (this.levels[prefix.length] as Level).counts[slot] as number }
   }

@@ -85,7 +85,8 @@ export function entryDigest (page: Uint8Array, e: number): Uint8Array {
  */
 export function leafHash (page: Uint8Array, from: number, count: number, leaf: number): Uint8Array {
   const stride = HASH_LEN * 2
-  const buf = new Uint8Array(1 + count * stride) // leaf tag 0
+  const buf = leafInput(1 + count * stride)
+  buf[0] = 0 // leaf tag
   for (let i = 0; i < count; i++) {
     const at = 1 + i * stride
     buf[at] = leaf >> 8
@@ -93,6 +94,17 @@ export function leafHash (page: Uint8Array, from: number, count: number, leaf: n
     buf.set(page.subarray((from + i) * ENTRY_BYTES, (from + i + 1) * ENTRY_BYTES), at + LEAF_PREFIX_BYTES)
   }
   return sha256(buf)
+}
+
+/** Leaf inputs up to this size share one buffer: a leaf holds a few dozen entries, unless a peer ground keys into it. */
+const SHARED_INPUT_BYTES = 64 * 1024
+let sharedInput = new Uint8Array(4096)
+
+/** A buffer of exactly `bytes` to build a leaf's hash input in (reused: no allocation per leaf). */
+function leafInput (bytes: number): Uint8Array {
+  if (bytes > SHARED_INPUT_BYTES) return new Uint8Array(bytes)
+  if (sharedInput.length < bytes) sharedInput = new Uint8Array(SHARED_INPUT_BYTES)
+  return sharedInput.subarray(0, bytes)
 }
 
 /**

@@ -55,6 +55,7 @@ const contents = new WeakMap<object, ContentInfo>()
 /** Writers reused for the hashes below: each is written and hashed synchronously, so none overlap. */
 const scratch = new ByteWriter()
 const depsScratch = new ByteWriter()
+const contentScratch = new ByteWriter()
 
 export function flagsOf (v: VersionBody): number {
   const hasSummary = v.stripped !== undefined ? v.stripped.hasSummary : v.summary !== undefined
@@ -73,9 +74,9 @@ export function contentOf (v: VersionBody): ContentInfo {
   if (v.stripped !== undefined) return v.stripped
   let c = contents.get(v)
   if (c === undefined) {
-    const w = new ByteWriter()
-    writeContent(w, v)
-    const bytes = w.view()
+    // writeBody calls this while `scratch` holds its body, so the content has a writer of its own
+    writeContent(contentScratch.reset(), v)
+    const bytes = contentScratch.view()
     c = { bytes: bytes.length, digest: sha256(bytes) }
     contents.set(v, c)
   }
