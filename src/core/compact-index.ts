@@ -10,7 +10,7 @@ import { compareBytes } from './bytes.js'
 import { sha256 } from './hash.js'
 import { InvalidEncodingError } from './errors.js'
 import {
-  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, insertEntry, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
+  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
 } from './index-page.js'
 import { MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
 
@@ -75,17 +75,7 @@ export class CompactMerkleIndex {
 
   /** Sets (or replaces) the digest stored for a key hash. */
   set (kh: Uint8Array, digest: Uint8Array): void {
-    if (kh.length !== HASH_LEN || digest.length !== HASH_LEN) throw new InvalidEncodingError('merkle: key hash and digest must be 32 bytes')
-    const { leaf, page, at } = this.find(kh)
-    const bytes = this.pages[page]
-    if (at >= 0 && bytes !== undefined) {
-      if (compareBytes(bytes.subarray(at * ENTRY_BYTES + ENTRY_BYTES - HASH_LEN, (at + 1) * ENTRY_BYTES), digest) === 0) return
-      writeEntry(bytes, at, kh, digest)
-      this.touch(leaf, 0)
-      return
-    }
-    this.pages[page] = insertEntry(bytes, this.levels[PAGE_DEPTH]?.counts[page] as number, -1 - at, kh, digest)
-    this.touch(leaf, 1)
+    this.setMany([{ kh, digest }])
   }
 
   /**
@@ -200,10 +190,12 @@ export class CompactMerkleIndex {
   /** The 16 leaves of a page, in order. */
   private pageLeaves (page: number): NodeSummary[] {
     this.refreshLeaves(page)
-    return Array.from({ length: LEAVES_PER_PAGE }, (_, i) => {
-      const leaf = page * LEAVES_PER_PAGE + i
-      return { hash: this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN), count: this.leafCounts[leaf] as number }
-    })
+    return Array.from({ length: LEAVES_PER_PAGE }, (_, i) => this.cachedLeaf(page * LEAVES_PER_PAGE + i))
+  }
+
+  /** A leaf's hash and count as cached (its page's leaves refreshed first). */
+  private cachedLeaf (leaf: number): NodeSummary {
+    return { hash: this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN), count: this.leafCounts[leaf] as number }
   }
 
   /**
@@ -248,7 +240,7 @@ export class CompactMerkleIndex {
     if (prefix.length === MERKLE_DEPTH) {
       const leaf = slotOf(prefix)
       this.refreshLeaves(leaf >> 4)
-      return { hash: this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN), count: this.leafCounts[leaf] as number }
+      return this.cachedLeaf(leaf)
     }
     const slot = slotOf(prefix)
     return { hash: this.hashAt(prefix.length, slot), count: (this.levels[prefix.length] as Level).counts[slot] as number }

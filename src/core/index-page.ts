@@ -46,17 +46,6 @@ export function writeEntry (page: Uint8Array, e: number, kh: Uint8Array, digest:
   page.set(digest, e * ENTRY_BYTES + TAIL_BYTES)
 }
 
-/** A copy of the page of `n` entries with one inserted at position `e` (exact size: no slack to pay for). */
-export function insertEntry (page: Uint8Array | undefined, n: number, e: number, kh: Uint8Array, digest: Uint8Array): Uint8Array {
-  const out = new Uint8Array((n + 1) * ENTRY_BYTES)
-  if (page !== undefined) {
-    out.set(page.subarray(0, e * ENTRY_BYTES), 0)
-    out.set(page.subarray(e * ENTRY_BYTES, n * ENTRY_BYTES), (e + 1) * ENTRY_BYTES)
-  }
-  writeEntry(out, e, kh, digest)
-  return out
-}
-
 /** A copy of the page of `n` entries without entry `e`; undefined when none is left. */
 export function removeEntry (page: Uint8Array, n: number, e: number): Uint8Array | undefined {
   if (n === 1) return undefined
