@@ -7,23 +7,15 @@
  * the path above it, and only those are hashed again.
  */
 import { compareBytes } from './bytes.js'
-import { sha256 } from './hash.js'
 import { InvalidEncodingError } from './errors.js'
 import {
   ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
 } from './index-page.js'
+import { InnerLevels, PAGE_DEPTH } from './index-levels.js'
 import { MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
 
 export const LEAF_COUNT = MERKLE_FANOUT ** MERKLE_DEPTH
 export const PAGE_COUNT = LEAF_COUNT / LEAVES_PER_PAGE
-const PAGE_DEPTH = MERKLE_DEPTH - 1
-
-interface Level {
-  counts: Uint32Array
-  /** the 32-byte hashes of the level's nodes, back to back */
-  hashes: Uint8Array
-  dirty: Uint8Array
-}
 
 export function leafOf (kh: Uint8Array): number {
   return ((kh[0] as number) << 8) | (kh[1] as number)
@@ -43,12 +35,10 @@ export class CompactMerkleIndex {
   /** each leaf's hash as last computed, and whether it is stale: a batch rehashes only the leaves it changed */
   private readonly leafHashes = new Uint8Array(LEAF_COUNT * HASH_LEN)
   private readonly leafDirty = new Uint8Array(LEAF_COUNT)
-  /** an inner node's hash input, reused: the inner tag, then its children's hashes */
-  private readonly nodeInput = Uint8Array.of(1, ...new Uint8Array(MERKLE_FANOUT * HASH_LEN))
-  /** levels[d]: the MERKLE_FANOUT ** d nodes at depth d; depth PAGE_DEPTH are the pages */
-  private readonly levels: Level[] = Array.from({ length: MERKLE_DEPTH }, (_, d) => {
-    const n = MERKLE_FANOUT ** d
-    return { counts: new Uint32Array(n), hashes: new Uint8Array(n * HASH_LEN), dirty: new Uint8Array(n) }
+  /** the nodes above the leaves, down to the pages */
+  private readonly inner = new InnerLevels(page => {
+    this.refreshLeaves(page)
+    return this.leafHashes.subarray(page * LEAVES_PER_PAGE * HASH_LEN, (page + 1) * LEAVES_PER_PAGE * HASH_LEN)
   })
 
   /** pages changed since takeChangedPages() last ran: what a persisted copy must rewrite */
@@ -116,7 +106,7 @@ export class CompactMerkleIndex {
     if (inserts.length === 0) return
     // positions are in the old page and ascending: copy the runs between them once
     const old = this.pages[page]
-    const n = (this.levels[PAGE_DEPTH] as Level).counts[page] as number
+    const n = this.inner.count(PAGE_DEPTH, page)
     const out = new Uint8Array((n + inserts.length) * ENTRY_BYTES)
     let src = 0
     let dst = 0
@@ -136,7 +126,7 @@ export class CompactMerkleIndex {
     const { leaf, page, at } = this.find(kh)
     const bytes = this.pages[page]
     if (at < 0 || bytes === undefined) return false
-    this.pages[page] = removeEntry(bytes, this.levels[PAGE_DEPTH]?.counts[page] as number, at)
+    this.pages[page] = removeEntry(bytes, this.inner.count(PAGE_DEPTH, page), at)
     this.touch(leaf, -1)
     return true
   }
@@ -162,11 +152,7 @@ export class CompactMerkleIndex {
     this.leafDirty[leaf] = 1
     this.total += delta
     this.leafCounts[leaf] = (this.leafCounts[leaf] as number) + delta
-    for (let d = PAGE_DEPTH, slot = leaf >> 4; d >= 0; d--, slot = Math.floor(slot / MERKLE_FANOUT)) {
-      const level = this.levels[d] as Level
-      level.counts[slot] = (level.counts[slot] as number) + delta
-      level.dirty[slot] = 1
-    }
+    this.inner.touch(leaf >> 4, delta)
   }
 
   /**
@@ -198,40 +184,8 @@ export class CompactMerkleIndex {
     return { hash: this.leafHashes.slice(leaf * HASH_LEN, (leaf + 1) * HASH_LEN), count: this.leafCounts[leaf] as number }
   }
 
-  /**
-   * Brings a node's stored hash up to date, its changed children first. A change marks its whole
-   * path (touch), so a clean node has clean children, and the children of a node are side by side
-   * in the level below: their hashes are one contiguous run to hash, with no copy per child.
-   */
-  private refresh (depth: number, slot: number): void {
-    const level = this.levels[depth] as Level
-    if (level.dirty[slot] === 0) return
-    level.dirty[slot] = 0
-    if (level.counts[slot] === 0) {
-      level.hashes.fill(0, slot * HASH_LEN, (slot + 1) * HASH_LEN)
-      return
-    }
-    const first = slot * MERKLE_FANOUT
-    let kids: Uint8Array
-    if (depth === PAGE_DEPTH) {
-      this.refreshLeaves(slot)
-      kids = this.leafHashes.subarray(first * HASH_LEN, (first + MERKLE_FANOUT) * HASH_LEN)
-    } else {
-      for (let i = 0; i < MERKLE_FANOUT; i++) this.refresh(depth + 1, first + i)
-      kids = (this.levels[depth + 1] as Level).hashes.subarray(first * HASH_LEN, (first + MERKLE_FANOUT) * HASH_LEN)
-    }
-    // the children are all up to date by now, so one scratch input serves every node
-    this.nodeInput.set(kids, 1)
-    level.hashes.set(sha256(this.nodeInput), slot * HASH_LEN)
-  }
-
-  private hashAt (depth: number, slot: number): Uint8Array {
-    this.refresh(depth, slot)
-    return (this.levels[depth] as Level).hashes.slice(slot * HASH_LEN, (slot + 1) * HASH_LEN)
-  }
-
   root (): Uint8Array {
-    return this.hashAt(0, 0)
+    return this.inner.hash(0, 0)
   }
 
   /** Hash and pattern count of the subtree at `prefix`. */
@@ -243,7 +197,7 @@ export class CompactMerkleIndex {
       return this.cachedLeaf(leaf)
     }
     const slot = slotOf(prefix)
-    return { hash: this.hashAt(prefix.length, slot), count: (this.levels[prefix.length] as Level).counts[slot] as number }
+    return { hash: this.inner.hash(prefix.length, slot), count: this.inner.count(prefix.length, slot) }
   }
 
   /** Hashes and counts of the 16 children of an inner prefix, in nibble order. */
