@@ -9,7 +9,7 @@
 import { compareBytes } from './bytes.js'
 import { InvalidEncodingError } from './errors.js'
 import {
-  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
+  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, insertEntries, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
 } from './index-page.js'
 import { InnerLevels, PAGE_DEPTH } from './index-levels.js'
 import { MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
@@ -104,20 +104,7 @@ export class CompactMerkleIndex {
       }
     }
     if (inserts.length === 0) return
-    // positions are in the old page and ascending: copy the runs between them once
-    const old = this.pages[page]
-    const n = this.inner.count(PAGE_DEPTH, page)
-    const out = new Uint8Array((n + inserts.length) * ENTRY_BYTES)
-    let src = 0
-    let dst = 0
-    for (const ins of inserts) {
-      if (old !== undefined) out.set(old.subarray(src * ENTRY_BYTES, ins.pos * ENTRY_BYTES), dst * ENTRY_BYTES)
-      dst += ins.pos - src
-      src = ins.pos
-      writeEntry(out, dst++, ins.kh, ins.digest)
-    }
-    if (old !== undefined) out.set(old.subarray(src * ENTRY_BYTES, n * ENTRY_BYTES), dst * ENTRY_BYTES)
-    this.pages[page] = out
+    this.pages[page] = insertEntries(this.pages[page], this.inner.count(PAGE_DEPTH, page), inserts)
     for (const ins of inserts) this.touch(ins.leaf, 1)
   }
 
@@ -242,10 +229,12 @@ export class CompactMerkleIndex {
   exportPage (page: number): Uint8Array | undefined {
     const bytes = this.pages[page]
     if (bytes === undefined) return undefined
-    const out = new Uint8Array(LEAVES_PER_PAGE * 4 + bytes.length)
+    // the page may have room beyond its entries (pageCapacity): only the entries are persisted
+    const used = this.inner.count(PAGE_DEPTH, page) * ENTRY_BYTES
+    const out = new Uint8Array(LEAVES_PER_PAGE * 4 + used)
     const view = new DataView(out.buffer)
     for (let i = 0; i < LEAVES_PER_PAGE; i++) view.setUint32(i * 4, this.leafCounts[page * LEAVES_PER_PAGE + i] as number)
-    out.set(bytes, LEAVES_PER_PAGE * 4)
+    out.set(bytes.subarray(0, used), LEAVES_PER_PAGE * 4)
     return out
   }
 

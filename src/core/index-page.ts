@@ -46,13 +46,50 @@ export function writeEntry (page: Uint8Array, e: number, kh: Uint8Array, digest:
   page.set(digest, e * ENTRY_BYTES + TAIL_BYTES)
 }
 
-/** A copy of the page of `n` entries without entry `e`; undefined when none is left. */
+/**
+ * Room for `entries` and a little more: an insert into a page with room moves its tail in place,
+ * where an exact-size page would be copied whole, allocating and freeing a page per insert and
+ * feeding the garbage collector. Small pages get none (the index of a small store stays small).
+ */
+export function pageCapacity (entries: number): number {
+  return entries + (entries >> 5)
+}
+
+/**
+ * Page `page` of `n` entries with new entries at their positions (ascending positions in the
+ * page as it is, ties in the order given): in place when it has room, else in a new page with
+ * some (pageCapacity). The runs between positions move once each.
+ */
+export function insertEntries (page: Uint8Array | undefined, n: number,
+  inserts: ReadonlyArray<{ pos: number, kh: Uint8Array, digest: Uint8Array }>): Uint8Array {
+  const total = n + inserts.length
+  const out = page !== undefined && page.length >= total * ENTRY_BYTES ? page : new Uint8Array(pageCapacity(total) * ENTRY_BYTES)
+  const move = (from: number, to: number, count: number): void => {
+    if (page === undefined || count === 0) return
+    // in place, copyWithin moves overlapping runs without a copy of its own (set would make one)
+    if (out === page) out.copyWithin(to * ENTRY_BYTES, from * ENTRY_BYTES, (from + count) * ENTRY_BYTES)
+    else out.set(page.subarray(from * ENTRY_BYTES, (from + count) * ENTRY_BYTES), to * ENTRY_BYTES)
+  }
+  // from the back, so that in place no entry is overwritten before it moves
+  let src = n
+  let dst = total
+  for (let j = inserts.length - 1; j >= 0; j--) {
+    const ins = inserts[j] as { pos: number, kh: Uint8Array, digest: Uint8Array }
+    dst -= src - ins.pos
+    move(ins.pos, dst, src - ins.pos)
+    src = ins.pos
+    writeEntry(out, --dst, ins.kh, ins.digest)
+  }
+  // the entries before the first insert stay where they are (dst === src here)
+  if (out !== page) move(0, 0, src)
+  return out
+}
+
+/** Page `page` of `n` entries without entry `e`, in place; undefined when none is left. */
 export function removeEntry (page: Uint8Array, n: number, e: number): Uint8Array | undefined {
   if (n === 1) return undefined
-  const out = new Uint8Array((n - 1) * ENTRY_BYTES)
-  out.set(page.subarray(0, e * ENTRY_BYTES), 0)
-  out.set(page.subarray((e + 1) * ENTRY_BYTES, n * ENTRY_BYTES), e * ENTRY_BYTES)
-  return out
+  page.copyWithin(e * ENTRY_BYTES, (e + 1) * ENTRY_BYTES, n * ENTRY_BYTES)
+  return page
 }
 
 /** The full key hash of entry `e` of leaf `leaf`. */

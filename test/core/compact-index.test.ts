@@ -99,6 +99,35 @@ describe('compact Merkle index', () => {
     assert.notDeepEqual(one.root(), bulk.root())
   })
 
+  it('keeps a crowded page in step with the in-heap index as it fills in place, empties and is saved', () => {
+    // thousands of key hashes under one page (0x123), so its entries outgrow the size that gets room
+    // (pageCapacity) and inserts, updates and deletes land in a page that has room
+    const kh = (i: number): Uint8Array => Uint8Array.of(0x12, 0x30 | (i % 16), ...sha256(Buffer.from(`c${i}`)).subarray(2))
+    const heap = new MerkleIndex()
+    const compact = new CompactMerkleIndex()
+    let next = 0
+    for (const size of [1, 40, 7, 1, 200, 3, 500, 1, 60, 2, 1000, 5]) {
+      const items = Array.from({ length: size }, () => ({ kh: kh(next), digest: sha256(Buffer.from(`v${next++}`)) }))
+      for (const it of items) heap.set(it.kh, it.digest)
+      compact.setMany(items)
+      // an update and a delete between the batches, of entries anywhere in the page
+      heap.set(kh(next >> 1), EMPTY_HASH)
+      compact.set(kh(next >> 1), EMPTY_HASH)
+      assert.equal(compact.delete(kh(next >> 2)), heap.delete(kh(next >> 2)))
+      assert.deepEqual(compact.root(), heap.root(), `after a batch of ${size}`)
+    }
+    assertSame(heap, compact)
+    // only its entries are saved, never the room after them
+    const saved = compact.exportPage(0x123) as Uint8Array
+    assert.equal(saved.length, 16 * 4 + compact.size * 62)
+    const copy = new CompactMerkleIndex()
+    copy.importPage(0x123, saved)
+    assertSame(heap, copy)
+    for (const e of heap.entries('')) assert.equal(compact.delete(e.keyHash), true)
+    assert.deepEqual(compact.root(), EMPTY_HASH)
+    assert.equal(compact.exportPage(0x123), undefined)
+  })
+
   it('round-trips its pages and refuses a damaged one', () => {
     const src = new CompactMerkleIndex()
     src.setMany(Array.from({ length: 3000 }, (_, i) => ({ kh: sha256(Buffer.from(`p${i}`)), digest: sha256(Buffer.from(`d${i}`)) })))
