@@ -41,14 +41,21 @@ async function status (api: Api): Promise<{ patterns: number, peerId: string }> 
   return JSON.parse((await callBody(api, 'GET', '/v1/status')).body) as { patterns: number, peerId: string }
 }
 
-/** RSS once it stops falling: V8 keeps a grown heap until its memory reducer runs (bounded wait). */
+/**
+ * Samples before an idle reading counts: V8 keeps the heap a restart grew (the index check reads
+ * every key-hash record) until its memory reducer runs once the node has been idle a while, and
+ * until then RSS can sit flat on a plateau that is not the idle node.
+ */
+const IDLE_MIN_S = 30
+
+/** RSS once it stops falling, no earlier than IDLE_MIN_S (bounded wait). */
 async function idleRss (pid: number, maxS: number): Promise<number> {
   const samples: number[] = []
   for (let i = 0; i < maxS; i++) {
     await sleep(1000)
     samples.push((await memOf(pid)).rssMB)
     const last = samples.slice(-6)
-    if (last.length === 6 && Math.max(...last) - Math.min(...last) <= 1) break
+    if (samples.length >= IDLE_MIN_S && Math.max(...last) - Math.min(...last) <= 1) break
   }
   return median(samples.slice(-6))
 }
@@ -102,7 +109,7 @@ export async function scaleRun (n: number, log: (s: string) => void = () => {}):
     const statusA = await status(api)
     const openS = (performance.now() - t) / 1000
     if (statusA.patterns !== n) throw new Error(`A holds ${statusA.patterns} patterns after the import, not ${n}`)
-    const idleMB = await idleRss(a.child.pid as number, 60)
+    const idleMB = await idleRss(a.child.pid as number, 90)
     const idleSplit = await memOf(a.child.pid as number)
     log(`open ${openS.toFixed(2)} s, idle ${idleMB.toFixed(0)} MB`)
 
@@ -255,7 +262,8 @@ export const run: BenchFn = async ({ quick }) => {
     notes: [
       `${build}; every node is \`bin/engram start\` in a process of its own on 127.0.0.1, RSS read from /proc. Input: NDJSON lines of a key, ` +
         'three episodes, a confidence and a one-line summary, imported with `engram pattern import --chunk 1000`. The restart is timed from ' +
-        'spawn to the first answered GET /v1/status; idle RSS is the median of 6 flat one-second samples after it. PUTs write ' +
+        'spawn to the first answered GET /v1/status; idle RSS is the median of 6 flat one-second samples after it, ' +
+        `no earlier than ${IDLE_MIN_S} s in (V8 shrinks the heap a restart grew only once the node has been idle a while). PUTs write ` +
         `${int(LOAD_CALLS)} new keys, GETs read them back. The pulling node starts with the join line the first printed (a Kad-DHT join, sync on ` +
         'connect) and is timed until its status counts every pattern; RSS of both sampled every 200 ms, with its split at the highest sample: ' +
         'anonymous memory (heap, buffers, malloc) and file pages mapped in (LevelDB reads its table files through mmap, so a peer that reads ' +
