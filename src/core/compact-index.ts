@@ -1,10 +1,11 @@
 /**
  * The Merkle index of a store, compact: the same fixed-shape tree and the same hashes as the
  * in-heap MerkleIndex (merkle.ts), with the leaves packed in pages of bytes (index-page.ts)
- * instead of an object per pattern. What it holds per pattern is the entry itself, so a store of
- * millions of patterns fits in memory, and a page is what the store persists and reloads
- * (index-snapshot.ts). Hashes are recomputed lazily, as in merkle.ts: a change marks its leaf and
- * the path above it, and only those are hashed again.
+ * instead of an object per pattern. What it holds per pattern is the entry itself (and a page's
+ * little room, pageCapacity), so a store of millions of patterns fits in memory, and a page's
+ * entries are what the store persists and reloads (index-snapshot.ts). Hashes are recomputed
+ * lazily, as in merkle.ts: a change marks its leaf and the path above it, and only those are
+ * hashed again.
  */
 import { compareBytes } from './bytes.js'
 import { InvalidEncodingError } from './errors.js'
