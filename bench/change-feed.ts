@@ -14,6 +14,7 @@ import { authorOf } from '../src/auth/author.js'
 import { EngramClient } from '../src/client/index.js'
 import { internalsOf } from '../src/node/internals.js'
 import { Replica } from '../src/store/replica.js'
+import { DeadlineError, withDeadline } from '../src/utils/deadline.js'
 import { pull } from './bulk-sync.js'
 import { int, isMain, runAlone, sleep } from './lib/main.js'
 import { connect, startBenchNode, type BenchNode } from './lib/nodes.js'
@@ -76,13 +77,9 @@ interface Latency { commitToLine: number[], putToLine: number[] }
 
 /** A feed line, or an error naming the write whose line never came (a push can be lost: anti-entropy is off here). */
 async function within<T> (line: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no feed line for ${what} within ${ms} ms`)), ms) })
-  try {
-    return await Promise.race([line, late])
-  } finally {
-    clearTimeout(timer)
-  }
+  return await withDeadline(ms, undefined, async () => await line).catch((err: unknown) => {
+    throw err instanceof DeadlineError ? new Error(`no feed line for ${what} within ${ms} ms`) : err
+  })
 }
 
 /** a writes, its eager push reaches b, b's feed is watched over HTTP: one change at a time, no queueing. */
