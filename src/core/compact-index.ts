@@ -10,7 +10,7 @@
 import { compareBytes } from './bytes.js'
 import { InvalidEncodingError } from './errors.js'
 import {
-  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, insertEntries, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
+  ENTRY_BYTES, HASH_LEN, LEAVES_PER_PAGE, entryDigest, entryKeyHash, hasDigest, insertEntries, leafHash, removeEntry, searchLeaf, unpackPage, writeEntry
 } from './index-page.js'
 import { InnerLevels, PAGE_DEPTH } from './index-levels.js'
 import { MERKLE_DEPTH, MERKLE_FANOUT, childPrefixes, isValidPrefix, type LeafEntry, type NodeSummary, type Prefix } from './merkle.js'
@@ -99,7 +99,7 @@ export class CompactMerkleIndex {
       const { leaf, at } = this.find(kh)
       const bytes = this.pages[page]
       if (at < 0 || bytes === undefined) inserts.push({ pos: -1 - at, leaf, kh, digest })
-      else if (compareBytes(entryDigest(bytes, at), digest) !== 0) {
+      else if (!hasDigest(bytes, at, digest)) {
         writeEntry(bytes, at, kh, digest)
         this.touch(leaf, 0)
       }

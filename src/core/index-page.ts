@@ -85,9 +85,20 @@ export function insertEntries (page: Uint8Array | undefined, n: number,
   return out
 }
 
-/** Page `page` of `n` entries without entry `e`, in place; undefined when none is left. */
+/**
+ * Page `page` of `n` entries without entry `e`: in place, or, once it holds less than half of
+ * what it has room for, in a new page of the right size (pages shrink as their keys go, as they
+ * grow as keys come); undefined when none is left.
+ */
 export function removeEntry (page: Uint8Array, n: number, e: number): Uint8Array | undefined {
   if (n === 1) return undefined
+  const left = n - 1
+  if (left * 2 * ENTRY_BYTES < page.length) {
+    const out = new Uint8Array(pageCapacity(left) * ENTRY_BYTES)
+    out.set(page.subarray(0, e * ENTRY_BYTES))
+    out.set(page.subarray((e + 1) * ENTRY_BYTES, n * ENTRY_BYTES), e * ENTRY_BYTES)
+    return out
+  }
   page.copyWithin(e * ENTRY_BYTES, (e + 1) * ENTRY_BYTES, n * ENTRY_BYTES)
   return page
 }
@@ -103,6 +114,13 @@ export function entryKeyHash (page: Uint8Array, e: number, leaf: number): Uint8A
 
 export function entryDigest (page: Uint8Array, e: number): Uint8Array {
   return page.slice(e * ENTRY_BYTES + TAIL_BYTES, (e + 1) * ENTRY_BYTES)
+}
+
+/** Whether entry `e` holds `digest` (compared in place: an update of an unchanged pattern allocates nothing). */
+export function hasDigest (page: Uint8Array, e: number, digest: Uint8Array): boolean {
+  const at = e * ENTRY_BYTES + TAIL_BYTES
+  for (let i = 0; i < HASH_LEN; i++) if (page[at + i] !== digest[i]) return false
+  return true
 }
 
 /**

@@ -99,12 +99,16 @@ export function shareDigests (from: VersionBody, to: VersionBody): void {
   if (d !== undefined) bodyDigests.set(to, d)
 }
 
+/** The deps of a key's first write: the same digest every time, so it is hashed once. */
+const NO_DEPS: DepsInfo = { entries: 0, digest: sha256(new ByteWriter().varint(0).view()) }
+
 /**
  * The count and digest of a version's deps (a version kept without its deps carries them). Not
  * memoized: the body digest that needs it is.
  */
 export function depsOf (v: VersionBody): DepsInfo {
   if (v.depsOmitted !== undefined) return v.depsOmitted
+  if (v.deps.size === 0) return NO_DEPS
   writeClock(depsScratch.reset(), v.deps)
   return { entries: v.deps.size, digest: sha256(depsScratch.view()) }
 }

@@ -2,6 +2,7 @@
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { Equivocation } from '../core/equivocation.js'
 import type { MergeKind } from '../core/merge.js'
+import type { PatternState } from '../core/pattern.js'
 import type { ChangeSource } from './change-feed.js'
 import type { DroppedWriters, SkippedState } from './merge-set.js'
 
@@ -37,4 +38,11 @@ export interface MergeResult {
   kinds: Record<MergeKind, number>
   /** keys whose merge left writers out by the writer rule (a key keeps at most MAX_CLOCK_ENTRIES writers) */
   dropped: DroppedWriters[]
+}
+
+/** What local writes start from: the stored states of their keys, the counter their events start above, the keys' hashes. */
+export interface WriteBase {
+  current: Map<string, PatternState | undefined>
+  counter: number
+  khs: Map<string, Uint8Array>
 }

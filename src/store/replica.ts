@@ -21,7 +21,7 @@ import { mergeSet, sameAsStored } from './merge-set.js'
 import { Mutex } from './mutex.js'
 import { highestOwnCounter } from './own-counter.js'
 import { type Outcome, WriteQueue } from './write-queue.js'
-import type { ChangeEvent, ChangeListener, MergeResult, RemoteSource } from './replica-types.js'
+import type { ChangeEvent, ChangeListener, MergeResult, RemoteSource, WriteBase } from './replica-types.js'
 import type { ChangeSource } from './change-feed.js'
 import type { ChangesOptions, ChangesPage } from './feed-batch.js'
 
@@ -102,9 +102,7 @@ export class Replica {
     return this.store.index
   }
 
-  root (): Uint8Array {
-    return this.store.root()
-  }
+  root (): Uint8Array { return this.store.root() }
 
   async get (key: string): Promise<PatternState | undefined> {
     return await this.store.get(key)
@@ -141,10 +139,10 @@ export class Replica {
    */
   async writeMany (items: ReadonlyArray<{ key: string, op: WriteOp }>): Promise<EncodedPattern[]> {
     return await this.lock.run(async () => {
-      const { current, counter: from } = await this.readForWrites(items)
+      const { current, counter: from, khs } = await this.readForWrites(items)
       let counter = from
       for (const { key, op } of items) current.set(key, applyWrite(current.get(key), key, op, this.author, ++counter))
-      const states = [...current.keys()].map(k => prepareState(current.get(k) as PatternState))
+      const states = [...current.keys()].map(k => prepareState(current.get(k) as PatternState, khs.get(k)))
       return states.length > 0 ? await this.commit(states, counter) : []
     })
   }
@@ -250,12 +248,12 @@ export class Replica {
    * fails alone and leaves its key as it was.
    */
   private async writeBatch (items: LocalWrite[]): Promise<Array<Outcome<EncodedPattern>>> {
-    const { current, counter: from } = await this.readForWrites(items)
+    const { current, counter: from, khs } = await this.readForWrites(items)
     let counter = from
     const latest = new Map<string, PreparedState>()
     const refused = items.map((w): { err: unknown } | undefined => {
       try {
-        const p = prepareState(w.make(current.get(w.key), counter + 1))
+        const p = prepareState(w.make(current.get(w.key), counter + 1), khs.get(w.key))
         counter++
         current.set(w.key, p.state)
         latest.set(w.key, p)
@@ -269,12 +267,14 @@ export class Replica {
   }
 
   /** The stored states of the writes' keys, and the counter their events start above (ours, and any dot of ours they hold). */
-  private async readForWrites (items: ReadonlyArray<{ key: string }>): Promise<{ current: Map<string, PatternState | undefined>, counter: number }> {
-    const keys = [...new Set(items.map(i => i.key))]
+  private async readForWrites (items: ReadonlyArray<{ key: string }>): Promise<WriteBase> {
+    const khs = new Map(items.map(i => [i.key, keyHash(i.key)]))
+    // only what the index holds is read (a new key costs no lookup); the key hashes are kept for the index
+    const keys = [...khs].filter(([, kh]) => this.store.index.get(kh) !== undefined).map(([k]) => k)
     const stored = await this.store.getMany(keys)
     let counter = this.counterValue
     for (const s of stored) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))
-    return { current: new Map(keys.map((k, i) => [k, stored[i]])), counter }
+    return { current: new Map(keys.map((k, i) => [k, stored[i]])), counter, khs }
   }
 
   /** Stores local states (encoded and hashed once) with the counter they used. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { ENTRY_BYTES, TAIL_BYTES, insertEntries, pageCapacity, removeEntry } from '../../src/core/index-page.js'
+import { ENTRY_BYTES, TAIL_BYTES, hasDigest, insertEntries, pageCapacity, removeEntry } from '../../src/core/index-page.js'
 
 const entry = (n: number): { kh: Uint8Array, digest: Uint8Array } =>
   ({ kh: Uint8Array.of(0, 0, ...new Uint8Array(TAIL_BYTES).fill(n)), digest: new Uint8Array(32).fill(255 - n) })
@@ -45,6 +45,30 @@ describe('index page', () => {
     assert.equal(removeEntry(page, 4, 1), page)
     assert.deepEqual(tags(page, 3), [1, 3, 4])
     assert.equal(removeEntry(pageOf([9], 1), 1, 0), undefined)
+  })
+
+  it('moves to a smaller page once less than half of its room is used, keeping the order', () => {
+    const values = Array.from({ length: 40 }, (_, i) => i * 3)
+    let page = pageOf(values, pageCapacity(values.length)) as Uint8Array | undefined
+    const held = [...values]
+    const sizes = new Set<number>()
+    // remove from the middle, then the front, so both halves of the copy are exercised
+    while (held.length > 1) {
+      const e = held.length % 2 === 0 ? Math.floor(held.length / 2) : 0
+      page = removeEntry(page as Uint8Array, held.length, e)
+      held.splice(e, 1)
+      assert.ok(page !== undefined)
+      assert.deepEqual(tags(page, held.length), held)
+      assert.ok(page.length <= 2 * pageCapacity(held.length) * ENTRY_BYTES + ENTRY_BYTES, `${held.length} entries in a page of ${page.length} bytes`)
+      sizes.add(page.length)
+    }
+    assert.ok(sizes.size > 2, 'the page shrank more than once')
+  })
+
+  it('compares an entry\'s digest in place', () => {
+    const page = pageOf([5, 6], 2)
+    assert.equal(hasDigest(page, 1, entry(6).digest), true)
+    assert.equal(hasDigest(page, 1, entry(5).digest), false)
   })
 
   it('gives room only to pages big enough for it to matter', () => {
