@@ -7,7 +7,7 @@
  */
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import type { BenchFn, BenchRow } from './lib/types.js'
@@ -15,6 +15,8 @@ import { int, isMain, median, runAlone, sleep } from './lib/main.js'
 import { cli, ensureBuilt, startCli, stopNode, type CliNode } from './lib/cli-node.js'
 import { type Api, apiOf, call, callBody, load, pct } from './lib/api-load.js'
 import { type Mem, memOf, sampleRss } from './lib/proc-mem.js'
+import { cpuSecondsOf, exitedChildrenCpuSeconds } from './lib/proc-cpu.js'
+import { type SignatureCost, signatureCost } from './lib/signature-cost.js'
 import { scaleChart } from './lib/scale-chart.js'
 import { type IndexAtScale, indexAtScale } from './lib/index-at-scale.js'
 
@@ -77,6 +79,12 @@ export interface ScaleRun {
   puller: Mem
   oneChange: { roundTrips: number, bytes: number, patternsIn: number }
   bigOpenS: number
+  /** CPU seconds (all threads): the importing node and the import client; the pulling and the serving node during the pull */
+  cpu: { importNode: number, importClient: number, pulling: number, serving: number }
+  /** one Ed25519 signature and one check alone, measured in this process (µs) */
+  signature: SignatureCost
+  /** the machine's cores (what the floors below divide by) */
+  cores: number
 }
 
 export async function scaleRun (n: number, log: (s: string) => void = () => {}): Promise<ScaleRun> {
@@ -90,14 +98,19 @@ export async function scaleRun (n: number, log: (s: string) => void = () => {}):
     return node
   }
   try {
+    // timed first, while no node runs
+    const signature = signatureCost()
     const file = join(dir, 'patterns.ndjson')
     await writeInput(file, n)
     // eager push off on A: the one change later must travel by a sync round, the path measured
     const aArgs = ['--fanout', '0']
     let a = await start(dataA, join(dir, 'a.key'), aArgs)
+    const [nodeCpu0, clientCpu0] = [await cpuSecondsOf(a.child.pid as number), await exitedChildrenCpuSeconds()]
     let t = performance.now()
     await cli(['pattern', 'import', '--data', dataA, '--chunk', '1000', file], 3_600_000)
     const importS = (performance.now() - t) / 1000
+    const importNodeCpu = await cpuSecondsOf(a.child.pid as number) - nodeCpu0
+    const importClientCpu = await exitedChildrenCpuSeconds() - clientCpu0
     log(`imported ${n} in ${importS.toFixed(1)} s`)
     const rssAfterImportMB = (await memOf(a.child.pid as number)).rssMB
     t = performance.now()
@@ -128,6 +141,7 @@ export async function scaleRun (n: number, log: (s: string) => void = () => {}):
       return v === undefined ? [] : [flag, v]
     })
     if (!joinArgs.includes('--join')) throw new Error(`no join line in A's output: ${a.output()}`)
+    const servingCpu0 = await cpuSecondsOf(a.child.pid as number)
     t = performance.now()
     const b = await start(dataB, join(dir, 'b.key'), [...aArgs, ...joinArgs])
     const rss = sampleRss([a.child.pid as number, b.child.pid as number])
@@ -138,6 +152,7 @@ export async function scaleRun (n: number, log: (s: string) => void = () => {}):
       pulled = (await status(apiB)).patterns
     }
     const pullS = (performance.now() - t) / 1000
+    const [pullingCpu, servingCpu] = [await cpuSecondsOf(b.child.pid as number), await cpuSecondsOf(a.child.pid as number) - servingCpu0]
     const [serving, puller] = await rss.stop() as [Mem, Mem]
     if (pulled < total) throw new Error(`B pulled ${pulled} of ${total} patterns in an hour`)
     log(`pull ${pullS.toFixed(1)} s, peaks A ${JSON.stringify(serving)}, B ${JSON.stringify(puller)}`)
@@ -171,7 +186,10 @@ export async function scaleRun (n: number, log: (s: string) => void = () => {}):
       serving,
       puller,
       oneChange: { roundTrips: round.roundTrips, bytes: round.bytesIn + round.bytesOut, patternsIn: round.patternsIn },
-      bigOpenS
+      bigOpenS,
+      cpu: { importNode: importNodeCpu, importClient: importClientCpu, pulling: pullingCpu, serving: servingCpu },
+      signature,
+      cores: availableParallelism()
     }
   } finally {
     for (const node of nodes) await stopNode(node.child)
@@ -213,7 +231,25 @@ function rowsOf (r: ScaleRun): BenchRow[] {
     row('peak RSS during the pull, serving / pulling peer (its anonymous part + LevelDB\'s mapped table files)',
       `${split(r.serving)} / ${split(r.puller)}`, `serving <= ${TARGETS.servingMB} MB anonymous`, r.serving.anonMB <= TARGETS.servingMB),
     row('one change after convergence, sync round', `${r.oneChange.roundTrips} RTT, ${int(r.oneChange.bytes)} B`),
-    row('restart of the pulling peer (index saved at its stop)', `${r.bigOpenS.toFixed(2)} s`)
+    row('restart of the pulling peer (index saved at its stop)', `${r.bigOpenS.toFixed(2)} s`),
+    ...cpuRows(r, row)
+  ]
+}
+
+/**
+ * Where the import's and the pull's time goes: CPU per pattern (all threads of each process) and,
+ * divided by the cores, the fastest this machine could go with every core busy on that work alone.
+ * Each imported pattern is signed once and each pulled one checked once: those costs alone are shown.
+ */
+function cpuRows (r: ScaleRun, row: (metric: string, ours: string) => BenchRow): BenchRow[] {
+  const us = (s: number): number => s * 1e6 / r.n
+  const importUs = us(r.cpu.importNode + r.cpu.importClient)
+  const pullUs = us(r.cpu.pulling + r.cpu.serving)
+  return [
+    row(`import, CPU per pattern: node + import client (an Ed25519 signature alone: ${r.signature.signUs.toFixed(0)} µs); at most, on ${r.cores} cores`,
+      `${us(r.cpu.importNode).toFixed(0)} + ${us(r.cpu.importClient).toFixed(0)} µs; ${int(r.cores * 1e6 / importUs)} patterns/s`),
+    row(`pull, CPU per pattern: pulling + serving node (an Ed25519 check alone: ${r.signature.checkUs.toFixed(0)} µs); at least, on ${r.cores} cores`,
+      `${us(r.cpu.pulling).toFixed(0)} + ${us(r.cpu.serving).toFixed(0)} µs; ${(pullUs * r.n / 1e6 / r.cores).toFixed(1)} s`)
   ]
 }
 
@@ -271,6 +307,9 @@ export const run: BenchFn = async ({ quick }) => {
         'anonymous part. One change: a PUT on the first ' +
         'node (eager push off) and POST /v1/sync on the second. Chart: bench/scale.svg.',
       'Targets hold for 1M; at other sizes the same rows are shown for the trend, unjudged.',
+      'CPU rows: user + system time of each process from /proc (all its threads: LevelDB\'s, the signature workers\'), per pattern, during the ' +
+        'import and the pull. Divided by the cores it gives the fastest this machine could do that work with every core busy on it and nothing ' +
+        'else: an upper bound on the import rate and a lower bound on the pull time. The signature and check costs are libsodium\'s, timed alone here.',
       ...(big === undefined
         ? []
         : ['10M: the store\'s index alone (bench/lib/index-at-scale.ts), in this process: memory is heap and external bytes after forced GCs; ' +
