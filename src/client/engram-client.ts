@@ -8,6 +8,7 @@ import type { BulkWriteResult, ChangeRecord, NodeStatus, PatternRecord, PeerInfo
 import { EngramApiError, EngramConnectionError, EngramTimeoutError } from './errors.js'
 import { Deadline } from '../utils/deadline.js'
 import { ndjsonLines } from './ndjson.js'
+import { JsonText } from './json-text.js'
 
 export interface EngramClientOptions {
   /** the node's API, e.g. http://127.0.0.1:5480 (the `url` of <data dir>/api.json) */
@@ -203,7 +204,7 @@ export class EngramClient {
     if (body !== undefined) headers['content-type'] = 'application/json'
     let res: Response
     try {
-      res = await fetch(this.url + path, { method, headers, body: body !== undefined ? JSON.stringify(body) : undefined, signal: bound.signal })
+      res = await fetch(this.url + path, { method, headers, body: encodeBody(body), signal: bound.signal })
     } catch (err) {
       throw this.transportError(err, bound)
     }
@@ -261,4 +262,10 @@ async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true })
   })
+}
+
+/** A body as sent: JSON text as it is, anything else encoded. */
+function encodeBody (body: unknown): string | undefined {
+  if (body === undefined) return undefined
+  return body instanceof JsonText ? body.text : JSON.stringify(body)
 }

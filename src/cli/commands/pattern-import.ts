@@ -9,6 +9,7 @@
 import { Command, Option } from 'commander'
 import { createReadStream } from 'node:fs'
 import { decodeUtf8, isWellFormedText } from '../../core/bytes.js'
+import { JsonText } from '../../client/json-text.js'
 import { ApiClient, addClientOptions } from '../api-client.js'
 import { CliError } from '../errors.js'
 import { intInRange } from '../parse.js'
@@ -44,14 +45,18 @@ function hasIllFormedText (v: unknown): boolean {
   return false
 }
 
-/** One input line that holds a pattern: its line number and the parsed object. */
+/** One input line that holds a pattern: its line number and its JSON text. */
 interface Line {
   n: number
-  item: Record<string, unknown>
+  text: string
 }
 
-/** The input's patterns, one line at a time (memory: one line); a line that is not one stops it, named by its number. */
-async function * readItems (file: string): AsyncGenerator<Line> {
+/**
+ * The input's patterns, one line at a time (memory: one line); a line that is not one stops it,
+ * named by its number. `checked`: the lines were checked by an earlier pass (a file is read
+ * twice), so they are only decoded, not parsed again; the node checks every pattern anyway.
+ */
+async function * readItems (file: string, checked = false): AsyncGenerator<Line> {
   const input = file === '-' ? process.stdin : createReadStream(file)
   let n = 0
   try {
@@ -65,6 +70,10 @@ async function * readItems (file: string): AsyncGenerator<Line> {
         throw new CliError(`${file}:${n}: not valid UTF-8`)
       }
       if (line.trim() === '') continue
+      if (checked) {
+        yield { n, text: line }
+        continue
+      }
       let v: unknown
       try {
         v = JSON.parse(line)
@@ -75,7 +84,7 @@ async function * readItems (file: string): AsyncGenerator<Line> {
         throw new CliError(`${file}:${n}: expected an object with a "key"`)
       }
       if (hasIllFormedText(v)) throw new CliError(`${file}:${n}: a string is not well-formed Unicode (it holds a lone surrogate)`)
-      yield { n, item: v as Record<string, unknown> }
+      yield { n, text: line }
     }
   } catch (err: any) {
     if (err.code === 'ENOENT') throw new CliError(`${file}: no such file`)
@@ -134,7 +143,9 @@ export function patternImportCommand (): Command {
         const lines = chunk
         const at = sent++
         chunk = []
-        const p = api.request<{ written: number, root: string }>('POST', '/v1/patterns', { patterns: lines.map(l => l.item) }).then(({ value }) => {
+        // the lines' own JSON text: each was parsed once already, and the node parses them again
+        const body = new JsonText(`{"patterns":[${lines.map(l => l.text).join(',')}]}`)
+        const p = api.request<{ written: number, root: string }>('POST', '/v1/patterns', body).then(({ value }) => {
           written += value.written
           if (at > rootOf) [root, rootOf] = [value.root, at]
           shown.update(written)
@@ -150,7 +161,7 @@ export function patternImportCommand (): Command {
         throw new CliError(`${first.err.message} (lines ${first.lines[0]?.n ?? 0}-${first.lines.at(-1)?.n ?? 0}, not written; ` +
           `${written} patterns are written${failures.length > 1 || sent > 1 ? ', each chunk whole or not at all' : ''})`)
       }
-      const lines = readItems(file)
+      const lines = readItems(file, file !== '-')
       try {
         for (;;) {
           let next: IteratorResult<Line>
