@@ -51,6 +51,26 @@ describe('Replica', () => {
     assert.ok((c.state.clock.get(ME) as number) > before)
   })
 
+  it('builds each write on the stored state after a restart, and reads only the keys the index holds', async () => {
+    await t.replica.write('a', { confidence: 0.5, addEpisodes: ['e1'] })
+    await t.replica.writeMany([{ key: 'b', op: { confidence: 0.2 } }])
+    await t.replica.close()
+    t.replica = await Replica.open({ dir: t.dir, author: author(ME) })
+    assert.equal(t.replica.openReport.indexFrom, 'saved')
+    const store = (t.replica as unknown as { store: LevelPatternStore }).store
+    const read: string[] = []
+    const getMany = store.getMany.bind(store)
+    store.getMany = async keys => { read.push(...keys); return await getMany(keys) }
+    await t.replica.write('a', { addEpisodes: ['e2'] })
+    const [b, fresh] = await t.replica.writeMany([{ key: 'b', op: { addEpisodes: ['e3'] } }, { key: 'fresh', op: { confidence: 0.9 } }])
+    assert.deepEqual(episodesOf(await t.replica.get('a') as PatternState), ['e1', 'e2'])
+    assert.equal(confidenceOf(b!.state), 0.2, 'the update kept what was stored')
+    assert.deepEqual(episodesOf(b!.state), ['e3'])
+    assert.equal(b!.state.versions.length, 1, 'an overwrite of the stored write, not a concurrent one')
+    assert.deepEqual(fresh!.state.clock, new Map([[ME, 5]]))
+    assert.deepEqual(read.sort(), ['a', 'b'], 'the new key was not looked up')
+  })
+
   it('raises its counter past a remote state that names this node', async () => {
     await t.replica.write('a', { confidence: 0.5 })
     const remembered = pattern('x', 0.5, ME, 50)
