@@ -113,16 +113,19 @@ export async function readJson (req: IncomingMessage): Promise<unknown> {
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
-/** the node's token and its digest: hashed once, not at every request */
-let tokenDigest: { token: string, digest: Buffer } | undefined
 
-/** Compares `Authorization: Bearer <token>` in constant time (hashing first evens out lengths). */
-export function checkBearer (req: IncomingMessage, token: string): void {
-  const header = req.headers.authorization
-  const m = header !== undefined ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null
-  if (m === null) throw unauthorized('missing bearer token: send "Authorization: Bearer <token>" (the token is in <data dir>/api.token)')
-  if (tokenDigest?.token !== token) tokenDigest = { token, digest: digest(token) }
-  if (!timingSafeEqual(digest(m[1]!), tokenDigest.digest)) throw unauthorized('wrong API token (the token is in <data dir>/api.token)')
+/**
+ * The check of `Authorization: Bearer <token>` for one server's token, compared in constant time
+ * (hashing first evens out lengths); the token's own digest is made once, not at every request.
+ */
+export function bearerCheck (token: string): (req: IncomingMessage) => void {
+  const expected = digest(token)
+  return req => {
+    const header = req.headers.authorization
+    const m = header !== undefined ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null
+    if (m === null) throw unauthorized('missing bearer token: send "Authorization: Bearer <token>" (the token is in <data dir>/api.token)')
+    if (!timingSafeEqual(digest(m[1]!), expected)) throw unauthorized('wrong API token (the token is in <data dir>/api.token)')
+  }
 }
 
 function unauthorized (message: string): ApiError {

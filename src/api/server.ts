@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { EngramNodePort } from '../node/types.js'
 import { ApiError, errorBody, toApiError } from './errors.js'
-import { checkBearer, sendError, sendText } from './http.js'
+import { bearerCheck, sendError, sendText } from './http.js'
 import { Router, splitTarget, type RequestContext } from './router.js'
 import { nodeRoutes } from './routes.js'
 import { syncRoute } from './sync-route.js'
@@ -88,6 +88,7 @@ function urlHost (host: string): string {
 export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer> {
   const log = opts.node.logger('engram:api')
   const router = buildRouter(opts)
+  const checkToken = bearerCheck(opts.token)
   const defaultTimeout = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,7 +101,7 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     res.on('finish', () => log.trace('%s %s -> %d in %d ms', req.method, req.url, res.statusCode, Date.now() - started))
     try {
       const { pathname, query } = splitTarget(req.url ?? '/')
-      if (pathname !== '/') checkBearer(req, opts.token)
+      if (pathname !== '/') checkToken(req)
       const match = router.match(req.method ?? 'GET', pathname)
       if (match.kind === 'not-found') throw new ApiError(404, 'not_found', `no such endpoint: ${req.method ?? ''} ${pathname} (see docs/api.md)`)
       if (match.kind === 'wrong-method') {

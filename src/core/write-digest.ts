@@ -13,7 +13,7 @@
 import { ByteWriter } from './bytes.js'
 import { sha256 } from './hash.js'
 import type { Dot, Version } from './pattern.js'
-import { writeClock } from './vector-clock.js'
+import { EMPTY_CLOCK, writeClock } from './vector-clock.js'
 
 /** Separates Engram write signatures from any other use of a node's key. */
 const WRITE_DOMAIN = new TextEncoder().encode('engram/write/2\n')
@@ -100,7 +100,11 @@ export function shareDigests (from: VersionBody, to: VersionBody): void {
 }
 
 /** The deps of a key's first write: the same digest every time, so it is hashed once. */
-const NO_DEPS: DepsInfo = { entries: 0, digest: sha256(new ByteWriter().varint(0).view()) }
+const NO_DEPS: DepsInfo = (() => {
+  const w = new ByteWriter()
+  writeClock(w, EMPTY_CLOCK)
+  return { entries: 0, digest: sha256(w.view()) }
+})()
 
 /**
  * The count and digest of a version's deps (a version kept without its deps carries them). Not

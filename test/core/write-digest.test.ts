@@ -8,21 +8,13 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { applyWrite } from '../../src/core/pattern.js'
 import { bodyDigest, type VersionBody, writeMessage } from '../../src/core/write-digest.js'
+// the frames' length prefix, an unsigned LEB128 varint written apart from the core's encoder
+import { encodeVarint as varint } from '../../src/gossip/frame-buffer.js'
 
 const sha = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('sha256')
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
-}
-/** an unsigned LEB128 varint */
-const varint = (n: number): Uint8Array => {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80)
-    n = Math.floor(n / 0x80)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
 }
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 const str = (s: string): Uint8Array => Buffer.concat([varint(utf8(s).length), utf8(s)])
