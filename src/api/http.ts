@@ -1,7 +1,8 @@
 /** Small node:http helpers: JSON answers, bounded JSON bodies, the bearer-token check. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { decodeUtf8 } from '../core/bytes.js'
+import { sha256Text } from '../core/hash.js'
 import { ApiError, errorBody } from './errors.js'
 
 /** Largest request body we read; a PUT of a full pattern is far below it. */
@@ -112,19 +113,17 @@ export async function readJson (req: IncomingMessage): Promise<unknown> {
   }
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
-
 /**
  * The check of `Authorization: Bearer <token>` for one server's token, compared in constant time
  * (hashing first evens out lengths); the token's own digest is made once, not at every request.
  */
 export function bearerCheck (token: string): (req: IncomingMessage) => void {
-  const expected = digest(token)
+  const expected = sha256Text(token)
   return req => {
     const header = req.headers.authorization
     const m = header !== undefined ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null
     if (m === null) throw unauthorized('missing bearer token: send "Authorization: Bearer <token>" (the token is in <data dir>/api.token)')
-    if (!timingSafeEqual(digest(m[1]!), expected)) throw unauthorized('wrong API token (the token is in <data dir>/api.token)')
+    if (!timingSafeEqual(sha256Text(m[1]!), expected)) throw unauthorized('wrong API token (the token is in <data dir>/api.token)')
   }
 }
 

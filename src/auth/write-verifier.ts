@@ -37,18 +37,17 @@ interface Check {
   sig: Uint8Array
 }
 
-/** A check still to run: for state `n`, with its cache key (the signature as latin1 text). */
+/** A check still to run: for state `n`. */
 interface Todo {
   n: number
   check: Check
-  id: string
   key: Uint8Array
 }
 
 const DEFAULT_CACHE = 65536
 
 export class WriteVerifier {
-  /** signature (as latin1 text, a cheap key) -> the message it was verified for */
+  /** signatures verified, each with the message it was verified for */
   private readonly verified: VerifiedCache
   private readonly ed25519: Ed25519Verifier
 
@@ -75,7 +74,7 @@ export class WriteVerifier {
     const ok = await this.ed25519.verify(todo.map(t => ({ key: t.key, message: t.check.message, sig: t.check.sig })))
     todo.forEach((t, i) => {
       if (ok[i] === 1) {
-        this.verified.set(t.id, t.check.message)
+        this.verified.set(t.check.sig, t.check.message)
       } else if (refused[t.n] === undefined) {
         const key = states[t.n]?.key ?? ''
         refused[t.n] = new ForgedWriteError(`pattern ${JSON.stringify(key)}: the signature of write ${t.check.counter}@${t.check.node} does not verify`)
@@ -99,9 +98,7 @@ export class WriteVerifier {
     }
     const out: Todo[] = []
     for (const check of checksOf(s)) {
-      const id = Buffer.from(check.sig.buffer, check.sig.byteOffset, check.sig.byteLength).toString('latin1')
-      const known = this.verified.get(id)
-      if (known === undefined || Buffer.compare(known, check.message) !== 0) out.push({ n, check, id, key: publicKeyOf(check.node) })
+      if (!this.verified.has(check.sig, check.message)) out.push({ n, check, key: publicKeyOf(check.node) })
     }
     return out
   }

@@ -119,6 +119,21 @@ export class CompactMerkleIndex {
     return true
   }
 
+  /** Whether a digest is held for a key hash (found in place: nothing is copied). */
+  has (kh: Uint8Array): boolean {
+    if (kh.length !== HASH_LEN) return false
+    const { page, at } = this.find(kh)
+    return at >= 0 && this.pages[page] !== undefined
+  }
+
+  /** Whether exactly `digest` is held for a key hash (compared in place: nothing is copied). */
+  holds (kh: Uint8Array, digest: Uint8Array): boolean {
+    if (kh.length !== HASH_LEN || digest.length !== HASH_LEN) return false
+    const { page, at } = this.find(kh)
+    const bytes = this.pages[page]
+    return at >= 0 && bytes !== undefined && hasDigest(bytes, at, digest)
+  }
+
   /** A copy of the digest held for a key hash. */
   get (kh: Uint8Array): Uint8Array | undefined {
     if (kh.length !== HASH_LEN) return undefined

@@ -19,12 +19,17 @@ export function sha256 (...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(h.digest())
 }
 
-/** Position of a pattern in the Merkle index: the hash of its key, never its insertion order. */
-export function keyHash (key: string): Uint8Array {
+/** SHA-256 of a string's UTF-8 bytes. */
+export function sha256Text (text: string): Uint8Array {
   // the one-shot hash encodes the string itself (as TextEncoder does, lone surrogates as U+FFFD)
   if (oneShotText !== undefined) {
-    const d = oneShotText('sha256', key, 'buffer')
+    const d = oneShotText('sha256', text, 'buffer')
     return new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
   }
-  return sha256(utf8(key))
+  return sha256(utf8(text))
+}
+
+/** Position of a pattern in the Merkle index: the hash of its key, never its insertion order. */
+export function keyHash (key: string): Uint8Array {
+  return sha256Text(key)
 }

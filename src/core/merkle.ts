@@ -148,6 +148,8 @@ export class MerkleIndex {
     return true
   }
 
+  has (keyHash: Uint8Array): boolean { return this.get(keyHash) !== undefined }
+
   get (keyHash: Uint8Array): Uint8Array | undefined {
     if (keyHash.length !== HASH_BYTES) return undefined
     const leaf = this.leaves.get(leafOf(keyHash))

@@ -33,6 +33,8 @@ export interface IndexView {
   keyHashes(prefix: Prefix): Iterable<Uint8Array>
   /** the digest held for a key hash, if any */
   get(keyHash: Uint8Array): Uint8Array | undefined
+  /** whether a digest is held for a key hash */
+  has(keyHash: Uint8Array): boolean
 }
 
 export interface ReconcileLimits {

@@ -175,7 +175,7 @@ export class SessionRunner {
     const index = this.init.store.index
     const hashes = msg.patterns.map(s => keyHash(s.key))
     const ok = this.pushQuota.take(report.peer, msg.patterns.map((s, i) => ({
-      isNew: index.get(hashes[i] as Uint8Array) === undefined,
+      isNew: !index.has(hashes[i] as Uint8Array),
       bytes: msg.encoded?.[i]?.length ?? 0
     })))
     const left = ok.filter(x => !x).length

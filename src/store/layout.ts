@@ -144,16 +144,28 @@ export function decodeHashEntry (dbKey: Uint8Array, value: Uint8Array): HashEntr
 
 /** Writes `n` (a safe integer) as 8 bytes big-endian at `offset`: two 32-bit halves, no BigInt on the write path. */
 export function putUint64 (out: Uint8Array, offset: number, n: number): Uint8Array {
-  const view = new DataView(out.buffer, out.byteOffset + offset, 8)
-  view.setUint32(0, Math.floor(n / 2 ** 32))
-  view.setUint32(4, n >>> 0)
+  if (offset < 0 || offset + 8 > out.length) throw new RangeError(`no 8 bytes at ${offset} of ${out.length}`)
+  // byte by byte: a DataView over a small array makes V8 move the array's bytes off the heap first
+  putUint32(out, offset, Math.floor(n / 2 ** 32))
+  putUint32(out, offset + 4, n >>> 0)
   return out
+}
+
+function putUint32 (out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24
+  out[at + 1] = (n >>> 16) & 0xff
+  out[at + 2] = (n >>> 8) & 0xff
+  out[at + 3] = n & 0xff
+}
+
+function readUint32 (b: Uint8Array, at: number): number {
+  return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0
 }
 
 /** The 8 bytes big-endian at `offset`; undefined when it is not a safe integer. */
 export function readUint64 (b: Uint8Array, offset: number): number | undefined {
-  const view = new DataView(b.buffer, b.byteOffset + offset, 8)
-  const n = view.getUint32(0) * 2 ** 32 + view.getUint32(4)
+  if (offset < 0 || offset + 8 > b.length) throw new RangeError(`no 8 bytes at ${offset} of ${b.length}`)
+  const n = readUint32(b, offset) * 2 ** 32 + readUint32(b, offset + 4)
   return Number.isSafeInteger(n) ? n : undefined
 }
 

@@ -180,7 +180,7 @@ export class LevelPatternStore {
 
   private keyOfSync (hash: Uint8Array): string | undefined {
     this.assertOpen()
-    if (hash.length !== HASH_BYTES || this.live.get(hash) === undefined) return undefined
+    if (hash.length !== HASH_BYTES || !this.live.has(hash)) return undefined
     const dbKey = hashKey(hash)
     const value = this.db.getSync(dbKey)
     // absent: a batch that indexes it is still being written (see writePrepared)
@@ -232,7 +232,7 @@ export class LevelPatternStore {
       const seqs = !this.feedOn
         ? []
         : putChanges(batch, prepared, options.change ?? { origin: 'local' }, this.lastSeqValue,
-          p => this.live.get(p.kh) !== undefined ? hashEntrySeq(this.db.getSync(hashKey(p.kh))) : undefined, this.peers)
+          p => this.live.has(p.kh) ? hashEntrySeq(this.db.getSync(hashKey(p.kh))) : undefined, this.peers)
       prepared.forEach((p, i) => {
         batch.put(patternKey(p.state.key), p.bytes)
         batch.put(hashKey(p.kh), encodeHashEntry(p.digest, p.state.key, seqs[i]))

@@ -20,9 +20,10 @@ export interface SkippedState {
   error: Error
 }
 
-/** What the store's index gives: the stored digest at a key hash. */
+/** What the store's index gives: whether it holds a key hash, and with which digest (compared in place). */
 interface DigestIndex {
-  get(kh: Uint8Array): Uint8Array | undefined
+  has(kh: Uint8Array): boolean
+  holds(kh: Uint8Array, digest: Uint8Array): boolean
 }
 
 /**
@@ -31,9 +32,8 @@ interface DigestIndex {
  */
 export function sameAsStored (index: DigestIndex, khs: readonly Uint8Array[], encoded: readonly Uint8Array[] | undefined): boolean[] {
   return khs.map((kh, n) => {
-    const d = index.get(kh)
     const bytes = encoded?.[n]
-    return d !== undefined && bytes !== undefined && Buffer.compare(d, patternDigest(bytes)) === 0
+    return bytes !== undefined && index.has(kh) && index.holds(kh, patternDigest(bytes))
   })
 }
 
@@ -118,8 +118,7 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
     try {
       // a state new to us comes as bytes the decoder took; one a merge made must decode too
       const prepared = bytes !== undefined ? prepareEncoded(state, bytes, kh) : prepareMerged(state, kh)
-      const old = index.get(kh)
-      if (old === undefined || Buffer.compare(old, prepared.digest) !== 0) changed.push(prepared)
+      if (!index.holds(kh, prepared.digest)) changed.push(prepared)
     } catch (err) {
       skip(key, err)
     }

@@ -132,7 +132,7 @@ export async function rebuildIndex (db: RawDb, sync: boolean): Promise<{ index: 
   index.setMany(pending)
   // drop 'h' records that no longer name a stored pattern
   for await (const k of db.keys(range(P_HASH))) {
-    if (k.length !== 33 || index.get(k.subarray(1)) === undefined) ops.push({ type: 'del', key: k })
+    if (k.length !== 33 || !index.has(k.subarray(1))) ops.push({ type: 'del', key: k })
     if (ops.length >= REPAIR_CHUNK) await flush()
   }
   ops.push({ type: 'put', key: metaKey(META_ROOT), value: index.root() })

@@ -175,7 +175,7 @@ export class Replica {
       const index = this.store.index
       const same = sameAsStored(index, khs, encoded)
       // read only what the index says is stored, all in one go
-      const unique = [...new Set(states.filter((_, n) => !same[n] && index.get(khs[n] as Uint8Array) !== undefined).map(s => s.key))]
+      const unique = [...new Set(states.filter((_, n) => !same[n] && index.has(khs[n] as Uint8Array)).map(s => s.key))]
       const values = await this.store.getMany(unique)
       const { changed, kinds, skipped, counter, equivocations, dropped } = mergeSet({
         states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored: new Map(unique.map((k, i) => [k, values[i]]))
@@ -270,7 +270,7 @@ export class Replica {
   private async readForWrites (items: ReadonlyArray<{ key: string }>): Promise<WriteBase> {
     const khs = new Map(items.map(i => [i.key, keyHash(i.key)]))
     // only what the index holds is read (a new key costs no lookup); the key hashes are kept for the index
-    const keys = [...khs].filter(([, kh]) => this.store.index.get(kh) !== undefined).map(([k]) => k)
+    const keys = [...khs].filter(([, kh]) => this.store.index.has(kh)).map(([k]) => k)
     const stored = await this.store.getMany(keys)
     let counter = this.counterValue
     for (const s of stored) if (s !== undefined) counter = Math.max(counter, highestCounterOf(s, this.nodeId))

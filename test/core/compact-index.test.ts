@@ -30,6 +30,8 @@ function apply (ops: readonly Op[]): { heap: MerkleIndex, compact: CompactMerkle
       compact.set(o.kh, o.digest)
     } else if (o.op === 'delete') {
       assert.equal(compact.delete(o.kh), heap.delete(o.kh))
+      assert.equal(compact.has(o.kh), false)
+      assert.equal(heap.has(o.kh), false)
     } else if (o.op === 'setMany') {
       for (const it of o.items) heap.set(it.kh, it.digest)
       compact.setMany(o.items)
@@ -56,7 +58,17 @@ function assertSame (heap: MerkleIndex, compact: CompactMerkleIndex): void {
     }
   }
   walk('')
-  for (const e of heap.entries('')) assert.deepEqual(compact.get(e.keyHash), e.digest)
+  for (const e of heap.entries('')) {
+    assert.deepEqual(compact.get(e.keyHash), e.digest)
+    assert.ok(compact.has(e.keyHash) && heap.has(e.keyHash))
+    assert.ok(compact.holds(e.keyHash, e.digest))
+    const other = e.digest.slice()
+    other[31] = (other[31] as number) ^ 1
+    assert.equal(compact.holds(e.keyHash, other), false)
+    // a wrong-size key hash or digest is never held
+    assert.equal(compact.holds(e.keyHash, e.digest.subarray(1)), false)
+    assert.equal(compact.has(e.keyHash.subarray(1)), false)
+  }
 }
 
 describe('compact Merkle index', () => {
