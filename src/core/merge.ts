@@ -7,7 +7,9 @@
  * This is commutative, associative and idempotent, so replicas that receive the same
  * states in any order, with duplicates, end in the same state (and the same bytes).
  * Two different writes under one dot (an equivocation: only its author can sign both)
- * resolve to the one with the larger body digest, on every node.
+ * resolve to the one with the larger body digest, on every node. One write may also come with
+ * two signatures that both check (its author can sign it again with another nonce: an Ed25519
+ * check does not make a signature unique); its copies keep the larger one, on every node.
  */
 import { compareBytes } from './bytes.js'
 import { KeyMismatchError } from './errors.js'
@@ -15,7 +17,7 @@ import { canonicalVersions, unitedCopies } from './content-rule.js'
 import { MAX_CLOCK_ENTRIES } from './limits.js'
 import { compareDots, type Dot, type Head, headOf, type PatternState, type Version } from './pattern.js'
 import { compareClocks, covers, joinClocks, sortedNodeIds, type VectorClock } from './vector-clock.js'
-import { bodyDigest } from './write-digest.js'
+import { bodyDigest, shareDigests } from './write-digest.js'
 import { keepWriters, keptWriters } from './writer-rank.js'
 
 /** How an incoming state relates to the local one. */
@@ -26,16 +28,27 @@ export function dotKey (d: Dot): string {
   return `${d.counter}@${d.node}`
 }
 
-/** Of two writes under one dot, the one every node keeps (of one write, what both copies hold). */
+/**
+ * Of two writes under one dot, the one every node keeps; of two copies of one write, what both
+ * hold, under the larger signature (else two nodes holding one write signed twice would each keep
+ * their own copy, and never agree).
+ */
 function pickVersion (x: Version, y: Version): Version {
   if (x === y) return x
   const order = compareBytes(bodyDigest(x), bodyDigest(y))
-  if (order === 0) return unitedCopies(x, y)
-  return order > 0 ? x : y
+  if (order !== 0) return order > 0 ? x : y
+  const united = unitedCopies(x, y)
+  const sig = compareBytes(x.sig, y.sig) >= 0 ? x.sig : y.sig
+  if (compareBytes(united.sig, sig) === 0) return united
+  const out: Version = { ...united, sig }
+  shareDigests(united, out)
+  return out
 }
 
+/** Of two heads under one dot: the larger body digest, then (one write signed twice) the larger signature. */
 function pickHead (x: Head, y: Head): Head {
-  return compareBytes(x.body, y.body) >= 0 ? x : y
+  const order = compareBytes(x.body, y.body)
+  return (order !== 0 ? order : compareBytes(x.sig, y.sig)) >= 0 ? x : y
 }
 
 function joinVersions (a: readonly Version[], ac: VectorClock, b: readonly Version[], bc: VectorClock): Version[] {

@@ -6,7 +6,7 @@ import { unprovenHeads } from '../../src/core/overwrite-proof.js'
 import { mergeIncoming, mergePatterns } from '../../src/core/merge.js'
 import { findEquivocations } from '../../src/core/equivocation.js'
 import { bodyDigest } from '../../src/core/write-digest.js'
-import { encodePattern } from '../../src/core/encoding.js'
+import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { arbCmd, run } from '../helpers/sim.js'
 import { author } from '../helpers/authors.js'
 import { randomDelivery } from '../helpers/delivery.js'
@@ -172,6 +172,46 @@ describe('merge is a join (property tests over random histories)', () => {
         const ab = mergePatterns(a, b)
         assert.equal(hex(mergePatterns(ab, b)), hex(ab))
       }), { numRuns: 500 })
+  })
+
+  it('commutative, associative and idempotent on any state that decodes: reachable states with bytes changed, as a hostile writer may sign them', () => {
+    let mutants = 0
+    fc.assert(fc.property(
+      fc.array(arbCmd(3), { minLength: 5, maxLength: 60 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(3)), { minLength: 1, maxLength: 30 }),
+      fc.nat(), fc.nat(), fc.nat(),
+      (cmds, changes, i, j, k) => {
+        const { replicas, sent } = run(3, cmds)
+        const pool = [...sent, ...replicas.flatMap(r => [...r.states.values()])].filter(s => s.key === 'k1')
+        if (pool.length === 0) return
+        for (const [from, at, value, next] of changes) {
+          const bytes = encodePattern(pool[from % pool.length]!).slice()
+          const pos = at % bytes.length
+          bytes[pos] = value
+          if (next > 0 && pos + 1 < bytes.length) bytes[pos + 1] = (value * 7 + next) & 0xff
+          let s: PatternState
+          try {
+            s = decodePattern(bytes)
+          } catch (err: any) {
+            assert.ok(['InvalidEncodingError', 'LimitExceededError'].includes(err.name), `${err.name}: ${err.message}`)
+            continue
+          }
+          if (s.key !== 'k1') continue
+          pool.push(s)
+          mutants++
+        }
+        const a = pool[i % pool.length]!
+        const b = pool[j % pool.length]!
+        const c = pool[k % pool.length]!
+        const ab = mergePatterns(a, b)
+        assert.equal(hex(ab), hex(mergePatterns(b, a)))
+        assert.equal(hex(mergePatterns(a, mergePatterns(b, c))), hex(mergePatterns(ab, c)))
+        assert.equal(hex(mergePatterns(a, a)), hex(a))
+        assert.equal(hex(mergePatterns(ab, b)), hex(ab))
+        // what the join makes is storable: it decodes to itself
+        assert.equal(hex(decodePattern(encodePattern(ab))), hex(ab))
+      }), { numRuns: 1500 })
+    assert.ok(mutants > 1000, `only ${mutants} changed states decoded`)
   })
 })
 
