@@ -196,6 +196,8 @@ describe('merge is a join (property tests over random histories)', () => {
             assert.ok(['InvalidEncodingError', 'LimitExceededError'].includes(err.name), `${err.name}: ${err.message}`)
             continue
           }
+          // anything accepted is canonical: a node stores a new state's bytes as they came
+          assert.equal(hex(s), Buffer.from(bytes).toString('hex'))
           if (s.key !== 'k1') continue
           pool.push(s)
           mutants++
