@@ -10,8 +10,12 @@ import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { createNodeMetrics } from '../../src/daemon/metrics.js'
 import type { EquivocationInfo } from '../../src/node/types.js'
-import { applyWrite } from '../../src/core/pattern.js'
+import { applyWrite, type PatternState } from '../../src/core/pattern.js'
+import { compareBytes } from '../../src/core/bytes.js'
+import { decodePattern, encodePattern } from '../../src/core/encoding.js'
+import { bodyDigest, writeMessage } from '../../src/core/write-digest.js'
 import { realAuthor } from '../helpers/authors.js'
+import { secondSignature } from '../helpers/second-signature.js'
 
 describe('equivocation between real nodes', () => {
   const nodes: TestEngram[] = []
@@ -43,5 +47,36 @@ describe('equivocation between real nodes', () => {
     await waitFor(async () => (await a.node.status()).root === (await b.node.status()).root, { timeout: 5_000, message: 'equal roots' })
     assert.deepEqual(await a.node.get('k'), await b.node.get('k'))
     metrics.close()
+  })
+
+  it('one write signed twice (two signatures that both check): not an equivocation, and both nodes end with the larger signature', async () => {
+    const a = await startEngram()
+    const b = await startEngram({ join: [a.node.addresses()[0]!] })
+    nodes.push(a, b)
+    const seen: EquivocationInfo[] = []
+    for (const n of [a, b]) n.node.addEventListener('equivocation', ev => { seen.push(ev.detail) })
+    const w = await realAuthor()
+    const one = applyWrite(undefined, 'twice', { confidence: 0.5, addEpisodes: ['e'] }, w, 1)
+    const v = one.versions[0]!
+    const sig = secondSignature(w.privateKey, writeMessage(one.key, v.dot, bodyDigest(v)))
+    const two: PatternState = decodePattern(encodePattern({ ...one, versions: [{ ...v, sig }] }))
+    // each node holds one copy; the session between them checks the other's signature, as it checks any peer's
+    assert.equal((await internalsOf(a.node).replica.mergeRemote([one])).skipped.length, 0)
+    assert.equal((await internalsOf(b.node).replica.mergeRemote([two])).skipped.length, 0)
+    assert.notEqual((await a.node.status()).root, (await b.node.status()).root)
+    await waitFor(async () => (await internalsOf(b.node).gossip.gossipPeers()).length === 1, { timeout: 10_000 })
+
+    const r = await b.node.syncNow(a.node.peerId.toString())
+    assert.ok(r.outcome === 'synced' || r.outcome === 'in-sync', JSON.stringify(r))
+    await waitFor(async () => (await a.node.status()).root === (await b.node.status()).root, { timeout: 5_000, message: 'equal roots' })
+    const larger = compareBytes(v.sig, sig) >= 0 ? v.sig : sig
+    for (const n of [a, b]) {
+      const kept = (await internalsOf(n.node).replica.get('twice'))?.versions[0]?.sig
+      assert.ok(kept !== undefined && compareBytes(kept, larger) === 0, 'the larger signature is kept')
+    }
+    // in sync from now on: a second round moves nothing
+    const again = await a.node.syncNow(b.node.peerId.toString())
+    assert.equal(again.outcome, 'in-sync', JSON.stringify(again))
+    assert.deepEqual(seen, [])
   })
 })
