@@ -11,69 +11,14 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
-import { sha256 } from '../../src/core/hash.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { unprovenHeads } from '../../src/core/overwrite-proof.js'
-import { applyWrite, type Head, type PatternState, type Version } from '../../src/core/pattern.js'
+import { applyWrite, type PatternState } from '../../src/core/pattern.js'
 import { author } from '../helpers/authors.js'
+import { hostileStateArb } from '../helpers/hostile-states.js'
 
-const WRITERS = ['a', 'b', 'c', 'd']
 const hex = (s: PatternState): string => Buffer.from(encodePattern(s)).toString('hex')
-
-const writeArb = fc.record({
-  standing: fc.boolean(),
-  deps: fc.tuple(...WRITERS.map(() => fc.nat(4))),
-  deleted: fc.boolean(),
-  confidence: fc.constantFrom(0, 0.5, 1),
-  episodes: fc.subarray(['x', 'y', 'z']),
-  summary: fc.option(fc.constantFrom('s', 't'), { nil: undefined }),
-  sig: fc.nat(2),
-  v3: fc.boolean(),
-  body: fc.nat(3)
-})
-
-/** A state from a clock and, per writer in it, a version (with deps up to the clock) or a head; undefined when it does not decode. */
-const stateArb = fc.tuple(fc.tuple(...WRITERS.map(() => fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }))),
-  fc.tuple(...WRITERS.map(() => writeArb))).map(([counters, writes]): PatternState | undefined => {
-  const clock = new Map<string, number>()
-  counters.forEach((n, i) => { if (n !== undefined) clock.set(WRITERS[i]!, n) })
-  if (clock.size === 0) clock.set('a', 1)
-  const versions: Version[] = []
-  const heads: Head[] = []
-  const last = [...clock.keys()].at(-1)
-  for (const [i, node] of WRITERS.entries()) {
-    const counter = clock.get(node)
-    const w = writes[i]!
-    if (counter === undefined) continue
-    if (w.standing || (versions.length === 0 && node === last)) {
-      const deps = new Map<string, number>()
-      w.deps.forEach((n, j) => {
-        const other = WRITERS[j]!
-        const d = Math.min(n, other === node ? counter - 1 : (clock.get(other) ?? 0))
-        if (d > 0) deps.set(other, d)
-      })
-      versions.push({
-        dot: { node, counter },
-        deps,
-        deleted: w.deleted,
-        confidence: w.deleted ? 0 : w.confidence,
-        ...(w.deleted || w.summary === undefined ? {} : { summary: w.summary }),
-        episodes: w.deleted ? [] : [...w.episodes].sort(),
-        sig: new Uint8Array(64).fill(w.sig),
-        ...(w.v3 ? { depsByDigest: true as const } : {})
-      })
-    } else {
-      heads.push({ dot: { node, counter }, body: sha256(Uint8Array.of(w.body)), sig: new Uint8Array(64).fill(w.sig) })
-    }
-  }
-  try {
-    const s = decodePattern(encodePattern({ key: 'k', clock, versions, heads }))
-    // what a node merges from a peer: a state whose overwrites are not proven is refused before
-    return unprovenHeads(s).length === 0 ? s : undefined
-  } catch {
-    return undefined
-  }
-})
+const stateArb = hostileStateArb('k')
 
 function stores (s: PatternState): boolean {
   try {
