@@ -31,8 +31,6 @@ export interface IndexView {
   entries(prefix: Prefix): LeafEntry[]
   /** the key hashes under a prefix, in order, made as they are read (for subtrees of any size) */
   keyHashes(prefix: Prefix): Iterable<Uint8Array>
-  /** the digest held for a key hash, if any */
-  get(keyHash: Uint8Array): Uint8Array | undefined
   /** whether a digest is held for a key hash */
   has(keyHash: Uint8Array): boolean
 }

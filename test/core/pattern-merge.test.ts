@@ -10,6 +10,7 @@ import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { arbCmd, run } from '../helpers/sim.js'
 import { author } from '../helpers/authors.js'
 import { randomDelivery } from '../helpers/delivery.js'
+import { assertJoinLaws } from '../helpers/merges.js'
 
 const hex = (s: PatternState): string => Buffer.from(encodePattern(s)).toString('hex')
 const PERMUTATIONS3 = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
@@ -162,15 +163,7 @@ describe('merge is a join (property tests over random histories)', () => {
         const { replicas, sent } = run(3, cmds)
         const pool = [...sent, ...replicas.flatMap(r => [...r.states.values()])].filter(s => s.key === 'k1')
         if (pool.length === 0) return
-        const a = pool[i % pool.length]!
-        const b = pool[j % pool.length]!
-        const c = pool[k % pool.length]!
-        assert.equal(hex(mergePatterns(a, b)), hex(mergePatterns(b, a)))
-        assert.equal(hex(mergePatterns(a, mergePatterns(b, c))), hex(mergePatterns(mergePatterns(a, b), c)))
-        assert.equal(hex(mergePatterns(a, a)), hex(a))
-        // absorption: merging what was already merged in changes nothing
-        const ab = mergePatterns(a, b)
-        assert.equal(hex(mergePatterns(ab, b)), hex(ab))
+        assertJoinLaws(pool[i % pool.length]!, pool[j % pool.length]!, pool[k % pool.length]!)
       }), { numRuns: 500 })
   })
 
@@ -202,14 +195,7 @@ describe('merge is a join (property tests over random histories)', () => {
           pool.push(s)
           mutants++
         }
-        const a = pool[i % pool.length]!
-        const b = pool[j % pool.length]!
-        const c = pool[k % pool.length]!
-        const ab = mergePatterns(a, b)
-        assert.equal(hex(ab), hex(mergePatterns(b, a)))
-        assert.equal(hex(mergePatterns(a, mergePatterns(b, c))), hex(mergePatterns(ab, c)))
-        assert.equal(hex(mergePatterns(a, a)), hex(a))
-        assert.equal(hex(mergePatterns(ab, b)), hex(ab))
+        const ab = assertJoinLaws(pool[i % pool.length]!, pool[j % pool.length]!, pool[k % pool.length]!)
         // what the join makes is storable: it decodes to itself
         assert.equal(hex(decodePattern(encodePattern(ab))), hex(ab))
       }), { numRuns: 1500 })

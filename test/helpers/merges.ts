@@ -1,4 +1,6 @@
-/** Merges for property tests: a crowd merged at once, and replicas that receive states in random orders. */
+/** Merges for property tests: a crowd merged at once, the join's laws, and replicas that receive states in random orders. */
+import assert from 'node:assert/strict'
+import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import type { PatternState } from '../../src/core/pattern.js'
 import { randomDelivery } from './delivery.js'
@@ -29,4 +31,28 @@ export function replicasAfterDelivery (states: readonly PatternState[], rand: It
     }
     return acc
   })
+}
+
+const hex = (s: PatternState): string => Buffer.from(encodePattern(s)).toString('hex')
+
+/**
+ * Asserts the join's laws on three states of one key, byte for byte: commutative, associative,
+ * idempotent, and absorbing (merging in what is already merged changes nothing). Gives a ⊔ b.
+ */
+export function assertJoinLaws (a: PatternState, b: PatternState, c: PatternState): PatternState {
+  const ab = mergePatterns(a, b)
+  assert.equal(hex(ab), hex(mergePatterns(b, a)))
+  assert.equal(hex(mergePatterns(a, mergePatterns(b, c))), hex(mergePatterns(ab, c)))
+  assert.equal(hex(mergePatterns(a, a)), hex(a))
+  assert.equal(hex(mergePatterns(ab, b)), hex(ab))
+  return ab
+}
+
+/** Whether a state is one a node keeps: it encodes, and decodes back to the same bytes. */
+export function stores (s: PatternState): boolean {
+  try {
+    return hex(decodePattern(encodePattern(s))) === hex(s)
+  } catch {
+    return false
+  }
 }

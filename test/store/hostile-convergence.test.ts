@@ -16,21 +16,13 @@ import type { PatternState } from '../../src/core/pattern.js'
 import { Replica } from '../../src/store/replica.js'
 import { author } from '../helpers/authors.js'
 import { hostileStateArb } from '../helpers/hostile-states.js'
+import { stores } from '../helpers/merges.js'
 import { removeDir, rootOf, tempDir } from './helpers.js'
 
 const KEYS = ['k1', 'k2', 'k3']
 const EXCHANGES = 4
 
 const hex = (s: PatternState): string => Buffer.from(encodePattern(s)).toString('hex')
-
-function joinStores (a: PatternState, b: PatternState): boolean {
-  try {
-    decodePattern(encodePattern(mergePatterns(a, b)))
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function deliver (replica: Replica, states: readonly PatternState[], batch: number, withBytes: boolean): Promise<void> {
   for (let i = 0; i < states.length; i += batch) {
@@ -70,7 +62,7 @@ describe('replicas on disk given states hostile writers can make', () => {
             if (hex(x) === hex(y)) continue
             apart++
             const refused = unprovenHeads(x).length > 0 || unprovenHeads(y).length > 0
-            assert.ok(refused || !joinStores(x, y), `${key} differs though its sides join and both are proven`)
+            assert.ok(refused || !stores(mergePatterns(x, y)), `${key} differs though its sides join and both are proven`)
           }
         } finally {
           await Promise.all([a!.close(), b!.close()])
