@@ -61,6 +61,11 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     help: 'Writes received with another content than the one held for the same dot (a faulty or hostile writer; resolved the same way everywhere)',
     registers
   })
+  const doubleSigned = new Counter({
+    name: 'engram_double_signed_writes_total',
+    help: 'Writes received under another signature than the one held (its author signed it twice: a faulty or hostile writer; every node keeps the larger)',
+    registers
+  })
   const writersDropped = new Counter({
     name: 'engram_writers_dropped_total',
     help: 'Writers of a key left out by a merge: the key had more writers than a pattern keeps (the same ones on every node)',
@@ -115,6 +120,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   for (const kind of MERGE_KINDS) merges.inc({ kind }, 0)
   pushes.inc(0)
   equivocations.inc(0)
+  doubleSigned.inc(0)
   writersDropped.inc(0)
   for (const reason of REFUSED_REASONS) refused.inc({ reason }, 0)
   for (const reason of PEER_REFUSALS) peerRefusals.inc({ reason }, 0)
@@ -141,6 +147,8 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   const onEquivocation = (): void => { equivocations.inc() }
   node.addEventListener('merge', onMerge)
   node.addEventListener('equivocation', onEquivocation)
+  const onDoubleSigned = (): void => { doubleSigned.inc() }
+  node.addEventListener('double-signed', onDoubleSigned)
   const onWritersDropped = (ev: CustomEvent<{ writers: string[] }>): void => { writersDropped.inc(ev.detail.writers.length) }
   node.addEventListener('writers-dropped', onWritersDropped)
   const onRefused = (ev: CustomEvent<RefusedInfo>): void => { refused.inc({ reason: ev.detail.reason }) }
@@ -154,6 +162,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
       node.removeEventListener('round', onRound)
       node.removeEventListener('merge', onMerge)
       node.removeEventListener('equivocation', onEquivocation)
+      node.removeEventListener('double-signed', onDoubleSigned)
       node.removeEventListener('writers-dropped', onWritersDropped)
       node.removeEventListener('refused', onRefused)
     }

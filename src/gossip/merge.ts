@@ -9,14 +9,15 @@ import { toHex } from '../core/merkle.js'
 import type { PatternsMsg } from '../core/reconcile-messages.js'
 import type { GossipStore, RoundReport, WriteChecks } from './types.js'
 
-/** a frame's equivocations logged one by one up to this many (the rest are counted) */
+/** a frame's equivocations (and writes signed twice, writers left out) logged one by one up to this many each (the rest are counted) */
 const MAX_LOGGED = 3
 
 /** keyHashes[i], if given, is keyHash(msg.patterns[i]) (the initiator has them from its checks) */
 export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: RoundReport, log: Logger,
   merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[], checked?: Promise<WriteChecks>): Promise<void> {
   const source = { origin: report.role === 'push-in' ? 'push' : 'session', peer: report.peer } as const
-  const { changed, skipped, counterRaised, equivocations = [], dropped = [] } = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked, source)
+  const outcome = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked, source)
+  const { changed, skipped, counterRaised, equivocations = [], doubleSigned = [], dropped = [] } = outcome
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
   report.patternsSkipped += skipped.length
@@ -28,6 +29,10 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
   for (const e of equivocations.slice(0, MAX_LOGGED)) {
     log.error('%s from %s: pattern %s holds two contents for write %d@%s (digests %s, %s); every node keeps the same one',
       report.role, report.peer, JSON.stringify(e.key), e.dot.counter, e.dot.node, toHex(e.digests[0]), toHex(e.digests[1]))
+  }
+  for (const d of doubleSigned.slice(0, MAX_LOGGED)) {
+    log.error('%s from %s: pattern %s holds write %d@%s under another signature than the one here: its author signed it twice; every node keeps the larger',
+      report.role, report.peer, JSON.stringify(d.key), d.dot.counter, d.dot.node)
   }
   for (const d of dropped.slice(0, MAX_LOGGED)) {
     // the key had more writers than a pattern keeps: every node leaves out the same ones

@@ -1,7 +1,7 @@
 /** Types the gossip service's parts share; the public ones are in index.ts. */
 import type { IndexView } from '../core/reconcile.js'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
-import type { Equivocation } from '../core/equivocation.js'
+import type { DoubleSignature, Equivocation } from '../core/equivocation.js'
 import type { PatternState } from '../core/pattern.js'
 
 /** What the gossip service needs of the node's patterns. */
@@ -39,6 +39,8 @@ export interface MergeOutcome {
   skipped: Array<{ key: string, error: Error }>
   /** writes that came with another content than the one held here (resolved by the join) */
   equivocations?: Equivocation[]
+  /** writes that came under another signature than the one held here (resolved by the join) */
+  doubleSigned?: DoubleSignature[]
   /** keys whose merge left writers out by the writer rule, and whom */
   dropped?: Array<{ key: string, writers: string[] }>
   counterRaised?: { from: number, to: number }

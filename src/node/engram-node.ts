@@ -93,13 +93,14 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     })
   }
 
-  /** Events for one merged frame: how states related (metrics), equivocations, writers left out, refusals. */
+  /** Events for one merged frame: how states related (metrics), equivocations, writes signed twice, writers left out, refusals. */
   #onMerged (result: MergeResult): void {
     this.safeDispatchEvent('merge', { detail: result.kinds })
     for (const e of result.equivocations) {
       const digests: [string, string] = [toHex(e.digests[0]), toHex(e.digests[1])]
       this.safeDispatchEvent('equivocation', { detail: { key: e.key, node: e.dot.node, counter: e.dot.counter, digests } })
     }
+    for (const d of result.doubleSigned) this.safeDispatchEvent('double-signed', { detail: { key: d.key, node: d.dot.node, counter: d.dot.counter } })
     for (const { key, writers } of result.dropped) this.safeDispatchEvent('writers-dropped', { detail: { key, writers } })
     for (const { key, error } of result.skipped) {
       const reason = REFUSED_REASONS[error.name]

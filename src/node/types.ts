@@ -42,6 +42,13 @@ export interface EquivocationInfo {
   digests: [string, string]
 }
 
+/** One write met under two signatures (both check): its key, and its author's node id and counter. */
+export interface DoubleSignedInfo {
+  key: string
+  node: string
+  counter: number
+}
+
 /** Where a change came from: a local write, a peer's eager push, a session with a peer, or the store (see docs/api.md). */
 export type ChangeOrigin = 'local' | 'push' | 'session' | 'store'
 
@@ -110,6 +117,8 @@ export interface EngramNodeEvents {
   merge: CustomEvent<Record<MergeKind, number>>
   /** a write (node, counter) came with another content than the one held here; the join kept one, the same on every node */
   equivocation: CustomEvent<EquivocationInfo>
+  /** a write (node, counter) came under another signature than the one held here: its author signed it twice; every node keeps the larger */
+  'double-signed': CustomEvent<DoubleSignedInfo>
   /** a merge left writers of a key out: it had more than a pattern keeps (see README, "Limits") */
   'writers-dropped': CustomEvent<{ key: string, writers: string[] }>
   /** a received pattern was not merged because a write it names was not believed (see docs/protocol.md) */

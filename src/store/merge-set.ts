@@ -5,7 +5,7 @@
  */
 import { patternDigest } from '../core/encoding.js'
 import { mergeIncoming, type MergeKind } from '../core/merge.js'
-import { type Equivocation, findEquivocations } from '../core/equivocation.js'
+import { type DoubleSignature, type Equivocation, findWriterFaults } from '../core/equivocation.js'
 import { CounterOutOfRangeError, UnprovenOverwriteError } from '../core/errors.js'
 import { unprovenHeads } from '../core/overwrite-proof.js'
 import { MAX_COUNTER, OWN_COUNTER_HEADROOM } from '../core/limits.js'
@@ -59,6 +59,8 @@ export interface MergeSetResult {
   skipped: SkippedState[]
   /** writes received with another content than the one we hold (resolved by the join; reported) */
   equivocations: Equivocation[]
+  /** writes received under another signature than the one we hold (resolved by the join; reported) */
+  doubleSigned: DoubleSignature[]
   /** our counter, raised past any dot of ours a merged state names */
   counter: number
   /** keys whose merge left writers out by the writer rule (writer-rank.ts), and whom */
@@ -79,6 +81,7 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
   const skipped = new Map<string, Error>()
   const skip = (key: string, err: unknown): void => { skipped.set(key, err instanceof Error ? err : new Error(String(err))) }
   const equivocations: Equivocation[] = []
+  const doubleSigned: DoubleSignature[] = []
   const dropped: DroppedWriters[] = []
   let counter = input.counter
   states.forEach((incoming, n) => {
@@ -101,7 +104,11 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
     }
     const local = merged.get(incoming.key)?.state ?? stored.get(incoming.key)
     try {
-      if (local !== undefined) equivocations.push(...findEquivocations(local, incoming))
+      if (local !== undefined) {
+        const faults = findWriterFaults(local, incoming)
+        equivocations.push(...faults.equivocations)
+        doubleSigned.push(...faults.doubleSigned)
+      }
       const { state, kind } = mergeIncoming(local, incoming)
       kinds[kind]++
       const writers = local === undefined ? [] : writersDropped([local.clock, incoming.clock], state.clock)
@@ -123,5 +130,5 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
       skip(key, err)
     }
   }
-  return { changed, kinds, counter, equivocations, dropped, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
+  return { changed, kinds, counter, equivocations, doubleSigned, dropped, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
 }

@@ -1,6 +1,6 @@
 /** What the Replica tells its callers: committed changes, and what a merged set did. */
 import type { EncodedPattern } from '../core/encoded-pattern.js'
-import type { Equivocation } from '../core/equivocation.js'
+import type { DoubleSignature, Equivocation } from '../core/equivocation.js'
 import type { MergeKind } from '../core/merge.js'
 import type { PatternState } from '../core/pattern.js'
 import type { ChangeSource } from './change-feed.js'
@@ -32,6 +32,8 @@ export interface MergeResult {
   skipped: SkippedState[]
   /** writes received with another content than the one held here for the same dot (the join resolved them) */
   equivocations: Equivocation[]
+  /** writes received under another signature than the one held here (the join keeps the larger) */
+  doubleSigned: DoubleSignature[]
   /** set when a state named events of this node above its counter (lost writes, or a restored backup): the counter moved past them */
   counterRaised?: { from: number, to: number }
   /** how each incoming state related to the local one */

@@ -177,7 +177,7 @@ export class Replica {
       // read only what the index says is stored, all in one go
       const unique = [...new Set(states.filter((_, n) => !same[n] && index.has(khs[n] as Uint8Array)).map(s => s.key))]
       const values = await this.store.getMany(unique)
-      const { changed, kinds, skipped, counter, equivocations, dropped } = mergeSet({
+      const { changed, kinds, skipped, counter, equivocations, doubleSigned, dropped } = mergeSet({
         states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored: new Map(unique.map((k, i) => [k, values[i]]))
       })
       const from = this.counterValue
@@ -188,7 +188,7 @@ export class Replica {
         if (counterMoved) this.counterValue = counter
         this.emit(changed, seqs, source)
       }
-      return { changed, kinds, skipped, equivocations, dropped, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
+      return { changed, kinds, skipped, equivocations, doubleSigned, dropped, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
     })
   }
 

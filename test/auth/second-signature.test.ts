@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { WriteVerifier } from '../../src/auth/write-verifier.js'
 import { compareBytes } from '../../src/core/bytes.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
-import { findEquivocations } from '../../src/core/equivocation.js'
+import { findWriterFaults } from '../../src/core/equivocation.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { applyWrite, type PatternState, type Version } from '../../src/core/pattern.js'
 import { bodyDigest, writeMessage } from '../../src/core/write-digest.js'
@@ -47,10 +47,14 @@ describe('one write signed twice', () => {
     const ab = mergePatterns(w, w2)
     assert.deepEqual(encodePattern(ab), encodePattern(mergePatterns(w2, w)))
     assert.deepEqual(ab.versions[0]?.sig, larger(w.versions[0]!.sig, w2.versions[0]!.sig))
-    // idempotent on the result, and the same write (one body) is not reported as two
+    // idempotent on the result; the same write (one body) is reported as signed twice, not as two writes
     assert.deepEqual(encodePattern(mergePatterns(ab, w)), encodePattern(ab))
     assert.deepEqual(encodePattern(mergePatterns(w2, ab)), encodePattern(ab))
-    assert.deepEqual(findEquivocations(w, w2), [])
+    for (const [x, y] of [[w, w2], [w2, w]] as const) {
+      assert.deepEqual(findWriterFaults(x, y), { equivocations: [], doubleSigned: [{ key: 'k', dot: { node: alice.node, counter: 1 } }] })
+    }
+    assert.deepEqual(findWriterFaults(w, w), { equivocations: [], doubleSigned: [] })
+    assert.deepEqual(findWriterFaults(ab, decodePattern(encodePattern(ab))), { equivocations: [], doubleSigned: [] })
   })
 
   it('its heads, once it is overwritten, agree the same way; any order of all copies ends in one state', async () => {
@@ -68,6 +72,10 @@ describe('one write signed twice', () => {
     const m = mergePatterns(over, over2)
     assert.deepEqual(encodePattern(m), encodePattern(mergePatterns(over2, over)))
     assert.deepEqual(m.heads[0]?.sig, larger(over.heads[0]!.sig, over2.heads[0]!.sig))
+    // found among heads too, and against the version it was: alice's write, not bob's
+    const faults = [findWriterFaults(over, over2), findWriterFaults(w2, over)]
+    for (const f of faults) assert.deepEqual(f, { equivocations: [], doubleSigned: [{ key: 'k', dot: { node: alice.node, counter: 1 } }] })
+    assert.deepEqual(findWriterFaults(w, over), { equivocations: [], doubleSigned: [] })
     // with a concurrent write by carol and the first copies, every delivery order gives the same bytes
     const concurrent = applyWrite(undefined, 'k', { addEpisodes: ['e3'], confidence: 0.5 }, carol, 1)
     const all = [w, w2, over, over2, concurrent]

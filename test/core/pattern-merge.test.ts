@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { applyDelete, applyWrite, confidenceOf, episodesOf, headOf, isDeleted, summaryOf, viewOf, type PatternState } from '../../src/core/pattern.js'
 import { unprovenHeads } from '../../src/core/overwrite-proof.js'
 import { mergeIncoming, mergePatterns } from '../../src/core/merge.js'
-import { findEquivocations } from '../../src/core/equivocation.js'
+import { type Equivocation, findWriterFaults } from '../../src/core/equivocation.js'
 import { bodyDigest } from '../../src/core/write-digest.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
 import { arbCmd, run } from '../helpers/sim.js'
@@ -241,13 +241,19 @@ describe('overwrites are proven (overwrite-proof.ts)', () => {
   })
 })
 
+const equivocationsOf = (a: PatternState, b: PatternState): Equivocation[] => {
+  const faults = findWriterFaults(a, b)
+  assert.deepEqual(faults.doubleSigned, [])
+  return faults.equivocations
+}
+
 describe('equivocation: two contents for one write', () => {
   const honest = applyWrite(undefined, 'k', { confidence: 0.5, summary: 's' }, author('w'), 1)
   const forged: PatternState = { ...honest, versions: [{ ...honest.versions[0]!, deleted: true, confidence: 0, episodes: [], sig: new Uint8Array(64) }] }
 
   it('is found with both contents\' digests, in byte order, whichever side holds which', () => {
-    const one = findEquivocations(honest, forged)
-    const two = findEquivocations(forged, honest)
+    const one = equivocationsOf(honest, forged)
+    const two = equivocationsOf(forged, honest)
     assert.equal(one.length, 1)
     assert.deepEqual(one[0]?.dot, { node: 'w', counter: 1 })
     assert.deepEqual(one, two)
@@ -258,12 +264,12 @@ describe('equivocation: two contents for one write', () => {
   })
 
   it('is not reported for equal contents or for different writes', () => {
-    assert.deepEqual(findEquivocations(honest, honest), [])
-    assert.deepEqual(findEquivocations(honest, { ...honest }), [])
+    assert.deepEqual(equivocationsOf(honest, honest), [])
+    assert.deepEqual(equivocationsOf(honest, { ...honest }), [])
     const later = applyWrite(honest, 'k', { confidence: 0.7 }, author('w'), 2)
-    assert.deepEqual(findEquivocations(honest, later), [])
+    assert.deepEqual(equivocationsOf(honest, later), [])
     const concurrent = applyWrite(undefined, 'k', { confidence: 0.9 }, author('v'), 1)
-    assert.deepEqual(findEquivocations(honest, concurrent), [])
+    assert.deepEqual(equivocationsOf(honest, concurrent), [])
   })
 
   it('is resolved the same way in any order (the join keeps one content)', () => {

@@ -1,7 +1,7 @@
 /**
  * A write that reaches a node with another content than the one it holds for the same dot
  * (a faulty writer signing two writes under one dot, a restored backup) is detected, logged, counted in a metric,
- * and resolved the same way on both nodes. Real nodes over TCP.
+ * and resolved the same way on both nodes; so is one write its author signed twice. Real nodes over TCP.
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -9,7 +9,7 @@ import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nod
 import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { createNodeMetrics } from '../../src/daemon/metrics.js'
-import type { EquivocationInfo } from '../../src/node/types.js'
+import type { DoubleSignedInfo, EquivocationInfo } from '../../src/node/types.js'
 import { applyWrite, type PatternState } from '../../src/core/pattern.js'
 import { compareBytes } from '../../src/core/bytes.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
@@ -49,12 +49,15 @@ describe('equivocation between real nodes', () => {
     metrics.close()
   })
 
-  it('one write signed twice (two signatures that both check): not an equivocation, and both nodes end with the larger signature', async () => {
+  it('one write signed twice (two signatures that both check): reported as such, not as an equivocation; both end end with the larger signature', async () => {
     const a = await startEngram()
     const b = await startEngram({ join: [a.node.addresses()[0]!] })
     nodes.push(a, b)
     const seen: EquivocationInfo[] = []
+    const doubled: DoubleSignedInfo[][] = [[], []]
+    const metrics = [a, b].map(n => createNodeMetrics(n.node))
     for (const n of [a, b]) n.node.addEventListener('equivocation', ev => { seen.push(ev.detail) })
+    ;[a, b].forEach((n, i) => { n.node.addEventListener('double-signed', ev => { doubled[i]!.push(ev.detail) }) })
     const w = await realAuthor()
     const one = applyWrite(undefined, 'twice', { confidence: 0.5, addEpisodes: ['e'] }, w, 1)
     const v = one.versions[0]!
@@ -78,5 +81,13 @@ describe('equivocation between real nodes', () => {
     const again = await a.node.syncNow(b.node.peerId.toString())
     assert.equal(again.outcome, 'in-sync', JSON.stringify(again))
     assert.deepEqual(seen, [])
+    // the node that met the other copy says so, in an event and the metric (the one that met its own copy back does not)
+    const events = doubled.flat()
+    assert.ok(events.length >= 1, 'a double-signed event')
+    for (const e of events) assert.deepEqual(e, { key: 'twice', node: w.node, counter: 1 })
+    for (const [i, m] of metrics.entries()) {
+      assert.match(await m.render(), new RegExp(`^engram_double_signed_writes_total ${doubled[i]!.length}$`, 'm'))
+      m.close()
+    }
   })
 })
