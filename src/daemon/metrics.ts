@@ -66,6 +66,11 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     help: 'Writes received under another signature than the one held (its author signed it twice: a faulty or hostile writer; every node keeps the larger)',
     registers
   })
+  const repairs = new Counter({
+    name: 'engram_repair_writes_total',
+    help: 'Writes this node made over a join it would not keep (writers whose claims contradict): both sides take the write',
+    registers
+  })
   const writersDropped = new Counter({
     name: 'engram_writers_dropped_total',
     help: 'Writers of a key left out by a merge: the key had more writers than a pattern keeps (the same ones on every node)',
@@ -121,6 +126,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   pushes.inc(0)
   equivocations.inc(0)
   doubleSigned.inc(0)
+  repairs.inc(0)
   writersDropped.inc(0)
   for (const reason of REFUSED_REASONS) refused.inc({ reason }, 0)
   for (const reason of PEER_REFUSALS) peerRefusals.inc({ reason }, 0)
@@ -149,6 +155,8 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   node.addEventListener('equivocation', onEquivocation)
   const onDoubleSigned = (): void => { doubleSigned.inc() }
   node.addEventListener('double-signed', onDoubleSigned)
+  const onRepaired = (): void => { repairs.inc() }
+  node.addEventListener('repaired', onRepaired)
   const onWritersDropped = (ev: CustomEvent<{ writers: string[] }>): void => { writersDropped.inc(ev.detail.writers.length) }
   node.addEventListener('writers-dropped', onWritersDropped)
   const onRefused = (ev: CustomEvent<RefusedInfo>): void => { refused.inc({ reason: ev.detail.reason }) }
@@ -163,6 +171,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
       node.removeEventListener('merge', onMerge)
       node.removeEventListener('equivocation', onEquivocation)
       node.removeEventListener('double-signed', onDoubleSigned)
+      node.removeEventListener('repaired', onRepaired)
       node.removeEventListener('writers-dropped', onWritersDropped)
       node.removeEventListener('refused', onRefused)
     }

@@ -17,7 +17,7 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
   merged: (changed: EncodedPattern[]) => void, keyHashes?: readonly Uint8Array[], checked?: Promise<WriteChecks>): Promise<void> {
   const source = { origin: report.role === 'push-in' ? 'push' : 'session', peer: report.peer } as const
   const outcome = await store.mergeRemote(msg.patterns, msg.encoded, keyHashes, checked, source)
-  const { changed, skipped, counterRaised, equivocations = [], doubleSigned = [], dropped = [] } = outcome
+  const { changed, skipped, counterRaised, equivocations = [], doubleSigned = [], dropped = [], repaired = [] } = outcome
   report.patternsIn += msg.patterns.length
   report.patternsChanged += changed.length
   report.patternsSkipped += skipped.length
@@ -33,6 +33,11 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
   for (const d of doubleSigned.slice(0, MAX_LOGGED)) {
     log.error('%s from %s: pattern %s holds write %d@%s under another signature than the one here: its author signed it twice; every node keeps the larger',
       report.role, report.peer, JSON.stringify(d.key), d.dot.counter, d.dot.node)
+  }
+  for (const r of repaired.slice(0, MAX_LOGGED)) {
+    // only writers that lie make such a join: this node's write over it (its deps prove every overwrite) is taken by both sides
+    log.error('%s from %s: pattern %s: its states here and there join into one no node would keep (writers whose claims contradict); ' +
+      'this node wrote over the join as %d@%s', report.role, report.peer, JSON.stringify(r.key), r.dot.counter, r.dot.node)
   }
   for (const d of dropped.slice(0, MAX_LOGGED)) {
     // the key had more writers than a pattern keeps: every node leaves out the same ones

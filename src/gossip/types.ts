@@ -41,6 +41,8 @@ export interface MergeOutcome {
   equivocations?: Equivocation[]
   /** writes that came under another signature than the one held here (resolved by the join) */
   doubleSigned?: DoubleSignature[]
+  /** keys whose join this node wrote over, as it would not keep it (repair-write.ts), with that write's dot */
+  repaired?: Array<{ key: string, dot: { node: string, counter: number } }>
   /** keys whose merge left writers out by the writer rule, and whom */
   dropped?: Array<{ key: string, writers: string[] }>
   counterRaised?: { from: number, to: number }

@@ -101,6 +101,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
       this.safeDispatchEvent('equivocation', { detail: { key: e.key, node: e.dot.node, counter: e.dot.counter, digests } })
     }
     for (const d of result.doubleSigned) this.safeDispatchEvent('double-signed', { detail: { key: d.key, node: d.dot.node, counter: d.dot.counter } })
+    for (const r of result.repaired) this.safeDispatchEvent('repaired', { detail: { key: r.key, node: r.dot.node, counter: r.dot.counter } })
     for (const { key, writers } of result.dropped) this.safeDispatchEvent('writers-dropped', { detail: { key, writers } })
     for (const { key, error } of result.skipped) {
       const reason = REFUSED_REASONS[error.name]
@@ -112,12 +113,16 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
   static async create (opts: EngramNodeOptions): Promise<EngramNode> {
     checkNodeOptions(opts)
     const peerId = peerIdFromKey(opts.privateKey)
+    let node: EngramNode | undefined
     const replica = await Replica.open({
-      dir: join(opts.dataDir, 'store'), author: authorOf(peerId, opts.privateKey), ...(opts.changeFeed === false ? { changeFeed: false } : {})
+      dir: join(opts.dataDir, 'store'),
+      author: authorOf(peerId, opts.privateKey),
+      // a repair is a write of this node's: it waits, as local writes do, until the counter is confirmed
+      repairs: () => node !== undefined && node.#gate.confirmed,
+      ...(opts.changeFeed === false ? { changeFeed: false } : {})
     })
     // every received write is checked against its writer's key; only trusted writers' if a list is given
     const verifier = new WriteVerifier(replica.nodeId, opts.trustedPeers === undefined ? {} : { trusted: new Set(opts.trustedPeers) })
-    let node: EngramNode | undefined
     const knownPeers = new MetaKnownPeerStore(replica)
     try {
       const libp2p = await createEngramLibp2p({

@@ -42,7 +42,7 @@ export interface EquivocationInfo {
   digests: [string, string]
 }
 
-/** One write met under two signatures (both check): its key, and its author's node id and counter. */
+/** A key and one write of it (its author's node id and counter): a write met under two signatures (both check), or a repair. */
 export interface DoubleSignedInfo {
   key: string
   node: string
@@ -119,6 +119,8 @@ export interface EngramNodeEvents {
   equivocation: CustomEvent<EquivocationInfo>
   /** a write (node, counter) came under another signature than the one held here: its author signed it twice; every node keeps the larger */
   'double-signed': CustomEvent<DoubleSignedInfo>
+  /** a key's states here and at a peer joined into one no node would keep (writers whose claims contradict): this node wrote over it as (node, counter) */
+  repaired: CustomEvent<DoubleSignedInfo>
   /** a merge left writers of a key out: it had more than a pattern keeps (see README, "Limits") */
   'writers-dropped': CustomEvent<{ key: string, writers: string[] }>
   /** a received pattern was not merged because a write it names was not believed (see docs/protocol.md) */

@@ -1,7 +1,8 @@
 /**
  * The pure part of merging a set of received states: which are copies of what we store,
- * the join per key, and what to store. One state that cannot be merged is skipped with its
- * error and never stops the others. Replica.mergeRemote reads, writes and emits around it.
+ * the join per key (or this node's write over a join it would not keep: repair-write.ts), and
+ * what to store. One state that cannot be merged is skipped with its error and never stops the
+ * others. Replica.mergeRemote reads, writes and emits around it.
  */
 import { patternDigest } from '../core/encoding.js'
 import { mergeIncoming, type MergeKind } from '../core/merge.js'
@@ -9,7 +10,8 @@ import { type DoubleSignature, type Equivocation, findWriterFaults } from '../co
 import { CounterOutOfRangeError, UnprovenOverwriteError } from '../core/errors.js'
 import { unprovenHeads } from '../core/overwrite-proof.js'
 import { MAX_COUNTER, OWN_COUNTER_HEADROOM } from '../core/limits.js'
-import { highestCounterOf, type PatternState } from '../core/pattern.js'
+import { type Author, type Dot, highestCounterOf, type PatternState } from '../core/pattern.js'
+import { repairWrite } from '../core/repair-write.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { writersDropped } from '../core/writer-rank.js'
 import { prepareEncoded, prepareMerged, type PreparedState } from './prepare.js'
@@ -50,6 +52,11 @@ export interface MergeSetInput {
   stored: ReadonlyMap<string, PatternState | undefined>
   nodeId: NodeId
   counter: number
+  /**
+   * This node as a writer, if it may write over a join it would not keep (repair-write.ts); without
+   * it, such a merge is skipped. Left out while the node's counter is unconfirmed (counter-gate.ts).
+   */
+  repairAs?: Author | undefined
 }
 
 export interface MergeSetResult {
@@ -61,10 +68,19 @@ export interface MergeSetResult {
   equivocations: Equivocation[]
   /** writes received under another signature than the one we hold (resolved by the join; reported) */
   doubleSigned: DoubleSignature[]
-  /** our counter, raised past any dot of ours a merged state names */
+  /** our counter, raised past any dot of ours a merged state names, and past our repairs */
   counter: number
+  /** the highest of our counter and the dots of ours the states named (the counter before repairs) */
+  named: number
+  /** keys whose join this node wrote over (repair-write.ts), with the write's dot */
+  repaired: Repair[]
   /** keys whose merge left writers out by the writer rule (writer-rank.ts), and whom */
   dropped: DroppedWriters[]
+}
+
+export interface Repair {
+  key: string
+  dot: Dot
 }
 
 export interface DroppedWriters {
@@ -77,7 +93,8 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
   const kinds: Record<MergeKind, number> = { new: 0, newer: 0, older: 0, equal: 0, concurrent: 0 }
   // per key: the merged state, its key hash and, for a state new to us, the bytes it came in
   // (stored exactly as received: no re-encode; bulk pulls are all new)
-  const merged = new Map<string, { state: PatternState, kh: Uint8Array, bytes: Uint8Array | undefined }>()
+  // (and what was merged into it: the sides a repair takes its content from)
+  const merged = new Map<string, Merged>()
   const skipped = new Map<string, Error>()
   const skip = (key: string, err: unknown): void => { skipped.set(key, err instanceof Error ? err : new Error(String(err))) }
   const equivocations: Equivocation[] = []
@@ -113,22 +130,66 @@ export function mergeSet (input: MergeSetInput): MergeSetResult {
       kinds[kind]++
       const writers = local === undefined ? [] : writersDropped([local.clock, incoming.clock], state.clock)
       if (writers.length > 0) dropped.push({ key: incoming.key, writers })
-      merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined })
+      // a state new to us is its own only side: no list for it (a bulk pull is all new)
+      const sides = local === undefined ? undefined : [...(merged.get(incoming.key)?.sides ?? [local]), incoming]
+      merged.set(incoming.key, { state, kh: khs[n] as Uint8Array, bytes: kind === 'new' ? encoded?.[n] : undefined, sides })
       counter = Math.max(counter, own)
     } catch (err) {
       skip(incoming.key, err)
     }
   })
+  const named = counter
   const changed: PreparedState[] = []
-  for (const [key, { state, kh, bytes }] of merged) {
+  const repaired: Repair[] = []
+  for (const [key, m] of merged) {
     if (skipped.has(key)) continue
     try {
       // a state new to us comes as bytes the decoder took; one a merge made must decode too
-      const prepared = bytes !== undefined ? prepareEncoded(state, bytes, kh) : prepareMerged(state, kh)
-      if (!index.holds(kh, prepared.digest)) changed.push(prepared)
+      let prepared: PreparedState
+      if (m.bytes !== undefined) prepared = prepareEncoded(m.state, m.bytes, m.kh)
+      else {
+        const join = prepareJoin(m, input.repairAs, counter + 1)
+        prepared = join.prepared
+        if (join.repaired) repaired.push({ key, dot: { node: (input.repairAs as Author).node, counter: ++counter } })
+      }
+      if (!index.holds(m.kh, prepared.digest)) changed.push(prepared)
     } catch (err) {
       skip(key, err)
     }
   }
-  return { changed, kinds, counter, equivocations, doubleSigned, dropped, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
+  return { changed, kinds, counter, named, equivocations, doubleSigned, dropped, repaired, skipped: [...skipped].map(([key, error]) => ({ key, error })) }
+}
+
+interface Merged {
+  state: PatternState
+  kh: Uint8Array
+  bytes: Uint8Array | undefined
+  /** undefined: the state alone */
+  sides: PatternState[] | undefined
+}
+
+/**
+ * A merged state as stored; or, where the join is not one to keep (it would not decode, or it
+ * keeps heads no version saw, which peers refuse) and `author` may write, its write over the
+ * join as event `counter` (repair-write.ts). If that write cannot be made (a full clock ranks
+ * this node out), the join is kept if it decodes, and its own error is thrown if not.
+ */
+function prepareJoin (m: Merged, author: Author | undefined, counter: number): { prepared: PreparedState, repaired: boolean } {
+  let join: PreparedState | undefined
+  let failure: unknown
+  try {
+    join = prepareMerged(m.state, m.kh)
+  } catch (err) {
+    failure = err
+  }
+  if (join !== undefined && (author === undefined || unprovenHeads(m.state).length === 0)) return { prepared: join, repaired: false }
+  if (author !== undefined) {
+    try {
+      return { prepared: prepareMerged(repairWrite(m.state, m.sides ?? [m.state], author, counter), m.kh), repaired: true }
+    } catch {
+      // the join's own error (below) says more than the repair's
+    }
+  }
+  if (join === undefined) throw failure
+  return { prepared: join, repaired: false }
 }

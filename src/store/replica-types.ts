@@ -4,7 +4,7 @@ import type { DoubleSignature, Equivocation } from '../core/equivocation.js'
 import type { MergeKind } from '../core/merge.js'
 import type { PatternState } from '../core/pattern.js'
 import type { ChangeSource } from './change-feed.js'
-import type { DroppedWriters, SkippedState } from './merge-set.js'
+import type { DroppedWriters, Repair, SkippedState } from './merge-set.js'
 
 export type ChangeOrigin = 'local' | 'remote'
 
@@ -34,6 +34,8 @@ export interface MergeResult {
   equivocations: Equivocation[]
   /** writes received under another signature than the one held here (the join keeps the larger) */
   doubleSigned: DoubleSignature[]
+  /** keys whose join this node wrote over, as it would not keep it (repair-write.ts), with that write's dot */
+  repaired: Repair[]
   /** set when a state named events of this node above its counter (lost writes, or a restored backup): the counter moved past them */
   counterRaised?: { from: number, to: number }
   /** how each incoming state related to the local one */

@@ -33,16 +33,14 @@ export interface ReplicaOptions extends StoreOptions {
   author: Author
   /** gets errors thrown by change listeners; by default they are rethrown asynchronously */
   onListenerError?: (err: unknown) => void
+  /** whether a merge may write over a join it would not keep (repair-write.ts); by default it may */
+  repairs?: () => boolean
 }
 
 /** One local write waiting for its batch: the new state, made from the current one and the write's counter. */
 interface LocalWrite {
   key: string
   make: (current: PatternState | undefined, counter: number) => PatternState
-}
-
-function rethrowLater (err: unknown): void {
-  queueMicrotask(() => { throw err })
 }
 
 export class Replica {
@@ -56,7 +54,7 @@ export class Replica {
     private readonly author: Author,
     private readonly store: LevelPatternStore,
     private counterValue: number,
-    private readonly onListenerError: (err: unknown) => void
+    private readonly hooks: { onListenerError: (err: unknown) => void, repairs: () => boolean }
   ) {
     this.nodeId = author.node
   }
@@ -78,7 +76,8 @@ export class Replica {
         counter = await highestOwnCounter(store, nodeId)
         await store.writeBatch([], counter)
       }
-      return new Replica(author, store, counter, options.onListenerError ?? rethrowLater)
+      const onListenerError = options.onListenerError ?? ((err: unknown) => { queueMicrotask(() => { throw err }) })
+      return new Replica(author, store, counter, { onListenerError, repairs: options.repairs ?? (() => true) })
     } catch (err) {
       await store.close()
       throw err
@@ -159,12 +158,12 @@ export class Replica {
   }
 
   /**
-   * Merges a set of remote states and persists every changed one in one batch. States
-   * that change nothing are not rewritten. `encoded[i]`: the bytes states[i] was decoded
-   * from; `keyHashes[i]`: keyHash(states[i].key), both optional. If a state names an event of this node newer
-   * than our counter (we lost data and a peer remembers), the counter jumps past it.
-   * One state that cannot be merged (its merge breaks a limit or would not decode) is skipped
-   * and reported; it never stops the others.
+   * Merges a set of remote states and persists every changed one in one batch (states that
+   * change nothing are not rewritten). `encoded[i]`: the bytes states[i] was decoded from;
+   * `keyHashes[i]`: keyHash(states[i].key), both optional. A state naming an event of this node
+   * above our counter (we lost data and a peer remembers) moves the counter past it. A join this
+   * node would not keep is written over (repair-write.ts) where `repairs` allows; a state that
+   * still cannot be merged is skipped and reported, and never stops the others.
    */
   async mergeRemote (states: readonly PatternState[], encoded?: readonly Uint8Array[], keyHashes?: readonly Uint8Array[],
     source: RemoteSource = { origin: 'session' }): Promise<MergeResult> {
@@ -177,9 +176,10 @@ export class Replica {
       // read only what the index says is stored, all in one go
       const unique = [...new Set(states.filter((_, n) => !same[n] && index.has(khs[n] as Uint8Array)).map(s => s.key))]
       const values = await this.store.getMany(unique)
-      const { changed, kinds, skipped, counter, equivocations, doubleSigned, dropped } = mergeSet({
-        states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored: new Map(unique.map((k, i) => [k, values[i]]))
-      })
+      const stored = new Map(unique.map((k, i) => [k, values[i]]))
+      const repairAs = this.hooks.repairs() ? this.author : undefined
+      const { changed, kinds, skipped, counter, named, equivocations, doubleSigned, dropped, repaired } =
+        mergeSet({ states, encoded, khs, same, index, nodeId: this.nodeId, counter: this.counterValue, stored, repairAs })
       const from = this.counterValue
       const counterMoved = counter > from
       if (changed.length > 0 || counterMoved) {
@@ -188,7 +188,7 @@ export class Replica {
         if (counterMoved) this.counterValue = counter
         this.emit(changed, seqs, source)
       }
-      return { changed, kinds, skipped, equivocations, doubleSigned, dropped, ...(counterMoved ? { counterRaised: { from, to: counter } } : {}) }
+      return { changed, kinds, skipped, equivocations, doubleSigned, dropped, repaired, ...(named > from ? { counterRaised: { from, to: named } } : {}) }
     })
   }
 
@@ -292,7 +292,7 @@ export class Replica {
       try {
         listener(event)
       } catch (err) {
-        this.onListenerError(err)
+        this.hooks.onListenerError(err)
       }
     }
   }
