@@ -3,7 +3,8 @@
  * claim signed and proven on its own side, leave two nodes with sides of one key whose join no node
  * would keep. The node that meets both writes over the join (repair-write.ts): the key converges
  * in a session or two, the repair is logged as an event and counted, and the next round finds the
- * nodes in sync. Real nodes over TCP, real signatures.
+ * nodes in sync; a restarted node whose counter is not confirmed makes none until it is. Real
+ * nodes over TCP, real signatures.
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -71,5 +72,27 @@ describe('a join no node would keep, between real nodes', () => {
     }
     const again = await a.node.syncNow(b.node.peerId.toString())
     assert.equal(again.outcome, 'in-sync', JSON.stringify(again))
+  })
+
+  it('waits, as local writes do, while a restarted node has not confirmed its counter', async () => {
+    const [x, y] = await contradictingSides('held')
+    // a node with a past (one write) that remembers a peer which is gone: its writes wait for a session, or the timeout
+    const gone = await startEngram()
+    const deadAddr = gone.node.addresses()[0]!
+    await gone.node.stop()
+    const first = await startEngram({ join: [deadAddr] })
+    await first.node.put('before', { confidence: 0.5 })
+    await first.node.stop()
+    const n = await startEngram({ dataDir: first.dataDir, privateKey: first.privateKey, join: [deadAddr], confirmCounterTimeoutMs: 1_500 })
+    nodes.push(n)
+    assert.ok(n.node.writesHeldMs() > 0, 'writes are held after the restart')
+    const replica = internalsOf(n.node).replica
+    assert.equal((await replica.mergeRemote([x])).skipped.length, 0)
+    const held = await replica.mergeRemote([y])
+    assert.deepEqual([held.repaired, held.skipped.map(s => s.key)], [[], ['held']], 'no repair while held: the merge is skipped')
+    await waitFor(() => n.node.writesHeldMs() === 0, { timeout: 10_000, message: 'the hold ends' })
+    const after = await replica.mergeRemote([y])
+    assert.deepEqual([after.repaired.map(r => r.key), after.skipped], [['held'], []])
+    assert.deepEqual(unprovenHeads((await replica.get('held'))!), [])
   })
 })
