@@ -15,7 +15,7 @@ import './node/polyfill.js'
 export { createEngramNode, EngramNode, type CreateEngramNodeOptions, type EngramNodeOptions } from './node/engram-node.js'
 export type {
   BulkWriteResult, ChangeOrigin, ChangeRecord, ChangesOptions,
-  DoubleSignedInfo, EngramNodeEvents, EquivocationInfo, EngramNodePort, RefusedInfo, RefusedReason, NodeCounts, NodeLogger, NodeStatus, OpenReport,
+  WriteInfo, EngramNodeEvents, EquivocationInfo, EngramNodePort, RefusedInfo, RefusedReason, NodeCounts, NodeLogger, NodeStatus, OpenReport,
   PatternRecord, PeerInfo, SyncOptions
 } from './node/types.js'
 export { InvalidPeerIdError, InvalidSinceError, NoGossipPeersError, PeerNotConnectedError } from './node/errors.js'

@@ -43,7 +43,7 @@ export interface EquivocationInfo {
 }
 
 /** A key and one write of it (its author's node id and counter): a write met under two signatures (both check), or a repair. */
-export interface DoubleSignedInfo {
+export interface WriteInfo {
   key: string
   node: string
   counter: number
@@ -118,9 +118,9 @@ export interface EngramNodeEvents {
   /** a write (node, counter) came with another content than the one held here; the join kept one, the same on every node */
   equivocation: CustomEvent<EquivocationInfo>
   /** a write (node, counter) came under another signature than the one held here: its author signed it twice; every node keeps the larger */
-  'double-signed': CustomEvent<DoubleSignedInfo>
+  'double-signed': CustomEvent<WriteInfo>
   /** a key's states here and at a peer joined into one no node would keep (writers whose claims contradict): this node wrote over it as (node, counter) */
-  repaired: CustomEvent<DoubleSignedInfo>
+  repaired: CustomEvent<WriteInfo>
   /** a merge left writers of a key out: it had more than a pattern keeps (see README, "Limits") */
   'writers-dropped': CustomEvent<{ key: string, writers: string[] }>
   /** a received pattern was not merged because a write it names was not believed (see docs/protocol.md) */

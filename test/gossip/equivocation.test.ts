@@ -9,7 +9,7 @@ import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nod
 import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { createNodeMetrics } from '../../src/daemon/metrics.js'
-import type { DoubleSignedInfo, EquivocationInfo } from '../../src/node/types.js'
+import type { WriteInfo, EquivocationInfo } from '../../src/node/types.js'
 import { applyWrite, type PatternState } from '../../src/core/pattern.js'
 import { compareBytes } from '../../src/core/bytes.js'
 import { decodePattern, encodePattern } from '../../src/core/encoding.js'
@@ -54,7 +54,7 @@ describe('equivocation between real nodes', () => {
     const b = await startEngram({ join: [a.node.addresses()[0]!] })
     nodes.push(a, b)
     const seen: EquivocationInfo[] = []
-    const doubled: DoubleSignedInfo[][] = [[], []]
+    const doubled: WriteInfo[][] = [[], []]
     const metrics = [a, b].map(n => createNodeMetrics(n.node))
     for (const n of [a, b]) n.node.addEventListener('equivocation', ev => { seen.push(ev.detail) })
     ;[a, b].forEach((n, i) => { n.node.addEventListener('double-signed', ev => { doubled[i]!.push(ev.detail) }) })

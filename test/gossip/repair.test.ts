@@ -12,7 +12,7 @@ import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nod
 import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { createNodeMetrics } from '../../src/daemon/metrics.js'
-import type { DoubleSignedInfo } from '../../src/node/types.js'
+import type { WriteInfo } from '../../src/node/types.js'
 import { mergePatterns } from '../../src/core/merge.js'
 import { unprovenHeads } from '../../src/core/overwrite-proof.js'
 import { applyWrite, type PatternState } from '../../src/core/pattern.js'
@@ -41,7 +41,7 @@ describe('a join no node would keep, between real nodes', () => {
     const b = await startEngram({ join: [a.node.addresses()[0]!] })
     nodes.push(a, b)
     const metrics = [a, b].map(n => createNodeMetrics(n.node))
-    const repaired: DoubleSignedInfo[][] = [[], []]
+    const repaired: WriteInfo[][] = [[], []]
     ;[a, b].forEach((n, i) => { n.node.addEventListener('repaired', ev => { repaired[i]!.push(ev.detail) }) })
     assert.equal((await internalsOf(a.node).replica.mergeRemote([x])).skipped.length, 0)
     assert.equal((await internalsOf(b.node).replica.mergeRemote([y])).skipped.length, 0)
