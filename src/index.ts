@@ -15,8 +15,8 @@ import './node/polyfill.js'
 export { createEngramNode, EngramNode, type CreateEngramNodeOptions, type EngramNodeOptions } from './node/engram-node.js'
 export type {
   BulkWriteResult, ChangeOrigin, ChangeRecord, ChangesOptions,
-  WriteInfo, EngramNodeEvents, EquivocationInfo, EngramNodePort, RefusedInfo, RefusedReason, NodeCounts, NodeLogger, NodeStatus, OpenReport,
-  PatternRecord, PeerInfo, SyncOptions
+  EngramNodeEvents, EquivocationInfo, EngramNodePort, RefusedInfo, RefusedReason, NodeCounts, NodeLogger, NodeStatus, OpenReport,
+  PatternRecord, PeerInfo, SyncOptions, WriteInfo
 } from './node/types.js'
 export { InvalidPeerIdError, InvalidSinceError, NoGossipPeersError, PeerNotConnectedError } from './node/errors.js'
 export type { RoundReport, SessionOutcome, SessionRole } from './gossip/types.js'

@@ -68,7 +68,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   })
   const repairs = new Counter({
     name: 'engram_repair_writes_total',
-    help: 'Writes this node made over a join it would not keep (writers whose claims contradict): both sides take the write',
+    help: 'Writes this node made over a join it would not keep (writers that lie about what they saw): both sides take the write',
     registers
   })
   const writersDropped = new Counter({

@@ -36,7 +36,7 @@ export async function mergeFrame (store: GossipStore, msg: PatternsMsg, report: 
   }
   for (const r of repaired.slice(0, MAX_LOGGED)) {
     // only writers that lie make such a join: this node's write over it (its deps prove every overwrite) is taken by both sides
-    log.error('%s from %s: pattern %s: its states here and there join into one no node would keep (writers whose claims contradict); ' +
+    log.error('%s from %s: pattern %s: its states here and there join into one no node would keep (writers that lie about what they saw); ' +
       'this node wrote over the join as %d@%s', report.role, report.peer, JSON.stringify(r.key), r.dot.counter, r.dot.node)
   }
   for (const d of dropped.slice(0, MAX_LOGGED)) {

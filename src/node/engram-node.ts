@@ -93,7 +93,7 @@ export class EngramNode extends TypedEventEmitter<EngramNodeEvents> implements E
     })
   }
 
-  /** Events for one merged frame: how states related (metrics), equivocations, writes signed twice, writers left out, refusals. */
+  /** Events for one merged frame: how states related (metrics), equivocations, writes signed twice, repairs, writers left out, refusals. */
   #onMerged (result: MergeResult): void {
     this.safeDispatchEvent('merge', { detail: result.kinds })
     for (const e of result.equivocations) {

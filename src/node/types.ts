@@ -119,7 +119,7 @@ export interface EngramNodeEvents {
   equivocation: CustomEvent<EquivocationInfo>
   /** a write (node, counter) came under another signature than the one held here: its author signed it twice; every node keeps the larger */
   'double-signed': CustomEvent<WriteInfo>
-  /** a key's states here and at a peer joined into one no node would keep (writers whose claims contradict): this node wrote over it as (node, counter) */
+  /** a key's states here and at a peer joined into one no node would keep (writers that lie about what they saw): this node wrote over it as (node, counter) */
   repaired: CustomEvent<WriteInfo>
   /** a merge left writers of a key out: it had more than a pattern keeps (see README, "Limits") */
   'writers-dropped': CustomEvent<{ key: string, writers: string[] }>
