@@ -8,7 +8,7 @@
  * they never go stale between events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { EngramNodePort, MergeKind, NodeCounts, PeerRefusal, RefusedInfo, RefusedReason, RoundReport } from '../node/types.js'
+import type { EngramNodeEvents, EngramNodePort, MergeKind, NodeCounts, PeerRefusal, RefusedInfo, RefusedReason, RoundReport } from '../node/types.js'
 
 export interface NodeMetrics {
   readonly registry: Registry
@@ -29,6 +29,16 @@ const COUNT_GAUGES: ReadonlyArray<[string, string, (c: NodeCounts) => number]> =
   ['engram_patterns', 'Patterns held by this node (tombstones included)', c => c.patterns],
   ['engram_connected_peers', 'Distinct peers with an open connection', c => c.connectedPeers],
   ['engram_gossip_peers', 'Connected peers that speak the gossip protocol', c => c.gossipPeers]
+]
+
+/** Counters of a node event each, one per event: which event, name, help */
+const EVENT_COUNTERS: ReadonlyArray<[keyof EngramNodeEvents, string, string]> = [
+  ['equivocation', 'engram_equivocations_total',
+    'Writes received with another content than the one held for the same dot (a faulty or hostile writer; resolved the same way everywhere)'],
+  ['double-signed', 'engram_double_signed_writes_total',
+    'Writes received under another signature than the one held (its author signed it twice: a faulty or hostile writer; every node keeps the larger)'],
+  ['repaired', 'engram_repair_writes_total',
+    'Writes this node made over a join it would not keep (writers that lie about what they saw): both sides take the write']
 ]
 
 /** Sessions end within the session timeout (60 s); most are a few ms on a LAN. */
@@ -54,21 +64,6 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     name: 'engram_merges_total',
     help: 'Incoming pattern states by how they related to the local one',
     labelNames: ['kind'] as const,
-    registers
-  })
-  const equivocations = new Counter({
-    name: 'engram_equivocations_total',
-    help: 'Writes received with another content than the one held for the same dot (a faulty or hostile writer; resolved the same way everywhere)',
-    registers
-  })
-  const doubleSigned = new Counter({
-    name: 'engram_double_signed_writes_total',
-    help: 'Writes received under another signature than the one held (its author signed it twice: a faulty or hostile writer; every node keeps the larger)',
-    registers
-  })
-  const repairs = new Counter({
-    name: 'engram_repair_writes_total',
-    help: 'Writes this node made over a join it would not keep (writers that lie about what they saw): both sides take the write',
     registers
   })
   const writersDropped = new Counter({
@@ -124,9 +119,6 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
   // zero series up front: a rate() over a series that appears mid-way misses its first step
   for (const kind of MERGE_KINDS) merges.inc({ kind }, 0)
   pushes.inc(0)
-  equivocations.inc(0)
-  doubleSigned.inc(0)
-  repairs.inc(0)
   writersDropped.inc(0)
   for (const reason of REFUSED_REASONS) refused.inc({ reason }, 0)
   for (const reason of PEER_REFUSALS) peerRefusals.inc({ reason }, 0)
@@ -150,13 +142,15 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     }
   }
   node.addEventListener('round', onRound)
-  const onEquivocation = (): void => { equivocations.inc() }
   node.addEventListener('merge', onMerge)
-  node.addEventListener('equivocation', onEquivocation)
-  const onDoubleSigned = (): void => { doubleSigned.inc() }
-  node.addEventListener('double-signed', onDoubleSigned)
-  const onRepaired = (): void => { repairs.inc() }
-  node.addEventListener('repaired', onRepaired)
+  // one count per event; each returns how to stop following it
+  const perEvent = EVENT_COUNTERS.map(([event, name, help]) => {
+    const counter = new Counter({ name, help, registers })
+    counter.inc(0)
+    const on = (): void => { counter.inc() }
+    node.addEventListener(event, on)
+    return () => { node.removeEventListener(event, on) }
+  })
   const onWritersDropped = (ev: CustomEvent<{ writers: string[] }>): void => { writersDropped.inc(ev.detail.writers.length) }
   node.addEventListener('writers-dropped', onWritersDropped)
   const onRefused = (ev: CustomEvent<RefusedInfo>): void => { refused.inc({ reason: ev.detail.reason }) }
@@ -169,9 +163,7 @@ export function createNodeMetrics (node: EngramNodePort): NodeMetrics {
     close: () => {
       node.removeEventListener('round', onRound)
       node.removeEventListener('merge', onMerge)
-      node.removeEventListener('equivocation', onEquivocation)
-      node.removeEventListener('double-signed', onDoubleSigned)
-      node.removeEventListener('repaired', onRepaired)
+      for (const off of perEvent) off()
       node.removeEventListener('writers-dropped', onWritersDropped)
       node.removeEventListener('refused', onRefused)
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { once } from 'node:events'
 import { startApiServer, type ApiServer } from '../../src/api/server.js'
-import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
+import { startEngram, startHeldNode, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
 import { call, type CallOptions } from '../helpers/api.js'
 
 const TOKEN = 'test-token-0123456789abcdef'
@@ -299,13 +299,7 @@ describe('HTTP API on one node', { timeout: 120_000 }, () => {
 
   it('a write a restarted node holds for its counter check answers writes_held with when to retry, not a bare timeout', async () => {
     // a node with a past (one write) that remembers a peer which is gone: its next writes wait for a session
-    const gone = await startEngram()
-    const deadAddr = gone.node.addresses()[0]!
-    await gone.node.stop()
-    const first = await startEngram({ join: [deadAddr] })
-    await first.node.put('before', { confidence: 0.5 })
-    await first.node.stop()
-    const again = await startEngram({ dataDir: first.dataDir, privateKey: first.privateKey, join: [deadAddr], confirmCounterTimeoutMs: 20_000 })
+    const again = await startHeldNode(20_000)
     const server = await startApiServer({ node: again.node, host: '127.0.0.1', port: 0, token: TOKEN, requestTimeoutMs: 500 })
     try {
       assert.ok(again.node.writesHeldMs() > 0, 'writes are held after the restart')

@@ -8,7 +8,7 @@
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startEngram, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
+import { startEngram, startHeldNode, stopEngrams, type TestEngram } from '../helpers/engram-nodes.js'
 import { waitFor } from '../helpers/wait.js'
 import { internalsOf } from '../../src/node/internals.js'
 import { createNodeMetrics } from '../../src/daemon/metrics.js'
@@ -76,14 +76,8 @@ describe('a join no node would keep, between real nodes', () => {
 
   it('waits, as local writes do, while a restarted node has not confirmed its counter', async () => {
     const [x, y] = await contradictingSides('held')
-    // a node with a past (one write) that remembers a peer which is gone: its writes wait for a session, or the timeout
-    const gone = await startEngram()
-    const deadAddr = gone.node.addresses()[0]!
-    await gone.node.stop()
-    const first = await startEngram({ join: [deadAddr] })
-    await first.node.put('before', { confidence: 0.5 })
-    await first.node.stop()
-    const n = await startEngram({ dataDir: first.dataDir, privateKey: first.privateKey, join: [deadAddr], confirmCounterTimeoutMs: 1_500 })
+    // a node with a past that remembers only a peer which is gone: its writes wait for a session, or the timeout
+    const n = await startHeldNode(1_500)
     nodes.push(n)
     assert.ok(n.node.writesHeldMs() > 0, 'writes are held after the restart')
     const replica = internalsOf(n.node).replica

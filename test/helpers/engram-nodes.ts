@@ -35,6 +35,20 @@ export async function startEngram (opts: Partial<EngramNodeOptions> = {}): Promi
   return { node, dataDir, privateKey }
 }
 
+/**
+ * A node restarted with a past (one write) that remembers only a peer which is gone: its local
+ * writes (and repairs) wait for a session that cannot come, until `confirmCounterTimeoutMs`.
+ */
+export async function startHeldNode (confirmCounterTimeoutMs: number): Promise<TestEngram> {
+  const gone = await startEngram()
+  const deadAddr = gone.node.addresses()[0]!
+  await gone.node.stop()
+  const first = await startEngram({ join: [deadAddr] })
+  await first.node.put('before', { confidence: 0.5 })
+  await first.node.stop()
+  return await startEngram({ dataDir: first.dataDir, privateKey: first.privateKey, join: [deadAddr], confirmCounterTimeoutMs })
+}
+
 /** Starts n nodes in a chain: each joins only the previous one's address. */
 export async function startChain (n: number, opts: Partial<EngramNodeOptions> = {}): Promise<TestEngram[]> {
   const out: TestEngram[] = []
