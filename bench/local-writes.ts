@@ -5,14 +5,16 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { int, isMain, runAlone } from './lib/main.js'
 import { ensureBuilt, startCliNode, stopNode } from './lib/cli-node.js'
 import { apiOf, call, CLIENTS, load, pct } from './lib/api-load.js'
+import { cpuSecondsOf, mainThreadCpuSecondsOf } from './lib/proc-cpu.js'
 
 const PUT_TARGET = 5000
+const CORES = availableParallelism()
 
 export const run: BenchFn = async ({ quick }) => {
   const n = quick ? 3000 : 20_000
@@ -26,8 +28,18 @@ export const run: BenchFn = async ({ quick }) => {
     const key = (i: number): string => `bench/${i.toString(36).padStart(6, '0')}`
     // warm-up: connections, JIT
     await load(Math.min(500, n / 10), async i => await call(api, 'PUT', `/v1/patterns/warm-${i}`, { confidence: 0.5, episodes: [`e${i}`] }))
+    const pid = node.pid as number
+    const cpu0 = { node: await cpuSecondsOf(pid), main: await mainThreadCpuSecondsOf(pid), clients: process.cpuUsage() }
     const put = await load(n, async i =>
       await call(api, 'PUT', `/v1/patterns/${encodeURIComponent(key(i))}`, { confidence: 0.5, episodes: [`ep-${i}-a`, `ep-${i}-b`] }))
+    const clients = process.cpuUsage(cpu0.clients)
+    // µs per PUT: the node's main thread (its event loop), its other threads (LevelDB, GC, libuv), the bench's clients
+    const cpu = {
+      main: (await mainThreadCpuSecondsOf(pid) - cpu0.main) / n * 1e6,
+      node: (await cpuSecondsOf(pid) - cpu0.node) / n * 1e6,
+      clients: (clients.user + clients.system) / n
+    }
+    const bound = { loop: 1e6 / cpu.main, cores: CORES * 1e6 / (cpu.node + cpu.clients) }
     const get = await load(n, async i => await call(api, 'GET', `/v1/patterns/${encodeURIComponent(key((i * 7919) % n))}`))
     api.agent.destroy()
     const rows: BenchRow[] = [
@@ -37,6 +49,13 @@ export const run: BenchFn = async ({ quick }) => {
         design: '-',
         target: `>= ${int(PUT_TARGET)} PUT/s`,
         met: put.perS >= PUT_TARGET
+      },
+      {
+        metric: `CPU per PUT: the node's main thread + its other threads / the ${CLIENTS} clients; the bound each gives (event loop / ${CORES} cores)`,
+        ours: `${Math.round(cpu.main)} + ${Math.round(cpu.node - cpu.main)} µs / ${Math.round(cpu.clients)} µs; ` +
+          `${int(Math.round(bound.loop))} / ${int(Math.round(bound.cores))} PUT/s`,
+        design: '-',
+        target: '-'
       },
       {
         metric: `local reads: GET of a pattern through the API, ${CLIENTS} clients at once`,
@@ -52,12 +71,15 @@ export const run: BenchFn = async ({ quick }) => {
       notes: [
         `${build}; \`bin/engram start\` in a fresh data dir on 127.0.0.1 (no peers), ${CLIENTS} keep-alive HTTP clients in the bench process; ` +
           `${int(n)} PUTs of new keys (two episodes each), then ${int(n)} GETs of those keys; a warm-up of 500 PUTs first. ` +
-          'A PUT is answered after its write is in a synced LevelDB batch (concurrent writes share one: group commit).'
+          'A PUT is answered after its write is in a synced LevelDB batch (concurrent writes share one: group commit).',
+        'CPU per PUT: user + system time from /proc during the PUTs, of the node\'s main thread (HTTP, JSON, signing, ' +
+          'the index: all on one event loop), of its other threads, and of the bench process (its clients share the machine). ' +
+          'The event loop\'s bound is one second of it per PUT cost; the cores\' bound is every core busy on this work alone.'
       ],
       data: {
         clients: CLIENTS,
         n,
-        put: { perS: put.perS, p50: pct(put.ms, 0.5), p99: pct(put.ms, 0.99) },
+        put: { perS: put.perS, p50: pct(put.ms, 0.5), p99: pct(put.ms, 0.99), cpuUs: cpu, boundPerS: bound },
         get: { perS: get.perS, p50: pct(get.ms, 0.5), p99: pct(get.ms, 0.99) }
       }
     }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises'
 const TICKS_PER_S = 100
 
 /** The fields of /proc/<pid>/stat after the command name (which may hold spaces), from field 3 on. */
-async function statFields (pid: number | 'self'): Promise<string[]> {
+async function statFields (pid: number | string): Promise<string[]> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
 }
@@ -17,6 +17,12 @@ async function statFields (pid: number | 'self'): Promise<string[]> {
 export async function cpuSecondsOf (pid: number): Promise<number> {
   const f = await statFields(pid)
   // utime and stime are fields 14 and 15
+  return (Number(f[11]) + Number(f[12])) / TICKS_PER_S
+}
+
+/** User + system CPU seconds of a running process's main thread alone (a Node process's event loop and JavaScript). */
+export async function mainThreadCpuSecondsOf (pid: number): Promise<number> {
+  const f = await statFields(`${pid}/task/${pid}`)
   return (Number(f[11]) + Number(f[12])) / TICKS_PER_S
 }
 

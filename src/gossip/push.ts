@@ -90,9 +90,11 @@ export class EagerPusher {
     this.pendingCount = 0
     const peers = await this.init.peers()
     for (const [exclude, patterns] of groups) {
-      const candidates = peers.filter(p => p.toString() !== exclude)
+      const targets = pickRandom(peers.filter(p => p.toString() !== exclude), fanoutFor(this.init.fanout, peers.length), this.init.random)
+      // no one to push to (a node alone, an import before any peer): nothing is encoded
+      if (targets.length === 0) continue
       const frames = batchEncodedPatterns([...patterns.values()].map(p => p.bytes)).map(b => encodePatternsFrame(b, true))
-      for (const peer of pickRandom(candidates, fanoutFor(this.init.fanout, peers.length), this.init.random)) {
+      for (const peer of targets) {
         if (this.inFlight >= MAX_IN_FLIGHT) {
           this.init.log('too many pushes in flight, leaving the rest to anti-entropy')
           return
