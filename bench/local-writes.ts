@@ -10,8 +10,7 @@ import { join } from 'node:path'
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { int, isMain, runAlone } from './lib/main.js'
 import { ensureBuilt, startCliNode, stopNode } from './lib/cli-node.js'
-import { apiOf, call, CLIENTS, load, pct } from './lib/api-load.js'
-import { cpuSecondsOf, mainThreadCpuSecondsOf } from './lib/proc-cpu.js'
+import { apiOf, call, CLIENTS, cpuText, load, pct, withCpu } from './lib/api-load.js'
 
 const PUT_TARGET = 5000
 const CORES = availableParallelism()
@@ -28,18 +27,9 @@ export const run: BenchFn = async ({ quick }) => {
     const key = (i: number): string => `bench/${i.toString(36).padStart(6, '0')}`
     // warm-up: connections, JIT
     await load(Math.min(500, n / 10), async i => await call(api, 'PUT', `/v1/patterns/warm-${i}`, { confidence: 0.5, episodes: [`e${i}`] }))
-    const pid = node.pid as number
-    const cpu0 = { node: await cpuSecondsOf(pid), main: await mainThreadCpuSecondsOf(pid), clients: process.cpuUsage() }
-    const put = await load(n, async i =>
-      await call(api, 'PUT', `/v1/patterns/${encodeURIComponent(key(i))}`, { confidence: 0.5, episodes: [`ep-${i}-a`, `ep-${i}-b`] }))
-    const clients = process.cpuUsage(cpu0.clients)
-    // µs per PUT: the node's main thread (its event loop), its other threads (LevelDB, GC, libuv), the bench's clients
-    const cpu = {
-      main: (await mainThreadCpuSecondsOf(pid) - cpu0.main) / n * 1e6,
-      node: (await cpuSecondsOf(pid) - cpu0.node) / n * 1e6,
-      clients: (clients.user + clients.system) / n
-    }
-    const bound = { loop: 1e6 / cpu.main, cores: CORES * 1e6 / (cpu.node + cpu.clients) }
+    const measured = await withCpu(node.pid as number, n, async () => await load(n, async i =>
+      await call(api, 'PUT', `/v1/patterns/${encodeURIComponent(key(i))}`, { confidence: 0.5, episodes: [`ep-${i}-a`, `ep-${i}-b`] })))
+    const put = measured.result
     const get = await load(n, async i => await call(api, 'GET', `/v1/patterns/${encodeURIComponent(key((i * 7919) % n))}`))
     api.agent.destroy()
     const rows: BenchRow[] = [
@@ -52,8 +42,7 @@ export const run: BenchFn = async ({ quick }) => {
       },
       {
         metric: `CPU per PUT: the node's main thread + its other threads / the ${CLIENTS} clients; the bound each gives (event loop / ${CORES} cores)`,
-        ours: `${Math.round(cpu.main)} + ${Math.round(cpu.node - cpu.main)} µs / ${Math.round(cpu.clients)} µs; ` +
-          `${int(Math.round(bound.loop))} / ${int(Math.round(bound.cores))} PUT/s`,
+        ours: cpuText(measured, 'PUT/s'),
         design: '-',
         target: '-'
       },
@@ -79,7 +68,7 @@ export const run: BenchFn = async ({ quick }) => {
       data: {
         clients: CLIENTS,
         n,
-        put: { perS: put.perS, p50: pct(put.ms, 0.5), p99: pct(put.ms, 0.99), cpuUs: cpu, boundPerS: bound },
+        put: { perS: put.perS, p50: pct(put.ms, 0.5), p99: pct(put.ms, 0.99), cpuUs: measured.cpuUs, boundPerS: measured.boundPerS },
         get: { perS: get.perS, p50: pct(get.ms, 0.5), p99: pct(get.ms, 0.99) }
       }
     }

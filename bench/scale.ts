@@ -13,7 +13,7 @@ import { once } from 'node:events'
 import type { BenchFn, BenchRow } from './lib/types.js'
 import { int, isMain, median, runAlone, sleep } from './lib/main.js'
 import { cli, ensureBuilt, startCli, stopNode, type CliNode } from './lib/cli-node.js'
-import { type Api, apiOf, call, callBody, load, pct } from './lib/api-load.js'
+import { type Api, apiOf, call, callBody, type CpuCost, cpuText, load, pct, withCpu } from './lib/api-load.js'
 import { type Mem, memOf, sampleRss } from './lib/proc-mem.js'
 import { cpuSecondsOf, exitedChildrenCpuSeconds } from './lib/proc-cpu.js'
 import { type SignatureCost, signatureCost } from './lib/signature-cost.js'
@@ -72,6 +72,8 @@ export interface ScaleRun {
   /** the idle node's anonymous memory and LevelDB's table files mapped in, read once it settled */
   idleSplit: Mem
   put: { perS: number, p50: number, p99: number }
+  /** what the PUTs cost per PUT (api-load.ts withCpu) */
+  putCpu: CpuCost
   get: { perS: number, p50: number, p99: number }
   pullS: number
   /** RSS at the serving / pulling peer's highest sample, and its anonymous and file-mapped parts then */
@@ -128,8 +130,9 @@ export async function scaleRun (n: number, log: (s: string) => void = () => {}):
 
     const key = (i: number): string => `load/${i.toString(36)}`
     await load(500, async i => await call(api, 'PUT', `/v1/patterns/warm-${i}`, { confidence: 0.5, episodes: [`e${i}`] }))
-    const put = await load(LOAD_CALLS, async i =>
-      await call(api, 'PUT', `/v1/patterns/${encodeURIComponent(key(i))}`, { confidence: 0.5, episodes: [`e${i}`] }))
+    const putRun = await withCpu(a.child.pid as number, LOAD_CALLS, async () => await load(LOAD_CALLS, async i =>
+      await call(api, 'PUT', `/v1/patterns/${encodeURIComponent(key(i))}`, { confidence: 0.5, episodes: [`e${i}`] })))
+    const put = putRun.result
     const get = await load(LOAD_CALLS, async i => await call(api, 'GET', `/v1/patterns/${encodeURIComponent(key((i * 7919) % LOAD_CALLS))}`))
     const total = (await status(api)).patterns
     log(`put ${put.perS.toFixed(0)}/s get ${get.perS.toFixed(0)}/s`)
@@ -181,6 +184,7 @@ export async function scaleRun (n: number, log: (s: string) => void = () => {}):
       idleMB,
       idleSplit,
       put: { perS: put.perS, p50: pct(put.ms, 0.5), p99: pct(put.ms, 0.99) },
+      putCpu: { cpuUs: putRun.cpuUs, boundPerS: putRun.boundPerS },
       get: { perS: get.perS, p50: pct(get.ms, 0.5), p99: pct(get.ms, 0.99) },
       pullS,
       serving,
@@ -226,6 +230,8 @@ function rowsOf (r: ScaleRun): BenchRow[] {
       `<= ${TARGETS.openS} s`, r.openS <= TARGETS.openS),
     row('PUT through the API, 16 clients, on disk', `${int(r.put.perS)} PUT/s (p50 ${r.put.p50.toFixed(1)} ms)`,
       `>= ${int(TARGETS.putPerS)} PUT/s`, r.put.perS >= TARGETS.putPerS),
+    row(`PUT, CPU per PUT: the node's main thread + its other threads / the clients; the bound each gives (event loop / ${r.cores} cores)`,
+      cpuText(r.putCpu, 'PUT/s')),
     row('GET through the API, 16 clients', `${int(r.get.perS)} GET/s (p50 ${r.get.p50.toFixed(1)} ms)`),
     row('a fresh node pulls all of it (start to full count)', `${r.pullS.toFixed(1)} s`, `<= ${TARGETS.pullS} s`, r.pullS <= TARGETS.pullS),
     row('peak RSS during the pull, serving / pulling peer (its anonymous part + LevelDB\'s mapped table files)',
@@ -309,7 +315,8 @@ export const run: BenchFn = async ({ quick }) => {
       'Targets hold for 1M; at other sizes the same rows are shown for the trend, unjudged.',
       'CPU rows: user + system time of each process from /proc (all its threads: LevelDB\'s, the signature workers\'), per pattern, during the ' +
         'import and the pull. Divided by the cores it gives the fastest this machine could do that work with every core busy on it and nothing ' +
-        'else: an upper bound on the import rate and a lower bound on the pull time. The signature and check costs are libsodium\'s, timed alone here.',
+        'else: an upper bound on the import rate and a lower bound on the pull time. The signature and check costs are libsodium\'s, timed alone here. ' +
+        'The PUTs\' CPU row splits the node\'s share into its main thread (its one event loop, which bounds PUTs on its own) and its other threads.',
       ...(big === undefined
         ? []
         : ['10M: the store\'s index alone (bench/lib/index-at-scale.ts), in this process: memory is heap and external bytes after forced GCs; ' +

@@ -1,7 +1,10 @@
 /** HTTP load on a node's API from the bench process: keep-alive clients, calls per second, latencies. */
 import { Agent, request } from 'node:http'
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { int } from './main.js'
+import { cpuSecondsOf, mainThreadCpuSecondsOf } from './proc-cpu.js'
 
 export const CLIENTS = 16
 
@@ -63,3 +66,31 @@ export async function load (total: number, one: (i: number) => Promise<number>):
 }
 
 export const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
+
+/** CPU per call in µs, from /proc: the node's main thread (its event loop), all its threads, and this process (the clients). */
+export interface CpuPerCall { main: number, node: number, clients: number }
+
+/** What a load cost per call, and the rate each bound allows: the node's event loop, or every core, busy on it alone. */
+export interface CpuCost { cpuUs: CpuPerCall, boundPerS: { loop: number, cores: number } }
+
+/**
+ * `run` (a load of `calls` calls on the node `pid`'s API) with what it cost per call, and the rate
+ * each bound allows: the node's event loop busy on nothing else, or every core busy on this work alone.
+ */
+export async function withCpu<T> (pid: number, calls: number, run: () => Promise<T>): Promise<{ result: T } & CpuCost> {
+  const [node0, main0, clients0] = [await cpuSecondsOf(pid), await mainThreadCpuSecondsOf(pid), process.cpuUsage()]
+  const result = await run()
+  const clients = process.cpuUsage(clients0)
+  const cpuUs = {
+    main: (await mainThreadCpuSecondsOf(pid) - main0) / calls * 1e6,
+    node: (await cpuSecondsOf(pid) - node0) / calls * 1e6,
+    clients: (clients.user + clients.system) / calls
+  }
+  return { result, cpuUs, boundPerS: { loop: 1e6 / cpuUs.main, cores: availableParallelism() * 1e6 / (cpuUs.node + cpuUs.clients) } }
+}
+
+/** A withCpu figure as the bench prints it: main thread + other threads / clients, then the two bounds. */
+export function cpuText (c: CpuCost, unit: string): string {
+  const { main, node, clients } = c.cpuUs
+  return `${int(main)} + ${int(node - main)} µs / ${int(clients)} µs; ${int(c.boundPerS.loop)} / ${int(c.boundPerS.cores)} ${unit}`
+}
