@@ -9,21 +9,16 @@
  */
 import { compareBytes } from './bytes.js'
 import { dotKey } from './merge.js'
-import type { Dot, PatternState } from './pattern.js'
+import type { Dot, KeyedWrite, PatternState } from './pattern.js'
 import { bodyDigest } from './write-digest.js'
 
-export interface Equivocation {
-  key: string
-  dot: Dot
+export interface Equivocation extends KeyedWrite {
   /** body digests of the two writes, in byte order */
   digests: [Uint8Array, Uint8Array]
 }
 
 /** One write (one dot, one body) met under two signatures. */
-export interface DoubleSignature {
-  key: string
-  dot: Dot
-}
+export type DoubleSignature = KeyedWrite
 
 export interface WriterFaults {
   equivocations: Equivocation[]

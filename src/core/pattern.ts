@@ -27,6 +27,12 @@ export interface Dot {
   readonly counter: number
 }
 
+/** One write of a key, named by its dot: what a merge reports about single writes. */
+export interface KeyedWrite {
+  key: string
+  dot: Dot
+}
+
 /** One signed write that no later write has overwritten yet. */
 export interface Version {
   readonly dot: Dot

@@ -2,7 +2,7 @@
 import type { IndexView } from '../core/reconcile.js'
 import type { EncodedPattern } from '../core/encoded-pattern.js'
 import type { DoubleSignature, Equivocation } from '../core/equivocation.js'
-import type { PatternState } from '../core/pattern.js'
+import type { KeyedWrite, PatternState } from '../core/pattern.js'
 
 /** What the gossip service needs of the node's patterns. */
 export interface GossipStore {
@@ -42,7 +42,7 @@ export interface MergeOutcome {
   /** writes that came under another signature than the one held here (resolved by the join) */
   doubleSigned?: DoubleSignature[]
   /** keys whose join this node wrote over, as it would not keep it (repair-write.ts), with that write's dot */
-  repaired?: Array<{ key: string, dot: { node: string, counter: number } }>
+  repaired?: KeyedWrite[]
   /** keys whose merge left writers out by the writer rule, and whom */
   dropped?: Array<{ key: string, writers: string[] }>
   counterRaised?: { from: number, to: number }

@@ -10,7 +10,7 @@ import { type DoubleSignature, type Equivocation, findWriterFaults } from '../co
 import { CounterOutOfRangeError, UnprovenOverwriteError } from '../core/errors.js'
 import { unprovenHeads } from '../core/overwrite-proof.js'
 import { MAX_COUNTER, OWN_COUNTER_HEADROOM } from '../core/limits.js'
-import { type Author, type Dot, highestCounterOf, type PatternState } from '../core/pattern.js'
+import { type Author, highestCounterOf, type KeyedWrite, type PatternState } from '../core/pattern.js'
 import { repairWrite } from '../core/repair-write.js'
 import type { NodeId } from '../core/vector-clock.js'
 import { writersDropped } from '../core/writer-rank.js'
@@ -78,10 +78,8 @@ export interface MergeSetResult {
   dropped: DroppedWriters[]
 }
 
-export interface Repair {
-  key: string
-  dot: Dot
-}
+/** A key whose join this node wrote over, and that write's dot. */
+export type Repair = KeyedWrite
 
 export interface DroppedWriters {
   key: string
